@@ -1,0 +1,166 @@
+"""The KPI detail page (รายละเอียดตัวชี้วัด) and the quarterly table.
+
+Strategy: the page is read top to bottom in four parts, each ended by the
+token kind that starts the next: the indicator (name : id, target, achieved,
+kinds), the page's chart value, links and evaluation line, the quarterly table
+(a header of one cell per line, then four lines per quarter: quarter, result,
+score, ``a / b``), and per-quarter narratives (รายงานผลฯ ไตรมาสที่ N). The
+table is read cell by cell with the expected next cell in mind, so an empty
+score line, or a missing one, shifts nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from . import _rules
+from ._lexer import Kind, Token
+from ._notes import Notes
+from ._values import to_ascii_digits
+from .model import Kpi, QuarterlyResult
+
+_HEADER_CELL = re.compile(r"ไตรมาสที่|\(\s*1\s*-\s*4\s*\)|\*\s*ผลงาน\s*\*|\*\s*ผลประเมินตัวชี้วัด\s*\*|\(\s*\*.*\*\s*\)")
+_UNIT_CELL = re.compile(r"\(\s*([^()*]*?)\s*\)")
+_KPI_END = frozenset({Kind.NUMBER, Kind.CHROME, Kind.EVAL, Kind.QTABLE_TITLE, Kind.NARRATIVE_HEAD})
+
+
+@dataclass(frozen=True, slots=True)
+class KpiPage:
+    """What a KPI detail page holds."""
+
+    fields: dict[str, Any]
+    kpis: tuple[Kpi, ...]
+    quarterly: tuple[QuarterlyResult, ...]
+
+
+def kpi_page(tokens: Sequence[Token], notes: Notes) -> KpiPage:
+    """Read a KPI detail page."""
+    toks = list(tokens)
+    i = _skip(toks, 0, frozenset({Kind.KPI_TITLE, Kind.CHROME, Kind.BLANK}))
+    fields: dict[str, Any] = {}
+    kpis: tuple[Kpi, ...] = ()
+    if i < len(toks):
+        end = next((j for j in range(i + 1, len(toks)) if toks[j].kind in _KPI_END), len(toks))
+        head = toks[i]
+        kpi_id = to_ascii_digits(head.groups[1] or "") if head.kind is Kind.KPI_ID else None
+        kpis = (_rules.kpi(toks[i:end], notes, 1, kpi_id),)
+        if kpi_id:
+            fields["agency_code"] = f"{kpi_id[:4]}0000"
+        if kpis[0].fiscal_year_be:
+            fields["fiscal_year_be"], fields["fiscal_year_source"] = kpis[0].fiscal_year_be, "kpi-name"
+        i = end
+    rows: list[QuarterlyResult] = []
+    while i < len(toks):
+        tok = toks[i]
+        if tok.kind is Kind.EVAL:
+            fields.update(_rules.evaluation(tok, notes))
+        elif tok.kind is Kind.QTABLE_TITLE:
+            end = _next_kind(toks, i + 1, Kind.NARRATIVE_HEAD)
+            rows = quarter_rows(toks[i + 1 : end], notes, 1)
+            i = end
+            continue
+        elif tok.kind is Kind.NARRATIVE_HEAD:
+            end = _next_kind(toks, i + 1, Kind.NARRATIVE_HEAD)
+            rows = _with_narrative(rows, tok, toks[i + 1 : end], notes)
+            i = end
+            continue
+        elif tok.kind not in (Kind.NUMBER, Kind.CHROME, Kind.BLANK):
+            notes.unrecognized(tok, "KPI page")
+        i += 1
+    return KpiPage(fields, kpis, tuple(rows))
+
+
+def _skip(toks: Sequence[Token], i: int, kinds: frozenset[Kind]) -> int:
+    while i < len(toks) and toks[i].kind in kinds:
+        i += 1
+    return i
+
+
+def _next_kind(toks: Sequence[Token], i: int, kind: Kind) -> int:
+    return next((j for j in range(i, len(toks)) if toks[j].kind is kind), len(toks))
+
+
+def quarter_rows(tokens: Sequence[Token], notes: Notes, kpi_ordinal: int) -> list[QuarterlyResult]:
+    """The quarterly table: header cells, then quarter, result, score, ``a / b`` per quarter."""
+    unit: str | None = None
+    rows: list[QuarterlyResult] = []
+    cells: list[Token] = []  # the current quarter's cells after its number
+    quarter: Token | None = None
+    for tok in tokens:
+        if quarter is None and tok.kind is Kind.TEXT and _HEADER_CELL.fullmatch(tok.text):
+            continue
+        if quarter is None and not rows and tok.kind is Kind.TEXT and (m := _UNIT_CELL.fullmatch(tok.text)):
+            unit = m.group(1) or None
+            continue
+        if tok.kind is Kind.NUMBER and _is_quarter(tok, quarter, cells, rows):
+            if quarter is not None:
+                rows.append(_row(quarter, cells, unit, kpi_ordinal, notes))
+            quarter, cells = tok, []
+        elif quarter is not None and tok.kind in (Kind.NUMBER, Kind.SCORE_PAIR, Kind.BLANK):
+            if tok.kind is Kind.BLANK and len(cells) != 1:
+                continue  # only a blank line right after the result is an empty score
+            cells.append(tok)
+            if tok.kind is Kind.SCORE_PAIR:
+                rows.append(_row(quarter, cells, unit, kpi_ordinal, notes))
+                quarter, cells = None, []
+        elif tok.kind is not Kind.BLANK:
+            notes.unrecognized(tok, "quarterly evaluation table")
+    if quarter is not None:
+        rows.append(_row(quarter, cells, unit, kpi_ordinal, notes))
+    return rows
+
+
+def _is_quarter(tok: Token, quarter: Token | None, cells: list[Token], rows: list[QuarterlyResult]) -> bool:
+    """A number starts a quarter when no quarter is open, or the open one has all its cells."""
+    value = to_ascii_digits(tok.groups[0] or "")
+    if value not in ("1", "2", "3", "4"):
+        return False
+    if quarter is None:
+        return True
+    return len(cells) >= 3
+
+
+def _row(quarter: Token, cells: list[Token], unit: str | None, ordinal: int, notes: Notes) -> QuarterlyResult:
+    numbers = [c for c in cells if c.kind is not Kind.SCORE_PAIR]
+    pair = next((c for c in cells if c.kind is Kind.SCORE_PAIR), None)
+    result = _cell(numbers, 0, notes, "quarter result")
+    score = _cell(numbers, 1, notes, "quarter score")
+    a = _rules.number(pair, pair.groups[0], notes, "sub-score") if pair else None
+    b = _rules.number(pair, pair.groups[1], notes, "sub-score") if pair else None
+    return QuarterlyResult(
+        kpi_ordinal=ordinal,
+        quarter=int(to_ascii_digits(quarter.groups[0] or "0")),
+        result_value=result,
+        score=score,
+        subscore_a=a,
+        subscore_b=b,
+        result_unit=unit,
+        source_line=quarter.line,
+    )
+
+
+def _cell(cells: list[Token], i: int, notes: Notes, what: str) -> Decimal | None:
+    if i >= len(cells) or cells[i].kind is Kind.BLANK:
+        return None
+    return _rules.number(cells[i], cells[i].groups[0], notes, what)
+
+
+def _with_narrative(
+    rows: list[QuarterlyResult], head: Token, body: Sequence[Token], notes: Notes
+) -> list[QuarterlyResult]:
+    quarter = int(to_ascii_digits(head.groups[0] or "0"))
+    text = "\n".join(t.text for t in body if t.kind is not Kind.BLANK) or None
+    for j, row in enumerate(rows):
+        if row.quarter == quarter:
+            rows[j] = QuarterlyResult(
+                row.kpi_ordinal, row.quarter, row.result_value, row.score, row.subscore_a,
+                row.subscore_b, row.result_unit, text, row.source_line,
+            )
+            return rows
+    if not 1 <= quarter <= 4:
+        notes.add(head, "error", "bad-quarter", f"narrative for quarter {quarter}, not 1-4")
+    return [*rows, QuarterlyResult(1, quarter, None, None, None, None, None, text, head.line)]

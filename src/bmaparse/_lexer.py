@@ -1,0 +1,201 @@
+"""Lines in, tokens out.
+
+Strategy: every line is normalised (``_normalize.normalize_line``), then
+classified once. Classification dispatches on the line's first character to the
+few patterns that can start with it (``_RULES_BY_FIRST``), then tries the few
+patterns anchored at the line's end (name : id, agency : (year)), and falls back
+to ``TEXT``. Patterns run on a copy of the line with Thai digits turned into
+ASCII digits (same length, so offsets agree), while token text is the
+normalised line as written. A token remembers its 1-based line and column and
+the pattern's groups, so no later stage re-matches or loses its position.
+
+Rules kept: no pattern is tried on a line whose first character cannot start
+it; every pattern is anchored and free of nested quantifiers (linear time on a
+1 MB line); the lexer never decides what a line *means* in context, only what
+it looks like: the parser owns context.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ._normalize import normalize_line
+from ._values import to_ascii_digits
+
+
+class Kind(enum.Enum):
+    """What a line looks like."""
+
+    BLANK = "blank"
+    TEXT = "text"
+    NUMBER = "number"  # a bare number: chart value, table cell
+    # page chrome
+    PAGE_TITLE = "page-title"  # ความคืบหน้าโครงการ/กิจกรรม
+    KPI_TITLE = "kpi-title"  # รายละเอียดตัวชี้วัด
+    CHROME = "chrome"  # Back Home, FusionCharts ..., link labels
+    # header
+    NAME_ID = "name-id"  # <project name> : 50990000-4321
+    KPI_ID = "kpi-id"  # <kpi name> : 0900-0991
+    AGENCY_FY = "agency-fy"  # <agency> : (2564)
+    PERCENT = "percent"  # ความคืบหน้าโครงการ ร้อยละ 60
+    EVAL = "eval"  # *** สยป. ประเมินโครงการ : ไตรมาสที่ 2 100
+    # body
+    HEADING = "heading"  # หลักการและเหตุผล, วัตถุประสงค์ของโครงการ, ...
+    UNIT_CODES = "unit-codes"  # 50991000/50991000
+    STRATEGY = "strategy"  # ด้านที่ / มิติที่ / เป้าหมายที่ / เป้าประสงค์ที่
+    ROUTINE = "routine"  # **** ภารกิจงานประจำของหน่วยงาน **** |
+    # progress blocks
+    PROGRESS_HEAD = "progress-head"  # (1) ความคืบหน้าโครงการฯ ร้อยละ 100.00 (2023-04-27)
+    ENTRY = "entry"  # 27/04/2566 : ...
+    PROBLEMS = "problems"  # ** ปัญหาของโครงการ :...
+    OBSTACLES = "obstacles"  # ** อุปสรรคของโครงการ :...
+    SEPARATOR = "separator"  # ------------------&&&--------------------
+    # indicators and evaluation
+    KPI_NAME = "kpi-name"  # ตัวชี้วัด : ...
+    KPI_TARGET = "kpi-target"  # ค่าเป้าหมาย ร้อยละ : 80
+    KPI_ACHIEVED = "kpi-achieved"  # ผลงานที่ทำได้ ร้อยละ : 100
+    KPI_KINDS = "kpi-kinds"  # ประเภทตัวชี้วัด : ...
+    EVAL_SECTION = "eval-section"  # ** ผลการประเมินโครงการ (รายไตรมาส) **
+    QTABLE_TITLE = "qtable-title"  # ผลงานเทียบกับเป้าหมายรายไตรมาส
+    SCORE_PAIR = "score-pair"  # 100 / 100
+    NARRATIVE_HEAD = "narrative-head"  # รายงานผลฯ ไตรมาสที่ 1
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One classified line."""
+
+    kind: Kind
+    """What the line looks like."""
+    text: str
+    """The normalised line (Thai digits kept as written)."""
+    line: int
+    """1-based line number in the input."""
+    groups: tuple[str | None, ...] = ()
+    """The pattern's groups, taken from ``text`` (Thai digits as written)."""
+    col: int = 1
+    """1-based column where the token's content starts."""
+
+
+_HEADINGS = (
+    "หลักการและเหตุผล",
+    "วัตถุประสงค์ของโครงการ",
+    "วัตถุประสงค์",
+    "เป้าหมายของโครงการ",
+    "สนับสนุนยุทธศาสตร์กรุงเทพมหานคร",
+)
+_NUM = r"\d[\d,]*(?:\.\d+)?"
+
+# (kind, pattern). The first character of each pattern's literal start decides
+# the bucket it is tried in; see _bucket_keys.
+_PREFIX_RULES: tuple[tuple[Kind, str, str], ...] = (
+    (Kind.PAGE_TITLE, "ค", r"ความคืบหน้าโครงการ/กิจกรรม\s*$"),
+    (Kind.PERCENT, "ค", rf"ความคืบหน้าโครงการ\s*ร้อยละ\s*({_NUM})?\s*$"),
+    (Kind.KPI_TARGET, "ค", r"ค่าเป้าหมาย\s*([^:]*?)\s*:\s*(.*)$"),
+    (Kind.KPI_ACHIEVED, "ผ", r"ผลงานที่ทำได้\s*([^:]*?)\s*:\s*(.*)$"),
+    (Kind.QTABLE_TITLE, "ผ", r"ผลงานเทียบกับเป้าหมายรายไตรมาส\s*$"),
+    (Kind.KPI_KINDS, "ป", r"ประเภทตัวชี้วัด\s*:?\s*(.*)$"),
+    (Kind.KPI_NAME, "ต", r"ตัวชี้วัด\s*:\s*(.*)$"),
+    (Kind.KPI_TITLE, "ร", r"รายละเอียดตัวชี้วัด\s*$"),
+    (Kind.CHROME, "ร", r"รายละเอียดตัวชี้วัดฯ?\s*:\s*พิมพ์ข้อมูล\s*$"),
+    (Kind.NARRATIVE_HEAD, "ร", r"รายงานผลฯ?\s*ไตรมาสที่\s*(\d)\s*$"),
+    (Kind.CHROME, "ด", r"ดูโครงการแผนปีฯ?\s*:\s*พิมพ์ข้อมูล\s*$"),
+    (Kind.CHROME, "B", r"Back Home\s*$"),
+    (Kind.CHROME, "F", r"FusionCharts will render here\s*$"),
+    (Kind.STRATEGY, "ด", r"(ด้านที่)\s*(\d+)\s*(.*)$"),
+    (Kind.STRATEGY, "ม", r"(มิติที่)\s*(\d+(?:\.\d+)*)\s*(.*)$"),
+    (Kind.STRATEGY, "เ", r"(เป้าหมายที่)\s*(\d+(?:\.\d+)*)\s*(.*)$"),
+    (Kind.STRATEGY, "เ", r"(เป้าประสงค์ที่)\s*(\d+(?:\.\d+)*)\s*(.*)$"),
+    (Kind.PROGRESS_HEAD, "(", rf"\((\d+)\)\s*ความคืบหน้าโครงการฯ?\s*ร้อยละ\s*({_NUM})?\s*"
+     r"(?:\(\s*([^)]*?)\s*\))?\s*$"),
+    (Kind.ROUTINE, "*", r"\*+\s*ภารกิจงานประจำของหน่วยงาน[\s*%|]*$"),
+    (Kind.EVAL, "*", r"\*+\s*สยป\.?\s*(?:ประเมินโครงการ|ตรวจประเมินตัวชี้วัด)\s*:?\s*"
+     r"ไตรมาสที่\s*(\d+)\s*:?\s*(.*?)\s*$"),
+    (Kind.PROBLEMS, "*", r"\*+\s*ปัญหาของโครงการ\s*:?\s*(.*)$"),
+    (Kind.OBSTACLES, "*", r"\*+\s*อุปสรรคของโครงการ\s*:?\s*(.*)$"),
+    (Kind.EVAL_SECTION, "*", r"\*+\s*ผลการประเมินโครงการ\s*\(รายไตรมาส\)\s*\**\s*$"),
+    (Kind.SEPARATOR, "-", r"-{3,}\s*&&&\s*-{3,}\s*$"),
+    (Kind.UNIT_CODES, "0", r"(\d{8})\s*/\s*(\d{8})\s*$"),
+    (Kind.ENTRY, "0", r"(\d{1,2}/\d{1,2}/\d{2,4})\s*:\s*(.*)$"),
+    (Kind.SCORE_PAIR, "0", rf"({_NUM})\s*/\s*({_NUM})\s*$"),
+    (Kind.NUMBER, "0", rf"({_NUM})\s*%?\s*$"),
+)
+
+# Patterns anchored at the end, tried when no prefix rule matched.
+_SUFFIX_RULES: tuple[tuple[Kind, str], ...] = (
+    (Kind.NAME_ID, r"(.*?)\s*:\s*(\d{8}-\d+)\s*$"),
+    (Kind.KPI_ID, r"(.*?)\s*:\s*(\d{4}-\d{3,})\s*$"),
+    (Kind.AGENCY_FY, r"(?:\*+\s*)?(.*?)\s*:\s*\(\s*(\d{4})\s*\)\s*$"),
+)
+
+
+def _bucket_keys(first: str) -> tuple[str, ...]:
+    return tuple("0123456789") if first == "0" else (first,)
+
+
+def _build_buckets() -> dict[str, tuple[tuple[Kind, re.Pattern[str]], ...]]:
+    buckets: dict[str, list[tuple[Kind, re.Pattern[str]]]] = {}
+    for kind, first, pattern in _PREFIX_RULES:
+        for key in _bucket_keys(first):
+            buckets.setdefault(key, []).append((kind, re.compile(pattern)))
+    return {key: tuple(rules) for key, rules in buckets.items()}
+
+
+_RULES_BY_FIRST = _build_buckets()
+_SUFFIX = tuple((kind, re.compile(pattern)) for kind, pattern in _SUFFIX_RULES)
+_HEADING_SET = frozenset(_HEADINGS)
+
+
+def classify(text: str, line: int) -> Token:
+    """Classify one normalised line."""
+    if not text:
+        return Token(Kind.BLANK, text, line)
+    probe = to_ascii_digits(text)
+    if probe[0] == ":" and len(probe) > 1:  # some pages prefix strategy levels with ":"
+        stripped = probe[1:].lstrip()
+        offset = len(probe) - len(stripped)
+        match = _match_prefix(stripped)
+        if match is not None and match[0] is Kind.STRATEGY:
+            return _token(match[0], text, line, match[1], offset)
+    if text in _HEADING_SET or text.rstrip("ฯ") in _HEADING_SET:
+        return Token(Kind.HEADING, text.rstrip("ฯ"), line)
+    match = _match_prefix(probe)
+    if match is None and probe[-1] in "0123456789)":
+        match = _match_suffix(probe)
+    if match is None:
+        return Token(Kind.TEXT, text, line)
+    return _token(match[0], text, line, match[1], 0)
+
+
+def _match_prefix(probe: str) -> tuple[Kind, re.Match[str]] | None:
+    for kind, pattern in _RULES_BY_FIRST.get(probe[0], ()):
+        found = pattern.match(probe)
+        if found is not None:
+            return kind, found
+    return None
+
+
+def _match_suffix(probe: str) -> tuple[Kind, re.Match[str]] | None:
+    if ":" not in probe:
+        return None
+    for kind, pattern in _SUFFIX:
+        found = pattern.match(probe)
+        if found is not None:
+            return kind, found
+    return None
+
+
+def _token(kind: Kind, text: str, line: int, found: re.Match[str], offset: int) -> Token:
+    groups = tuple(
+        None if found.start(i) < 0 else text[found.start(i) + offset : found.end(i) + offset]
+        for i in range(1, (found.re.groups or 0) + 1)
+    )
+    return Token(kind, text, line, groups, 1 + offset)
+
+
+def tokenize(lines: Iterable[str], first_line: int = 1) -> list[Token]:
+    """Normalise and classify each line; line numbers start at ``first_line``."""
+    return [classify(normalize_line(raw), n) for n, raw in enumerate(lines, first_line)]

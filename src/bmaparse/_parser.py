@@ -1,0 +1,354 @@
+"""Tokens in, Reports out.
+
+Strategy: three steps, each a function of the previous one's output.
+
+1. ``split_reports`` cuts a file's tokens into reports: a page title, a KPI
+   page title, or a second percent line (exports have no title) starts a new one.
+2. ``segment`` cuts one report into sections. What opens a section is data
+   (``_OPENERS``): a progress head, an indicator name, the evaluation heading, a
+   strategy line. Everything before the first opener is the *prelude* (header
+   and description). Inside a progress block or an indicator, strategy-looking
+   lines are content, so openers depend on the current section.
+3. ``build_report`` runs each section's rule (``_SECTION_RULES``) and derives
+   the report-level fields: agency from the id or unit code, fiscal year from
+   the agency line, the indicator name or the dates, chronological order of the
+   progress blocks, the report key.
+
+Rules kept: a rule never raises; every line is either taken by a field or
+reported (``unrecognized-line``); in strict mode the first warning or error
+becomes a ``ParseError`` after the whole report was read, so the error lists
+every problem.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import _kpipage, _rules
+from ._agencies import agency_name_for
+from ._lexer import Kind, Token, tokenize
+from ._notes import Notes
+from ._values import fiscal_year_be_of
+from .errors import ParseError
+from .model import (
+    BudgetFigure,
+    Diagnostic,
+    Kpi,
+    Objective,
+    ProgressUpdate,
+    QuarterlyResult,
+    Report,
+    StrategyLink,
+)
+
+_FILENAME_ID = re.compile(r"(?<!\d)(\d{8}-\d+)(?!\d)")
+_STRICT_SEVERITIES = frozenset({"error", "warning"})
+
+
+# --- 1. reports in a file ------------------------------------------------------------
+
+_TITLES = frozenset({Kind.PAGE_TITLE, Kind.KPI_TITLE})
+_LEADING = frozenset({Kind.PAGE_TITLE, Kind.KPI_TITLE, Kind.CHROME, Kind.BLANK})
+
+
+def split_reports(tokens: Sequence[Token]) -> list[list[Token]]:
+    """Cut a file's tokens into one list per report (blank-only input gives [])."""
+    chunks: list[list[Token]] = []
+    current: list[Token] = []
+    seen_percent = False
+    for tok in tokens:
+        if _starts_report(tok, current, seen_percent):
+            carried = _trailing_chrome(current) if tok.kind not in _TITLES else []
+            head = current[: len(current) - len(carried)]
+            chunks.append(head)
+            current, seen_percent = carried, False
+        current.append(tok)
+        seen_percent = seen_percent or tok.kind is Kind.PERCENT
+    chunks.append(current)
+    return [c for c in chunks if any(t.kind is not Kind.BLANK for t in c)]
+
+
+def _starts_report(tok: Token, current: list[Token], seen_percent: bool) -> bool:
+    if tok.kind in _TITLES:
+        return any(t.kind not in _LEADING for t in current)
+    if tok.kind is Kind.PERCENT or tok.kind is Kind.NAME_ID:
+        return seen_percent
+    return False
+
+
+def _trailing_chrome(tokens: list[Token]) -> list[Token]:
+    """The page chrome at the end of one report belongs to the next one."""
+    i = len(tokens)
+    while i > 0 and tokens[i - 1].kind in _LEADING:
+        i -= 1
+    return tokens[i:]
+
+
+# --- 2. sections of a report ------------------------------------------------------------
+
+_STRATEGY_HEADING = "สนับสนุนยุทธศาสตร์กรุงเทพมหานคร"
+_ALWAYS_OPENS = {
+    Kind.PROGRESS_HEAD: "progress",
+    Kind.KPI_NAME: "kpi",
+    Kind.EVAL_SECTION: "evaluation",
+}
+_OPENS_FROM_PRELUDE = {Kind.STRATEGY: "strategy", Kind.ROUTINE: "strategy"}
+
+
+def _opens(tok: Token, current: str) -> str | None:
+    """The section ``tok`` opens, given the section it appears in; None to stay."""
+    section = _ALWAYS_OPENS.get(tok.kind)
+    if section is None and current == "prelude":
+        section = _OPENS_FROM_PRELUDE.get(tok.kind)
+        if tok.kind is Kind.HEADING and tok.text == _STRATEGY_HEADING:
+            section = "strategy"
+    return section
+
+
+def segment(tokens: Sequence[Token]) -> list[tuple[str, list[Token]]]:
+    """Cut one report's tokens into (section name, tokens), the prelude first."""
+    sections: list[tuple[str, list[Token]]] = [("prelude", [])]
+    for tok in tokens:
+        name = _opens(tok, sections[-1][0])
+        if name is None:
+            sections[-1][1].append(tok)
+        else:
+            sections.append((name, [tok]))
+    return sections
+
+
+# --- 3. the report ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Parts:
+    """What the section rules of one project report have made so far."""
+
+    fields: dict[str, Any] = field(default_factory=dict)
+    objectives: tuple[Objective, ...] = ()
+    links: tuple[StrategyLink, ...] = ()
+    routine: bool | None = None
+    updates: list[ProgressUpdate] = field(default_factory=list)
+    budget: list[BudgetFigure] = field(default_factory=list)
+    kpis: list[Kpi] = field(default_factory=list)
+    quarterly: list[QuarterlyResult] = field(default_factory=list)
+
+
+def _prelude(parts: _Parts, tokens: list[Token], notes: Notes) -> None:
+    fields, start = _rules.header(tokens, notes)
+    description = _rules.body(tokens[start:], notes)
+    parts.fields.update(fields)
+    parts.fields.update(description.fields)
+    parts.objectives = description.objectives
+    parts.budget.extend(description.budget)
+
+
+def _strategy(parts: _Parts, tokens: list[Token], notes: Notes) -> None:
+    links, routine = _rules.strategy(tokens, notes)
+    parts.links += links
+    parts.routine = bool(parts.routine) or routine or None
+    if parts.links and not parts.routine:
+        parts.routine = False
+
+
+def _progress(parts: _Parts, tokens: list[Token], notes: Notes) -> None:
+    update, budget = _rules.progress(tokens, notes)
+    parts.updates.append(update)
+    parts.budget.extend(budget)
+
+
+def _kpi(parts: _Parts, tokens: list[Token], notes: Notes) -> None:
+    parts.kpis.append(_rules.kpi(tokens, notes, len(parts.kpis) + 1))
+
+
+def _evaluation(parts: _Parts, tokens: list[Token], notes: Notes) -> None:
+    ordinal = len(parts.kpis) or 1
+    parts.quarterly.extend(_kpipage.quarter_rows(tokens[1:], notes, ordinal))
+
+
+_SECTION_RULES: dict[str, Callable[[_Parts, list[Token], Notes], None]] = {
+    "prelude": _prelude,
+    "strategy": _strategy,
+    "progress": _progress,
+    "kpi": _kpi,
+    "evaluation": _evaluation,
+}
+
+
+def _project(tokens: list[Token], notes: Notes) -> _Parts:
+    parts = _Parts()
+    for name, section in segment(tokens):
+        _SECTION_RULES[name](parts, section, notes)
+    return parts
+
+
+def _kpi_document(tokens: list[Token], notes: Notes) -> _Parts:
+    page = _kpipage.kpi_page(tokens, notes)
+    return _Parts(fields=page.fields, kpis=list(page.kpis), quarterly=list(page.quarterly))
+
+
+def _doc_kind(tokens: Sequence[Token]) -> str:
+    first = next((t for t in tokens if t.kind not in (Kind.BLANK, Kind.CHROME)), None)
+    return "kpi" if first is not None and first.kind in (Kind.KPI_TITLE, Kind.KPI_ID) else "project"
+
+
+_PAGE_KINDS = frozenset({Kind.PAGE_TITLE, Kind.KPI_TITLE, Kind.HEADING, Kind.NAME_ID, Kind.AGENCY_FY})
+
+
+def _layout(tokens: Sequence[Token]) -> str:
+    inner = _trim(tokens)
+    if any(t.kind in _PAGE_KINDS or t.kind is Kind.BLANK for t in inner):
+        return "page"
+    return "page" if any(t.text in ("Back Home", "FusionCharts will render here") for t in inner) else "export"
+
+
+def _trim(tokens: Sequence[Token]) -> Sequence[Token]:
+    lines = [i for i, t in enumerate(tokens) if t.kind is not Kind.BLANK]
+    return tokens[lines[0] : lines[-1] + 1] if lines else ()
+
+
+def report_key(tokens: Sequence[Token]) -> str:
+    """Stable hash of the report's normalised non-blank lines: the same report
+    gets the same key whatever its encoding, line ends, blank lines or file name."""
+    text = "\n".join(t.text for t in tokens if t.kind is not Kind.BLANK)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def build_report(
+    tokens: Sequence[Token],
+    *,
+    source_path: str | None = None,
+    source_sha256: str | None = None,
+    extra: Sequence[Diagnostic] = (),
+) -> Report:
+    """Parse one report's tokens (from ``split_reports``) into a Report."""
+    notes = Notes(source_path)
+    toks = list(tokens)
+    kind = _doc_kind(toks)
+    parts = _kpi_document(toks, notes) if kind == "kpi" else _project(toks, notes)
+    fields = parts.fields
+    _derive_identity(fields, source_path, notes, toks)
+    _derive_fiscal_year(fields, parts)
+    inner = _trim(toks)
+    if not inner:
+        notes.diagnostics.append(
+            Diagnostic(None, None, "error", "empty-report", "no report text", None, source_path)
+        )
+    diagnostics = sorted([*extra, *notes.diagnostics], key=lambda d: (d.line or 0, d.col or 0))
+    return Report(
+        report_key=report_key(toks),
+        doc_kind=kind,
+        layout=_layout(toks),
+        **fields,
+        routine_work=parts.routine,
+        source_path=source_path,
+        source_sha256=source_sha256,
+        source_line_start=inner[0].line if inner else None,
+        source_line_end=inner[-1].line if inner else None,
+        objectives=parts.objectives,
+        strategy_links=parts.links,
+        progress_updates=_chronological(parts.updates, notes),
+        budget_figures=tuple(parts.budget),
+        kpis=tuple(parts.kpis),
+        quarterly_results=tuple(parts.quarterly),
+        diagnostics=tuple(diagnostics),
+    )
+
+
+def _derive_identity(fields: dict[str, Any], source_path: str | None, notes: Notes, toks: list[Token]) -> None:
+    """Project id from the file name when the text has none; agency code and name."""
+    if not fields.get("project_id") and source_path:
+        found = _FILENAME_ID.search(re.split(r"[/\\!]", source_path)[-1])
+        if found:
+            fields["project_id"] = found.group(1)
+            fields["project_id_source"] = "filename"
+    project_id = fields.get("project_id")
+    unit = fields.get("unit_code_1")
+    from_unit = f"{unit[:4]}0000" if unit else None
+    code = project_id[:8] if project_id else fields.get("agency_code") or from_unit
+    if project_id and from_unit and project_id[:4] != from_unit[:4] and toks:
+        line = next((t for t in toks if t.kind is Kind.UNIT_CODES), toks[0])
+        notes.add(line, "warning", "agency-code-mismatch",
+                  f"unit code {unit} does not belong to agency {project_id[:8]} of the project id")
+    fields["agency_code"] = code
+    if not fields.get("agency_name") and code:
+        name = agency_name_for(code)
+        if name:
+            fields["agency_name"], fields["agency_name_source"] = name, "code"
+
+
+def _derive_fiscal_year(fields: dict[str, Any], parts: _Parts) -> None:
+    """Fiscal year: the agency line, else an indicator's name, else the oldest report date."""
+    if fields.get("fiscal_year_be") is None:
+        from_kpi = next((k.fiscal_year_be for k in parts.kpis if k.fiscal_year_be), None)
+        dates = [u.reported_on for u in parts.updates if u.reported_on is not None]
+        if from_kpi is not None:
+            fields["fiscal_year_be"], fields["fiscal_year_source"] = from_kpi, "kpi-name"
+        elif dates:
+            fields["fiscal_year_be"], fields["fiscal_year_source"] = fiscal_year_be_of(min(dates)), "dates"
+    if fields.get("fiscal_year_be") is not None:
+        fields["fiscal_year"] = fields["fiscal_year_be"] - 543
+
+
+def _chronological(updates: list[ProgressUpdate], notes: Notes) -> tuple[ProgressUpdate, ...]:
+    """Number the blocks oldest first; blocks are printed newest first, so the
+    last printed is chrono 1 whatever the seq numbers say."""
+    n = len(updates)
+    out = []
+    for i, u in enumerate(updates):
+        if u.seq != i + 1:
+            notes.diagnostics.append(
+                Diagnostic(u.source_line, 1, "warning", "seq-out-of-order",
+                           f"progress block numbered ({u.seq}) is block {i + 1} on the page",
+                           None, notes.source_path)
+            )
+        out.append(ProgressUpdate(
+            u.seq, n - i, u.percent, u.reported_on, u.entry_date, u.entry_date_raw,
+            u.text, u.problems, u.obstacles, u.source_line,
+        ))
+    return tuple(out)
+
+
+def lines_of(text: str) -> list[str]:
+    """Split text into lines the way the decoder leaves them (any line end)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.split("\n")
+
+
+def raise_if_problems(report: Report) -> None:
+    """Strict mode: a warning or error becomes a ParseError."""
+    problems = [d for d in report.diagnostics if d.severity in _STRICT_SEVERITIES]
+    if problems:
+        raise ParseError(problems)
+
+
+def parse(text: str, source: str | None = None, strict: bool = False) -> Report:
+    """Parse one report from a str.
+
+    ``source`` names the input in diagnostics; a project id in its file name
+    (``50240000-7108.txt``) fills ``project_id`` when the text has none. In lenient
+    mode (the default) this never raises: problems are in ``report.diagnostics``.
+    With ``strict=True`` the first warning or error raises ``ParseError`` naming
+    its line and column. Text holding several reports is parsed as one; use
+    ``bmaparse.read`` to split files.
+    """
+    tokens = tokenize(lines_of(text))
+    report = build_report(tokens, source_path=source)
+    if len(split_reports(tokens)) > 1:
+        extra = Diagnostic(None, None, "warning", "multiple-reports",
+                           "the text holds several reports; parsed as one (bmaparse.read splits them)",
+                           None, source)
+        report = _with_diagnostics(report, (extra,))
+    if strict:
+        raise_if_problems(report)
+    return report
+
+
+def _with_diagnostics(report: Report, extra: Sequence[Diagnostic]) -> Report:
+    return dataclasses.replace(report, diagnostics=(*extra, *report.diagnostics))

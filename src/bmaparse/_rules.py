@@ -1,0 +1,448 @@
+"""Section rules: a section's tokens in, the fields and records it holds out.
+
+Strategy: ``_parser`` cuts a report into sections; each rule here reads one
+section and returns what it found as plain values (a dict of Report fields,
+or records). Rules look at token kinds first and at text only where the
+format leaves no other clue (the export layout has no headings, so rationale,
+objectives and targets are told apart by position and numbering). Every token
+a rule does not use goes to ``Notes.unrecognized``; every value that does not
+read goes to ``Notes.add`` with its line and column. Rules never raise.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from ._lexer import Kind, Token
+from ._notes import Notes
+from ._values import (
+    find_money,
+    fiscal_year_in_text,
+    parse_contact,
+    parse_entry_date,
+    parse_iso_date,
+    parse_number,
+    to_ascii_digits,
+)
+from .model import BudgetFigure, Kpi, Objective, ProgressUpdate, StrategyLink
+
+Fields = dict[str, Any]
+
+_CHROME = frozenset({Kind.PAGE_TITLE, Kind.CHROME, Kind.BLANK})
+_NIL = frozenset({"", "-", "ไม่มี", "ไม่มี.", "ไม่มี -", "ไม่มีปัญหา", "ไม่มีอุปสรรค"})
+_MAX_CONTACT = 200
+
+
+def number(token: Token, raw: str | None, notes: Notes, what: str) -> Decimal | None:
+    """A number from a token's group, or None with a ``bad-number`` diagnostic."""
+    if raw is None or not raw.strip():
+        return None
+    value = parse_number(raw)
+    if value is None:
+        col = token.text.find(raw) + 1 or None
+        notes.add(token, "error", "bad-number", f"{what} is not a number: {raw!r}", raw=raw, col=col)
+    return value
+
+
+def percent(token: Token, raw: str | None, notes: Notes, what: str) -> Decimal | None:
+    """A percent; values outside 0..100 are kept and flagged."""
+    value = number(token, raw, notes, what)
+    if value is not None and not Decimal(0) <= value <= Decimal(100):
+        notes.add(token, "warning", "percent-out-of-range", f"{what} {value} is outside 0..100")
+    return value
+
+
+def _nil(text: str | None) -> str | None:
+    """None for ไม่มี ("none") and empty text."""
+    if text is None:
+        return None
+    stripped = text.strip()
+    return None if stripped in _NIL else stripped
+
+
+def _join(parts: list[str]) -> str | None:
+    text = "\n".join(p for p in parts if p)
+    return text or None
+
+
+def money(text: str, line: int, seq: int | None) -> list[BudgetFigure]:
+    """Budget figures in one line of text."""
+    return [
+        BudgetFigure(seq=seq, label=m.label, amount_thb=m.amount, raw=m.raw, source_line=line)
+        for m in find_money(text)
+    ]
+
+
+# --- header ------------------------------------------------------------------
+
+
+def header(tokens: list[Token], notes: Notes) -> tuple[Fields, int]:
+    """Page chrome, name : id, agency, chart value, percent, contact, evaluation.
+
+    Returns the fields and the index of the first token of the body.
+    """
+    fields: Fields = {}
+    i, n = 0, len(tokens)
+    after_name = False
+    while i < n:
+        tok = tokens[i]
+        kind = tok.kind
+        if kind in _CHROME:
+            i += 1
+            continue  # chrome and blank lines change no state
+        if kind is Kind.NAME_ID and "project_id" not in fields:
+            fields["project_name"] = tok.groups[0] or None
+            fields["project_id"] = to_ascii_digits(tok.groups[1] or "")
+            fields["project_id_source"] = "text"
+            after_name = True
+            i += 1
+            continue
+        elif kind is Kind.AGENCY_FY or (after_name and kind is Kind.TEXT):
+            fields.update(_agency(tok))
+        elif kind is Kind.NUMBER and "progress_percent" not in fields:
+            pass  # the chart's value; it repeats the percent line
+        elif kind is Kind.PERCENT and "progress_percent" not in fields:
+            fields["progress_percent"] = percent(tok, tok.groups[0], notes, "progress percent")
+            if tok.groups[0] is None:
+                notes.add(tok, "warning", "missing-value", "progress percent line has no number")
+            j = _next_non_blank(tokens, i + 1)
+            if j < n and tokens[j].kind is Kind.TEXT and _is_contact(tokens, j):
+                fields.update(_contact(tokens[j]))
+                i = j
+        elif kind is Kind.EVAL:
+            fields.update(evaluation(tok, notes))
+            return fields, i + 1
+        else:
+            return fields, i
+        after_name = False
+        i += 1
+    return fields, i
+
+
+def _next_non_blank(tokens: list[Token], i: int) -> int:
+    while i < len(tokens) and tokens[i].kind is Kind.BLANK:
+        i += 1
+    return i
+
+
+def _agency(tok: Token) -> Fields:
+    name = tok.groups[0] if tok.kind is Kind.AGENCY_FY else tok.text
+    name = (name or "").lstrip("*").strip() or None
+    fields: Fields = {"agency_name": name, "agency_name_source": "text" if name else None}
+    if tok.kind is Kind.AGENCY_FY:
+        fields["fiscal_year_be"] = int(to_ascii_digits(tok.groups[1] or "0"))
+        fields["fiscal_year_source"] = "agency-line"
+    return fields
+
+
+def _is_contact(tokens: list[Token], i: int) -> bool:
+    """The text line after the percent is the contact when chrome or the
+    evaluation follows it, or when it is short (the rationale is not)."""
+    nxt = next((t.kind for t in tokens[i + 1 :] if t.kind is not Kind.BLANK), None)
+    return nxt in (Kind.CHROME, Kind.EVAL) or len(tokens[i].text) <= _MAX_CONTACT
+
+
+def _contact(tok: Token) -> Fields:
+    contact = parse_contact(tok.text)
+    return {
+        "contact_raw": tok.text,
+        "contact_title": contact.title,
+        "contact_name": contact.name,
+        "contact_unit": contact.unit,
+        "contact_phone": contact.phone,
+    }
+
+
+def evaluation(tok: Token, notes: Notes) -> Fields:
+    """Quarter and score of a ``*** สยป. ...`` evaluation line."""
+    quarter = int(to_ascii_digits(tok.groups[0] or "0"))
+    if not 1 <= quarter <= 4:
+        notes.add(tok, "error", "bad-quarter", f"evaluation quarter {quarter} is not 1-4")
+        quarter = 0
+    score_raw = (tok.groups[1] or "").lstrip(":").strip()
+    return {
+        "evaluation_quarter": quarter or None,
+        "evaluation_score": number(tok, score_raw or None, notes, "evaluation score"),
+    }
+
+
+# --- body: rationale, unit codes, objectives, targets -------------------------
+
+_HEADING_FIELD = {
+    "หลักการและเหตุผล": "rationale",
+    "วัตถุประสงค์ของโครงการ": "objectives",
+    "วัตถุประสงค์": "objectives",
+    "เป้าหมายของโครงการ": "targets",
+}
+
+
+_OUT_OF_PLACE = frozenset({Kind.PAGE_TITLE, Kind.KPI_TITLE, Kind.CHROME, Kind.PERCENT, Kind.EVAL})
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """What the body section holds."""
+
+    fields: Fields
+    objectives: tuple[Objective, ...]
+    budget: tuple[BudgetFigure, ...]
+
+
+def body(tokens: list[Token], notes: Notes) -> Body:
+    """Rationale, unit code pair, objectives and targets, with or without headings."""
+    parts: dict[str, list[Token]] = {"rationale": [], "objectives": [], "targets": []}
+    fields: Fields = {}
+    headed = any(t.kind is Kind.HEADING for t in tokens)
+    current = "rationale"
+    after_codes: list[Token] = []
+    for tok in tokens:
+        if tok.kind is Kind.HEADING and tok.text in _HEADING_FIELD:
+            current = _HEADING_FIELD[tok.text]
+        elif tok.kind is Kind.UNIT_CODES and "unit_code_1" not in fields:
+            fields["unit_code_1"] = to_ascii_digits(tok.groups[0] or "")
+            fields["unit_code_2"] = to_ascii_digits(tok.groups[1] or "")
+            if not headed:
+                current = "after-codes"
+        elif tok.kind is Kind.BLANK:
+            continue
+        elif tok.kind in _OUT_OF_PLACE:
+            notes.unrecognized(tok, "project description")
+        else:  # the lexer's guess does not matter here: it is description text
+            (after_codes if current == "after-codes" else parts[current]).append(tok)
+    if after_codes:
+        objectives, targets = _split_objectives_targets(after_codes)
+        parts["objectives"] += objectives
+        parts["targets"] += targets
+    fields["rationale"] = _join([t.text for t in parts["rationale"]])
+    fields["targets"] = _join([t.text for t in parts["targets"]])
+    budget = [
+        fig
+        for t in parts["rationale"] + parts["targets"]
+        for fig in money(t.text, t.line, None)
+    ]
+    return Body(fields, tuple(_objectives(parts["objectives"])), tuple(budget))
+
+
+def _split_objectives_targets(tokens: list[Token]) -> tuple[list[Token], list[Token]]:
+    """Export layout: the first line after the code pair is the objectives; later
+    lines are objectives too while their numbering continues, then targets."""
+    objectives = [tokens[0]]
+    last = _labels(tokens[0].text)
+    for i, tok in enumerate(tokens[1:], 1):
+        labels = _labels(tok.text)
+        if not (last and labels and _is_next(last[-1][0], labels[0][0])):
+            return objectives, tokens[i:]
+        objectives.append(tok)
+        last = labels
+    return objectives, []
+
+
+_LABEL = re.compile(
+    r"(?:(?<=\s)|^)(\d{1,2}(?:\.\d{1,2})?)(?:(\.)(?!\d)|(?=\s)|(?=[^\d\s.,/]))\s*"
+)
+
+
+def _labels(text: str) -> list[tuple[str, int, int]]:
+    """Item labels (``1``, ``2.1``) that form a sequence from the start of the text:
+    (label, start, end of label and its spaces)."""
+    probe = to_ascii_digits(text)
+    found: list[tuple[str, int, int]] = []
+    for m in _LABEL.finditer(probe):
+        label = m.group(1)
+        if not found:
+            if m.start() != 0 or label.endswith(".0") or label == "0":
+                return []
+            found.append((label, m.start(), m.end()))
+        elif _is_next(found[-1][0], label) and (m.group(2) or "." in label):
+            # mid-line, only "2." or "2.1" is a label; "2 วัน" is a count
+            found.append((label, m.start(), m.end()))
+    return found
+
+
+def _is_next(prev: str, label: str) -> bool:
+    """``label`` may follow ``prev`` in a numbered list (1 -> 2, 2.1 -> 2.2, 2.3 -> 3, 2 -> 2.1)."""
+    p = [int(x) for x in prev.split(".")]
+    q = [int(x) for x in label.split(".")]
+    if len(p) == len(q):
+        return p[:-1] == q[:-1] and q[-1] == p[-1] + 1
+    if len(q) == len(p) + 1:
+        return q[:-1] == p and q[-1] == 1
+    if len(q) == len(p) - 1:
+        return q[-1] == p[-2] + 1 and q[:-1] == p[:-2]
+    return False
+
+
+def _objectives(tokens: list[Token]) -> list[Objective]:
+    items: list[Objective] = []
+    for tok in tokens:
+        labels = _labels(tok.text)
+        if not labels:
+            if items and items[-1].label is not None:  # a wrapped item
+                prev = items[-1]
+                items[-1] = Objective(prev.ordinal, prev.label, f"{prev.text}\n{tok.text}", prev.source_line)
+            else:
+                items.append(Objective(len(items) + 1, None, tok.text, tok.line))
+            continue
+        ends = [start for _, start, _ in labels[1:]] + [len(tok.text)]
+        for (label, _, body_start), end in zip(labels, ends, strict=True):
+            text = tok.text[body_start:end].strip()
+            items.append(Objective(len(items) + 1, label, text, tok.line))
+    return items
+
+
+# --- strategy ------------------------------------------------------------------
+
+_LEVELS = {
+    "ด้านที่": "area",
+    "มิติที่": "dimension",
+    "เป้าหมายที่": "goal",
+    "เป้าประสงค์ที่": "objective",
+}
+
+
+def strategy(tokens: list[Token], notes: Notes) -> tuple[tuple[StrategyLink, ...], bool]:
+    """The four strategy levels, or the routine-work form. Returns (links, routine)."""
+    links: list[StrategyLink] = []
+    routine = False
+    for tok in tokens:
+        if tok.kind is Kind.STRATEGY:
+            word, code, rest = tok.groups
+            text = (rest or "").lstrip("–-—: ").rstrip("% ").strip()
+            links.append(
+                StrategyLink(len(links) + 1, _LEVELS[word or ""], to_ascii_digits(code or ""), text, tok.line)
+            )
+        elif tok.kind is Kind.ROUTINE:
+            routine = True
+        elif tok.kind is Kind.TEXT and links:  # a wrapped title
+            last = links[-1]
+            text = f"{last.text} {tok.text.rstrip('% ').strip()}"
+            links[-1] = StrategyLink(last.ordinal, last.level, last.code, text, last.source_line)
+        elif not (tok.kind is Kind.HEADING or tok.kind is Kind.BLANK):
+            notes.unrecognized(tok, "strategy block")
+    if routine and links:
+        notes.add(tokens[0], "warning", "mixed-strategy", "strategy block has both levels and routine-work lines")
+    return tuple(links), routine
+
+
+# --- progress blocks ------------------------------------------------------------
+
+
+def progress(tokens: list[Token], notes: Notes) -> tuple[ProgressUpdate, tuple[BudgetFigure, ...]]:
+    """One progress block: head, dated entry and text, problems, obstacles, separator.
+
+    ``chrono_index`` is left 0; the report assembler numbers the blocks.
+    """
+    head = tokens[0]
+    seq = int(to_ascii_digits(head.groups[0] or "0"))
+    reported_on = parse_iso_date(to_ascii_digits(head.groups[2] or "")) if head.groups[2] else None
+    if head.groups[2] and reported_on is None:
+        notes.add(head, "error", "bad-date", f"reporting date {head.groups[2]!r} is not a date (YYYY-MM-DD)")
+    elif head.groups[2] is None:
+        notes.add(head, "warning", "missing-value", "progress block has no reporting date")
+    entry_raw: str | None = None
+    entry_date = None
+    parts: dict[str, list[str]] = {"text": [], "problems": [], "obstacles": []}
+    current = "text"
+    budget: list[BudgetFigure] = []
+    closed = False
+    for tok in tokens[1:]:
+        kind = tok.kind
+        if closed:
+            notes.unrecognized(tok, "space after a progress block")
+            continue
+        if kind is Kind.SEPARATOR:
+            closed = True
+        elif kind is Kind.PROBLEMS or kind is Kind.OBSTACLES:
+            current = "problems" if kind is Kind.PROBLEMS else "obstacles"
+            parts[current].append(tok.groups[0] or "")
+        elif kind is Kind.ENTRY and entry_raw is None and current == "text" and not parts["text"]:
+            entry_raw = tok.groups[0]
+            entry_date = _entry_date(tok, reported_on, notes)
+            parts["text"].append((tok.groups[1] or "").strip())
+            budget += money(tok.groups[1] or "", tok.line, seq)
+        elif kind is not Kind.BLANK:
+            parts[current].append(tok.text)
+            if current == "text":
+                budget += money(tok.text, tok.line, seq)
+    update = ProgressUpdate(
+        seq=seq,
+        chrono_index=0,
+        percent=percent(head, head.groups[1], notes, "block percent"),
+        reported_on=reported_on,
+        entry_date=entry_date,
+        entry_date_raw=entry_raw,
+        text=_join(parts["text"]),
+        problems=_nil(_join(parts["problems"])),
+        obstacles=_nil(_join(parts["obstacles"])),
+        source_line=head.line,
+    )
+    return update, tuple(budget)
+
+
+def _entry_date(tok: Token, near: Any, notes: Notes) -> Any:
+    result = parse_entry_date(tok.groups[0] or "", near)
+    if result.problem is not None:
+        severity = "error" if result.problem == "bad-date" else "warning"
+        notes.add(tok, severity, result.problem, result.message or result.problem, raw=tok.groups[0])
+    return result.value
+
+
+# --- indicators ------------------------------------------------------------------
+
+
+def kpi(tokens: list[Token], notes: Notes, ordinal: int, kpi_id: str | None = None) -> Kpi:
+    """One indicator: name (possibly wrapped), target, achieved, kinds."""
+    head = tokens[0]
+    name_parts = [head.groups[0] or ""] if head.kind is not Kind.TEXT else [head.text]
+    values: Fields = {}
+    kinds_parts: list[str] = []
+    current = "name"
+    for tok in tokens[1:]:
+        kind = tok.kind
+        if kind is Kind.KPI_TARGET or kind is Kind.KPI_ACHIEVED:
+            which = "target" if kind is Kind.KPI_TARGET else "achieved"
+            values[f"{which}_unit"] = (tok.groups[0] or "").strip() or None
+            values[f"{which}_value"] = number(tok, tok.groups[1], notes, f"KPI {which} value")
+            current = which
+        elif kind is Kind.KPI_KINDS:
+            kinds_parts.append(tok.groups[0] or "")
+            current = "kinds"
+        elif kind is Kind.TEXT and current in ("name", "kinds"):
+            (name_parts if current == "name" else kinds_parts).append(tok.text)
+        elif kind is not Kind.BLANK:
+            notes.unrecognized(tok, "indicator block")
+    name = " ".join(p.strip() for p in name_parts if p.strip())
+    kinds_raw = " ".join(p.strip() for p in kinds_parts if p.strip()) or None
+    return Kpi(
+        ordinal=ordinal,
+        kpi_id=kpi_id,
+        name=name,
+        fiscal_year_be=fiscal_year_in_text(name),
+        target_value=values.get("target_value"),
+        target_unit=values.get("target_unit"),
+        achieved_value=values.get("achieved_value"),
+        achieved_unit=values.get("achieved_unit"),
+        kind=_kind(kinds_raw),
+        level=_level(kinds_raw),
+        kinds_raw=kinds_raw,
+        source_line=head.line,
+    )
+
+
+def _kind(kinds: str | None) -> str | None:
+    if kinds is None:
+        return None
+    if "งานประจำ" in kinds:
+        return "routine"
+    return "strategic" if "ยุทธศาสตร์" in kinds else None
+
+
+def _level(kinds: str | None) -> str | None:
+    if kinds is None:
+        return None
+    if "ผลผลิต" in kinds or "output" in kinds.lower():
+        return "output"
+    return "outcome" if "ผลลัพธ์" in kinds or "outcome" in kinds.lower() else None
