@@ -338,8 +338,9 @@ def parse(text: str, source: str | None = None, strict: bool = False) -> Report:
     its line and column. Text holding several reports is parsed as one; use
     ``bmaparse.read`` to split files.
     """
+    text, extra = _valid_unicode(text, source)
     tokens = tokenize(lines_of(text))
-    report = build_report(tokens, source_path=source)
+    report = build_report(tokens, source_path=source, extra=extra)
     if len(split_reports(tokens)) > 1:
         extra = Diagnostic(None, None, "warning", "multiple-reports",
                            "the text holds several reports; parsed as one (bmaparse.read splits them)",
@@ -348,6 +349,22 @@ def parse(text: str, source: str | None = None, strict: bool = False) -> Report:
     if strict:
         raise_if_problems(report)
     return report
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _valid_unicode(text: str, source: str | None) -> tuple[str, tuple[Diagnostic, ...]]:
+    """Lone surrogates (possible in a Python str, never in a file) become U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        first = _SURROGATE.search(text)
+        line = text.count("\n", 0, first.start()) + 1 if first else None
+        problem = Diagnostic(line, None, "warning", "invalid-character",
+                             "lone surrogate code points replaced with U+FFFD", None, source)
+        return _SURROGATE.sub("\ufffd", text), (problem,)
+    return text, ()
 
 
 def _with_diagnostics(report: Report, extra: Sequence[Diagnostic]) -> Report:
