@@ -338,14 +338,14 @@ def parse(text: str, source: str | None = None, strict: bool = False) -> Report:
     its line and column. Text holding several reports is parsed as one; use
     ``bmaparse.read`` to split files.
     """
-    text, extra = _valid_unicode(text, source)
+    text, repaired = _valid_unicode(text, source)
     tokens = tokenize(lines_of(text))
-    report = build_report(tokens, source_path=source, extra=extra)
+    report = build_report(tokens, source_path=source, extra=repaired)
     if len(split_reports(tokens)) > 1:
-        extra = Diagnostic(None, None, "warning", "multiple-reports",
+        several = Diagnostic(None, None, "warning", "multiple-reports",
                            "the text holds several reports; parsed as one (bmaparse.read splits them)",
                            None, source)
-        report = _with_diagnostics(report, (extra,))
+        report = _with_diagnostics(report, (several,))
     if strict:
         raise_if_problems(report)
     return report
