@@ -1,0 +1,515 @@
+"""convert: many inputs in, one dataset per table (and a manifest) out.
+
+Strategy: the parent discovers tasks (``_discover``), sorts them by source
+path, and hands them to worker processes; each worker reads its own bytes,
+calls ``load`` and ``tables.to_tables`` and sends back the tables as Arrow IPC
+bytes with a small outcome record. Results come back in task order (``imap``),
+so the rows written do not depend on the number of workers. The parent:
+
+- drops the rows of a report it has already written (same ``report_key``: a
+  copied file), keeping a set of written keys;
+- buffers rows up to a bound and writes them through a writers ``Sink`` (flat
+  memory: no archive is ever held whole, and at most a window of results is in
+  flight, because the task feed waits for the parent to take results);
+- after the last input closes the sink (every table moves into place
+  atomically), reads back the reports table and writes ``projects``, and last
+  writes ``manifest.json``.
+
+Nothing an input holds can stop the batch: unreadable bytes, a zip bomb, a
+parser exception all become diagnostics rows (``report_key`` null) and the
+outcome ``error``. ``--incremental`` skips inputs whose sha256 the manifest
+already lists, appends to the previous output and merges the manifest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._discover import (
+    Task,
+    UsageError,
+    close_archives,
+    discover,
+    iter_documents,
+    load_task,
+    read_document,
+    severity_counts,
+    task_diagnostic,
+)
+from ._manifest import (
+    build_manifest,
+    clean_manifest_temporaries,
+    prepare_output,
+    read_manifest,
+    relative_path,
+    remove_stale_files,
+    utc_now,
+    write_manifest,
+)
+from ._read import Document
+from .model import SCHEMA_VERSION, Report
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ("FORMATS", "ConvertSummary", "UsageError", "convert", "iter_documents", "load_task")
+
+
+FORMATS = ("parquet", "csv", "jsonl", "duckdb")
+"""Output formats ``convert`` writes (the writers package's names)."""
+
+_FLUSH_ROWS = 100_000
+_FLUSH_BYTES = 32 * 1024 * 1024
+
+
+# --- worker side ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Result:
+    """What a worker sends back for one task."""
+
+    source_path: str
+    sha256: str
+    size: int | None
+    encoding: str | None
+    skipped_as: str | None
+    """``already-converted`` (incremental), ``nested-archive``, or None."""
+    report_keys: tuple[str, ...]
+    repeated_in_file: int
+    severities: Mapping[str, int]
+    tables: Mapping[str, bytes]
+    """Arrow IPC stream per table."""
+    failure: str | None = None
+
+
+_worker_strict = False
+_worker_known: frozenset[str] = frozenset()
+
+
+def _init_worker(strict: bool, known: frozenset[str], parent: int | None = None) -> None:
+    """Set a worker's options; in a pool worker, also exit when the parent is gone
+    (a killed ``convert`` must not leave workers waiting on its queue forever)."""
+    global _worker_strict, _worker_known
+    _worker_strict, _worker_known = strict, known
+    if parent is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+        threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _ipc(tables: Mapping[str, pa.Table]) -> dict[str, bytes]:
+    import pyarrow as pa
+
+    encoded = {}
+    for name, table in tables.items():
+        stream = pa.BufferOutputStream()
+        with pa.ipc.new_stream(stream, table.schema) as writer:
+            writer.write_table(table)
+        encoded[name] = stream.getvalue().to_pybytes()
+    return encoded
+
+
+def _unique_reports(document: Document) -> tuple[Document, int]:
+    """The document without a second copy of a report inside the same file."""
+    first: dict[str, Report] = {}
+    for report in document.reports:
+        first.setdefault(report.report_key, report)
+    repeated = len(document.reports) - len(first)
+    if repeated:
+        document = dataclasses.replace(document, reports=tuple(first.values()))
+    return document, repeated
+
+
+def _process(task: Task) -> _Result:
+    """Worker entry point: one task in, its tables and outcome out; never raises."""
+    from . import tables
+
+    try:
+        document, sha, size = read_document(task, _worker_strict, _worker_known)
+        if document is None:
+            return _Result(task.source_path, sha, size, None, "already-converted", (), 0, {}, {})
+        document, repeated = _unique_reports(document)
+        return _Result(
+            task.source_path,
+            sha,
+            size,
+            document.encoding,
+            "nested-archive" if task.note is not None and task.note.severity != "error" else None,
+            tuple(r.report_key for r in document.reports),
+            repeated,
+            dict(severity_counts(document)),
+            _ipc(tables.to_tables([document])),
+        )
+    except Exception as exc:
+        return _failed(task, exc)
+
+
+def _failed(task: Task, exc: Exception) -> _Result:
+    """An exception while converting one input, turned into a diagnostics row."""
+    from . import tables
+
+    text = f"{type(exc).__name__}: {exc}"
+    problem = task_diagnostic(task, "error", "internal-error", f"internal error: {text}")
+    document = Document(task.source_path, "", None, (), (problem,))
+    try:
+        encoded = _ipc(tables.to_tables([document]))
+    except Exception:
+        encoded = {}
+    return _Result(task.source_path, "", None, None, None, (), 0, {"error": 1}, encoded, text)
+
+
+_Results = Generator["_Result", None, None]
+
+
+def _in_process(tasks: Sequence[Task], strict: bool, known: frozenset[str]) -> _Results:
+    saved = (_worker_strict, _worker_known)
+    _init_worker(strict, known)
+    try:
+        for task in tasks:
+            yield _process(task)
+    finally:
+        _init_worker(*saved)
+        close_archives()
+
+
+def _pooled(
+    tasks: Sequence[Task], jobs: int, strict: bool, known: frozenset[str]
+) -> _Results:
+    """``imap`` over a pool, ordered, with at most a window of results in flight."""
+    chunksize = max(1, min(32, len(tasks) // (jobs * 16)))
+    window = threading.Semaphore(chunksize * jobs * 4)
+    stop = threading.Event()
+
+    def feed() -> Iterator[Task]:
+        for task in tasks:
+            while not window.acquire(timeout=0.1):
+                if stop.is_set():
+                    return
+            if stop.is_set():
+                return
+            yield task
+
+    pool = multiprocessing.get_context().Pool(jobs, _init_worker, (strict, known, os.getpid()))
+    finished = False
+    try:
+        for result in pool.imap(_process, feed(), chunksize):
+            window.release()
+            yield result
+        finished = True
+    finally:
+        stop.set()
+        if finished:
+            pool.close()
+        else:
+            pool.terminate()
+        pool.join()
+
+
+# --- parent side ----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ConvertSummary:
+    """What a ``convert`` run did (also the ``--json`` output)."""
+
+    out: Path
+    fmt: str
+    jobs: int
+    inputs: int = 0
+    """Inputs (texts) seen this run, skipped ones included."""
+    reports: int = 0
+    """Reports written this run."""
+    duplicates: int = 0
+    """Reports not written because an earlier input (or run) had them."""
+    skipped: int = 0
+    """Inputs skipped (already converted, nested archives)."""
+    errors: int = 0
+    """Inputs with an error (outcome ``error``)."""
+    rows: dict[str, int] = field(default_factory=dict)
+    """Rows written this run, per table (``projects``: the whole rebuilt table)."""
+    files: dict[str, str] = field(default_factory=dict)
+    """Table -> output file or folder."""
+    manifest: str = ""
+    seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every input parsed cleanly, 1 when some had errors."""
+        return 1 if self.errors else 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """The summary as plain JSON-able values."""
+        return {
+            "out": str(self.out), "format": self.fmt, "jobs": self.jobs,
+            "inputs": self.inputs, "reports": self.reports, "duplicates": self.duplicates,
+            "skipped": self.skipped, "errors": self.errors, "rows": dict(self.rows),
+            "files": dict(self.files), "manifest": self.manifest,
+            "seconds": round(self.seconds, 3), "exit_code": self.exit_code,
+        }
+
+    def line(self) -> str:
+        """One human-readable line: counts, rows per table, time, where the files are."""
+        extras = [f"{n} {what}" for n, what in (
+            (self.errors, "with errors"), (self.duplicates, "duplicate reports"),
+            (self.skipped, "skipped"),
+        ) if n]
+        rows = ", ".join(f"{name} {n}" for name, n in self.rows.items())
+        return (
+            f"bmaparse: {self.inputs} inputs{' (' + ', '.join(extras) + ')' if extras else ''}, "
+            f"{self.reports} reports; rows: {rows}; {self.seconds:.1f} s; "
+            f"wrote {self.fmt} to {self.out}"
+        )
+
+
+class _Collector:
+    """The parent's side of a run: takes results in order, drops the rows of reports
+    already written, buffers rows (flushed to the sink past a row or byte bound) and
+    keeps the counts and manifest entries."""
+
+    def __init__(self, sink: Any, summary: ConvertSummary, written: set[str]) -> None:
+        self.sink, self.summary, self.written = sink, summary, written
+        self.rows: Counter[str] = Counter()
+        self.entries: list[dict[str, Any]] = []
+        self.parts: dict[str, list[pa.Table]] = {}
+        self.buffered_rows = self.buffered_bytes = 0
+
+    def take(self, result: _Result) -> dict[str, Any]:
+        """Account for one input's result; its manifest entry."""
+        fresh = [k for k in result.report_keys if k not in self.written]
+        seen = set(result.report_keys) - set(fresh)
+        self.written.update(fresh)
+        decoded = _decode_tables(result.tables)
+        self._add(_drop_reports(decoded, seen) if seen else decoded)
+        outcome = ("error" if result.severities.get("error") else
+                   "skipped" if result.skipped_as else
+                   "duplicate" if result.report_keys and not fresh else "ok")
+        duplicates = len(result.report_keys) - len(fresh) + result.repeated_in_file
+        entry = _entry(result, outcome, len(fresh), duplicates)
+        self.entries.append(entry)
+        summary = self.summary
+        summary.inputs += 1
+        summary.reports += len(fresh)
+        summary.duplicates += duplicates
+        summary.errors += outcome == "error"
+        summary.skipped += outcome == "skipped"
+        return entry
+
+    def _add(self, tables: Mapping[str, pa.Table]) -> None:
+        for name, table in tables.items():
+            self.rows[name] += table.num_rows
+            if table.num_rows:
+                self.parts.setdefault(name, []).append(table)
+                self.buffered_rows += table.num_rows
+                self.buffered_bytes += table.nbytes
+        if self.buffered_rows >= _FLUSH_ROWS or self.buffered_bytes >= _FLUSH_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered rows through the sink."""
+        import pyarrow as pa
+
+        if self.parts:
+            self.sink.write({name: pa.concat_tables(parts) for name, parts in self.parts.items()})
+        self.parts, self.buffered_rows, self.buffered_bytes = {}, 0, 0
+
+
+def _decode_tables(encoded: Mapping[str, bytes]) -> dict[str, pa.Table]:
+    import pyarrow as pa
+
+    return {name: pa.ipc.open_stream(data).read_all() for name, data in encoded.items()}
+
+
+def _drop_reports(tables: Mapping[str, pa.Table], keys: Iterable[str]) -> dict[str, pa.Table]:
+    """``tables`` without the rows of the reports in ``keys``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    value_set = pa.array(sorted(set(keys)), pa.string())
+    kept = {}
+    for name, table in tables.items():
+        if table.num_rows and "report_key" in table.column_names:
+            hit: Any = pc.is_in(table["report_key"], value_set=value_set)
+            table = table.filter(pc.invert(pc.fill_null(hit, False)))
+        kept[name] = table
+    return kept
+
+
+def _check_options(fmt: str, jobs: int | None) -> int:
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, not {jobs}")
+    return jobs or os.cpu_count() or 1
+
+
+def _entry(result: _Result, outcome: str, written: int, duplicates: int) -> dict[str, Any]:
+    if result.skipped_as == "already-converted":
+        return {"path": result.source_path, "sha256": result.sha256 or None, "size": result.size,
+                "outcome": "skipped", "reason": result.skipped_as}
+    entry: dict[str, Any] = {
+        "path": result.source_path, "sha256": result.sha256 or None, "size": result.size,
+        "outcome": outcome, "reports": written + duplicates, "written": written,
+        "duplicates": duplicates, "encoding": result.encoding,
+        "errors": result.severities.get("error", 0),
+        "warnings": result.severities.get("warning", 0),
+    }
+    if result.skipped_as:
+        entry["reason"] = result.skipped_as
+    if result.failure:
+        entry["failure"] = result.failure
+    return entry
+
+
+def _progress_bar(total: int, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="file", file=sys.stderr, disable=not enabled, leave=False,
+                dynamic_ncols=True)
+
+
+def convert(
+    inputs: Sequence[str | os.PathLike[str]],
+    out: str | os.PathLike[str],
+    *,
+    fmt: str = "parquet",
+    jobs: int | None = None,
+    strict: bool = False,
+    incremental: bool = False,
+    force: bool = False,
+    progress: bool | Callable[[dict[str, Any]], None] = False,
+) -> ConvertSummary:
+    """Convert files, folders and ``.zip`` archives into one dataset per table in ``out``.
+
+    ``fmt`` is ``parquet``, ``csv``, ``jsonl`` or ``duckdb``; ``jobs`` worker
+    processes (default: one per CPU; 1 runs in this process). ``strict``
+    rejects an input with any warning or error (only its diagnostics are
+    written). ``incremental`` skips inputs the manifest in ``out`` already
+    lists (by sha256) and appends the rest. ``force`` writes into a non-empty
+    folder bmaparse did not write. ``progress``: True shows a progress bar on
+    stderr; a callable is called with each input's manifest entry.
+
+    Raises ``UsageError`` (a missing input, a bad option, a folder that is not
+    ours) before writing anything. Returns the summary; ``exit_code`` is 1 when
+    some input had errors.
+    """
+    from . import tables, writers
+
+    started, started_at = time.monotonic(), utc_now()
+    used_jobs = _check_options(fmt, jobs)
+    out_dir = Path(out)
+    found = discover(inputs, exclude=out_dir)
+    old_manifest = read_manifest(out_dir)
+    previous = old_manifest if incremental else None
+    if previous is not None:
+        _check_appendable(previous, out_dir, fmt)
+    prepare_output(out_dir, force=force)
+    writers.clean_stale_temporaries(out_dir)
+    clean_manifest_temporaries(out_dir)
+    known = frozenset(
+        e["sha256"] for e in (previous or {}).get("inputs", ()) if e.get("sha256")
+    )
+    written = _existing_keys(writers, tables, fmt, out_dir) if previous is not None else set()
+
+    tasks = found.tasks
+    used_jobs = min(used_jobs, max(1, len(tasks)))
+    summary = ConvertSummary(out_dir, fmt, used_jobs)
+    schemas = {name: tables.SCHEMAS[name] for name in tables.TABLES}
+    sink = writers.open_sink(fmt, out_dir, schemas, append=previous is not None)
+    collector = _Collector(sink, summary, written)
+    bar = None  # made after the pool: no tqdm thread in the process when workers fork
+    results: _Results = (_in_process(tasks, strict, known) if used_jobs == 1
+                         else _pooled(tasks, used_jobs, strict, known))
+    try:
+        for result in results:
+            entry = collector.take(result)
+            if callable(progress):
+                progress(entry)
+            bar = bar or _progress_bar(len(tasks), progress is True)
+            rate = summary.reports / max(time.monotonic() - started, 1e-9)
+            bar.set_postfix_str(f"{summary.reports} reports, {rate:.0f} reports/s,"
+                                f" {summary.errors} errors", refresh=False)
+            bar.update(1)
+        collector.flush()
+        files = dict(sink.close())
+    except BaseException:
+        with contextlib.suppress(Exception):
+            results.close()
+        sink.abort()
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+
+    projects = _write_projects(writers, tables, fmt, out_dir)
+    files.update(projects[0])
+    collector.rows["projects"] = projects[1]
+    summary.rows = {name: collector.rows.get(name, 0) for name in tables.SCHEMAS}
+    summary.files = {name: relative_path(out_dir, path) for name, path in files.items()}
+    if old_manifest is not None:
+        remove_stale_files(out_dir, old_manifest.get("files", {}), summary.files)
+    summary.seconds = time.monotonic() - started
+    manifest = build_manifest(run=summary.as_dict(), entries=collector.entries,
+                              skipped_files=found.skipped,
+                              previous=previous, strict=strict, started_at=started_at)
+    summary.manifest = str(write_manifest(out_dir, manifest))
+    return summary
+
+
+def _check_appendable(previous: Mapping[str, Any], out: Path, fmt: str) -> None:
+    """An incremental run appends only to output of the same format and schema."""
+    if previous.get("format") != fmt:
+        raise UsageError(
+            f"{out} holds {previous.get('format')} output; convert --incremental"
+            f" with --format {previous.get('format')}, or without --incremental to replace it"
+        )
+    if previous.get("schema_version") != SCHEMA_VERSION:
+        raise UsageError(
+            f"{out} was written with schema version {previous.get('schema_version')}"
+            f" (this bmaparse writes {SCHEMA_VERSION}); convert without --incremental to rebuild"
+        )
+
+
+def _existing_keys(writers: Any, tables: Any, fmt: str, out: Path) -> set[str]:
+    """report_keys already in the output's reports table."""
+    table = writers.read_existing(fmt, out, "reports", tables.SCHEMAS["reports"], ["report_key"])
+    if table is None:
+        return set()
+    return {k for k in table.column("report_key").to_pylist() if k is not None}
+
+
+def _write_projects(writers: Any, tables: Any, fmt: str, out: Path) -> tuple[dict[str, str], int]:
+    """Rebuild ``projects`` from the reports table now in ``out``; (files, rows)."""
+    schema = tables.SCHEMAS["reports"]
+    columns = list(tables.PROJECT_SOURCE_COLUMNS)
+    reports = writers.read_existing(fmt, out, "reports", schema, columns)
+    if reports is None:
+        reports = schema.empty_table().select(columns)
+    projects = tables.build_projects(reports)
+    sink = writers.open_sink(fmt, out, {"projects": tables.SCHEMAS["projects"]})
+    try:
+        sink.write({"projects": projects})
+        files = dict(sink.close())
+    except BaseException:
+        sink.abort()
+        raise
+    return files, projects.num_rows
+
+

@@ -1,0 +1,244 @@
+"""The ``bmaparse`` command: ``parse``, ``convert``, ``validate``, ``schema``.
+
+Strategy: ``main(argv) -> int`` is a plain function (tests call it with a list
+and check the exit status); argparse builds the commands, and each command is
+one small handler that returns the exit status. Exit status: 0 clean, 1 some
+input had an error (or the output could not be written), 2 usage error (argparse
+errors, a missing input, an output folder bmaparse may not write into).
+Expected problems print one line ``bmaparse: error: ...`` on stderr, never a
+traceback. Heavy modules (pyarrow, tqdm, the writers) are imported inside the
+handlers that need them, so ``bmaparse --help`` stays fast. JSON goes to
+stdout, with Thai kept readable and decimals written exactly as numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from ._discover import UsageError, severity_counts
+from .batch import FORMATS
+from .model import PARSER_VERSION, Report
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``bmaparse`` command."""
+    parser = argparse.ArgumentParser(
+        prog="bmaparse",
+        description="Parse BMA project-report text exports into typed data and tables.",
+    )
+    parser.add_argument("--version", action="version", version=f"bmaparse {PARSER_VERSION}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    parse = commands.add_parser("parse", help="print the reports in FILE as JSON")
+    parse.add_argument("file", metavar="FILE", help="a text file, a folder or a .zip archive")
+    parse.set_defaults(handler=_parse)
+
+    convert = commands.add_parser(
+        "convert", help="convert files, folders and .zip archives into tables"
+    )
+    convert.add_argument("inputs", metavar="INPUT", nargs="+",
+                         help="text files, folders (searched recursively) or .zip archives")
+    convert.add_argument("-o", "--output", metavar="OUT", required=True,
+                         help="output folder (created if missing)")
+    convert.add_argument("--format", choices=FORMATS, default="parquet",
+                         help="output format (default: parquet)")
+    convert.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
+                         help="worker processes (default: one per CPU; 1: no workers)")
+    convert.add_argument("--strict", action="store_true",
+                         help="reject an input with any warning or error (only its diagnostics"
+                              " are written)")
+    convert.add_argument("--incremental", action="store_true",
+                         help="skip inputs already converted into OUT and append the new ones")
+    convert.add_argument("--force", action="store_true",
+                         help="write into a non-empty folder that bmaparse did not write")
+    convert.add_argument("--quiet", action="store_true",
+                         help="no progress bar and no summary line")
+    convert.add_argument("--json", action="store_true",
+                         help="print the run summary as one JSON object on stdout")
+    convert.set_defaults(handler=_convert)
+
+    validate = commands.add_parser(
+        "validate", help="print every diagnostic as PATH:LINE:COL: SEVERITY CODE message"
+    )
+    validate.add_argument("inputs", metavar="INPUT", nargs="+",
+                          help="text files, folders (searched recursively) or .zip archives")
+    validate.add_argument("--quiet", action="store_true", help="no summary line on stderr")
+    validate.set_defaults(handler=_validate)
+
+    schema = commands.add_parser("schema", help="print the data dictionary")
+    schema.add_argument("--format", choices=("markdown", "text"), default="markdown",
+                        help="markdown (default) or plain text")
+    schema.set_defaults(handler=_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``bmaparse`` command with ``argv`` (default: ``sys.argv[1:]``); the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help, --version (0) or a usage error (2)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except UsageError as exc:
+        return _fail(str(exc), 2)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly
+        _silence_stdout()
+        return 1
+    except OSError as exc:
+        return _fail(str(exc), 1)
+
+
+def _fail(message: str, status: int) -> int:
+    print(f"bmaparse: error: {message}", file=sys.stderr)
+    return status
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so that the interpreter's final flush of a
+    closed pipe does not print a second error."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _emit(text: str) -> None:
+    """Write ``text`` to stdout as UTF-8, whatever the terminal's encoding."""
+    try:
+        sys.stdout.write(text)
+    except UnicodeEncodeError:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text.encode("utf-8"))
+    sys.stdout.flush()
+
+
+# --- JSON ---------------------------------------------------------------------------------
+
+
+def _jsonable(obj: Any) -> Any:
+    """A dataclass tree as dicts and lists; dates as ISO strings, Decimals kept exact."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(item) for item in obj]
+    if isinstance(obj, dict):
+        return {str(key): _jsonable(value) for key, value in obj.items()}
+    if isinstance(obj, date):
+        return obj.isoformat()
+    return obj
+
+
+def _dumps(value: Any, level: int = 0) -> str:
+    """JSON text of a ``_jsonable`` value, indented by 2, Thai unescaped,
+    ``Decimal`` as a number written exactly (``100.00`` stays ``100.00``)."""
+    inner, outer = "  " * (level + 1), "  " * level
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = (f"{inner}{json.dumps(k, ensure_ascii=False)}: {_dumps(v, level + 1)}"
+                 for k, v in value.items())
+        return "{\n" + ",\n".join(items) + "\n" + outer + "}"
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        return "[\n" + ",\n".join(inner + _dumps(v, level + 1) for v in value) + "\n" + outer + "]"
+    if isinstance(value, Decimal):
+        return format(value, "f") if value.is_finite() else "null"
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+# --- commands -----------------------------------------------------------------------------
+
+
+def _parse(args: argparse.Namespace) -> int:
+    from .batch import iter_documents
+
+    reports: list[Report] = []
+    errors = 0
+    for document in iter_documents([args.file]):
+        errors += severity_counts(document)["error"]
+        for diagnostic in document.diagnostics:
+            print(diagnostic.format(document.source_path or args.file), file=sys.stderr)
+        reports.extend(document.reports)
+    _emit(_dumps(_jsonable(reports)) + "\n")
+    return 1 if errors else 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .batch import iter_documents
+
+    totals: Counter[str] = Counter()
+    inputs = reports = 0
+    for document in iter_documents(args.inputs):
+        inputs += 1
+        reports += len(document.reports)
+        totals += severity_counts(document)
+        path = document.source_path or "<input>"
+        lines = [d.format(path) for d in document.diagnostics]
+        lines += [d.format(path) for r in document.reports for d in r.diagnostics]
+        if lines:
+            _emit("\n".join(lines) + "\n")
+    if not args.quiet:
+        print(
+            f"bmaparse: {inputs} inputs, {reports} reports, {totals['error']} errors,"
+            f" {totals['warning']} warnings, {totals['info']} notes",
+            file=sys.stderr,
+        )
+    return 1 if totals["error"] else 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from .tables import data_dictionary
+
+    text = data_dictionary(args.format)
+    _emit(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from .batch import convert
+
+    summary = convert(
+        args.inputs,
+        args.output,
+        fmt=args.format,
+        jobs=args.jobs,
+        strict=args.strict,
+        incremental=args.incremental,
+        force=args.force,
+        progress=not args.quiet and sys.stderr.isatty(),
+    )
+    if args.json:
+        _emit(json.dumps(summary.as_dict(), ensure_ascii=False) + "\n")
+    if not args.quiet:
+        print(summary.line(), file=sys.stderr)
+    return summary.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,414 @@
+"""convert (bmaparse.batch): discovery, archives, workers, dedup, manifest, formats,
+incremental runs, output-folder safety and atomic output under SIGKILL."""
+
+from __future__ import annotations
+
+import io
+import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+from bmaparse import _discover, _read
+from bmaparse._discover import UsageError, discover, read_task_bytes
+from bmaparse._manifest import merge_inputs
+from bmaparse.batch import FORMATS, convert
+from bmaparse.tables import SCHEMAS
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_PATH = ROOT / "samples" / "000_8c07428080a9c9ea.txt"
+SEED = SEED_PATH.read_bytes()
+
+
+def variant(i: int) -> bytes:
+    """The seed with a different amount: another report (another report_key)."""
+    text = SEED.decode("utf-8").replace("จำนวน 1,324,600 บาท", f"จำนวน {1000 + i:,} บาท")
+    assert text.encode("utf-8") != SEED
+    return text.encode("utf-8")
+
+
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def mixed_inputs(root: Path) -> Path:
+    """The seed, a copy of it, an archive holding it under another name and a nested
+    archive, a binary file and an empty file."""
+    folder = root / "in"
+    (folder / "copy").mkdir(parents=True)
+    (folder / "seed.txt").write_bytes(SEED)
+    (folder / "copy" / "seed-copy.txt").write_bytes(SEED)
+    nested = zip_bytes({"inner.txt": variant(99)})
+    (folder / "archive.zip").write_bytes(
+        zip_bytes({"2566/50240000-7108.txt": SEED, "nested.zip": nested})
+    )
+    (folder / "garbage.txt").write_bytes(bytes(range(256)) * 16)
+    (folder / "empty.txt").write_bytes(b"")
+    return folder
+
+
+def read_table(out: Path, fmt: str, table: str, manifest: dict[str, Any]) -> pa.Table:
+    """A written table, read back with the format's own reader."""
+    path = out / manifest["files"][table]
+    if fmt == "parquet":
+        return pq.read_table(path)
+    if fmt == "csv":
+        return pacsv.read_csv(path)
+    if fmt == "jsonl":
+        lines = path.read_text(encoding="utf-8").splitlines()
+        rows = [json.loads(line) for line in lines if line.strip()]
+        return pa.Table.from_pylist(rows) if rows else pa.table({})
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as db:
+        return db.sql(f'select * from "{table}"').to_arrow_table()
+
+
+def manifest_of(out: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    return data
+
+
+def outcomes(manifest: dict[str, Any]) -> dict[str, str]:
+    return {e["path"]: e["outcome"] for e in manifest["inputs"]}
+
+
+# --- discovery ----------------------------------------------------------------------------
+
+
+def test_discover_walks_folders_and_archives_sorted(tmp_path: Path) -> None:
+    folder = mixed_inputs(tmp_path)
+    (folder / ".hidden").mkdir()
+    (folder / ".hidden" / "a.txt").write_bytes(SEED)
+    (folder / ".dot.txt").write_bytes(SEED)
+    (folder / "notes.md").write_text("x")
+    (folder / "UPPER.TXT").write_bytes(SEED)
+    found = discover([folder])
+    names = [t.source_path for t in found.tasks]
+    assert names == sorted(names)
+    rel = [n[len(str(folder)) + 1 :] for n in names]
+    assert rel == [
+        "UPPER.TXT",
+        "archive.zip!2566/50240000-7108.txt",
+        "archive.zip!nested.zip",
+        "copy/seed-copy.txt".replace("/", os.sep),
+        "empty.txt",
+        "garbage.txt",
+        "seed.txt",
+    ]
+    nested = next(t for t in found.tasks if t.member == "nested.zip")
+    assert nested.note is not None and nested.note.code == "nested-archive-skipped"
+    assert found.skipped == {"hidden": 2, "not-text": 1}
+
+
+def test_discover_order_and_repeats_do_not_matter(tmp_path: Path) -> None:
+    folder = mixed_inputs(tmp_path)
+    one = discover([folder / "seed.txt", folder])
+    two = discover([folder, folder / "seed.txt", folder / "archive.zip"])
+    assert [t.source_path for t in one.tasks] == [t.source_path for t in two.tasks]
+    assert two.skipped["repeated"] == 2
+
+
+def test_discover_reads_any_named_file_and_refuses_missing(tmp_path: Path) -> None:
+    odd = tmp_path / "report.export"
+    odd.write_bytes(SEED)
+    assert [t.source_path for t in discover([odd]).tasks] == [str(odd)]
+    with pytest.raises(UsageError, match="input not found"):
+        discover([odd, tmp_path / "nope.txt"])
+
+
+def test_unreadable_archive_is_a_note(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    (task,) = discover([bad]).tasks
+    assert task.note is not None and task.note.code == "unreadable-archive"
+
+
+def test_member_over_the_size_limit_is_refused(tmp_path: Path, monkeypatch: Any) -> None:
+    archive = tmp_path / "a.zip"
+    archive.write_bytes(zip_bytes({"a.txt": SEED}))
+    (task,) = discover([archive]).tasks
+    assert read_task_bytes(task) == SEED
+    monkeypatch.setattr(_discover, "MAX_INPUT_BYTES", 100)
+    _discover.close_archives()
+    with pytest.raises(_discover.InputTooLargeError):
+        read_task_bytes(task)
+    _discover.close_archives()
+
+
+# --- convert ------------------------------------------------------------------------------
+
+
+def test_convert_mixed_folder(tmp_path: Path) -> None:
+    folder, out = mixed_inputs(tmp_path), tmp_path / "out"
+    summary = convert([folder], out, jobs=1)
+    assert summary.exit_code == 1
+    manifest = manifest_of(out)
+    reports = read_table(out, "parquet", "reports", manifest)
+    assert reports.num_rows == 1 == summary.reports
+    assert reports["report_key"][0].as_py() == _read.load(SEED).reports[0].report_key
+
+    diagnostics = read_table(out, "parquet", "diagnostics", manifest).to_pylist()
+    file_errors = [d for d in diagnostics if d["severity"] == "error" and d["report_key"] is None]
+    assert sorted(d["source_path"] for d in file_errors) == [
+        str(folder / "empty.txt"), str(folder / "garbage.txt")
+    ]
+    nested = [d for d in diagnostics if d["code"] == "nested-archive-skipped"]
+    assert [d["source_path"] for d in nested] == [f"{folder / 'archive.zip'}!nested.zip"]
+    assert nested[0]["severity"] == "info"
+
+    assert outcomes(manifest) == {
+        f"{folder / 'archive.zip'}!2566/50240000-7108.txt": "ok",
+        f"{folder / 'archive.zip'}!nested.zip": "skipped",
+        str(folder / "copy" / "seed-copy.txt"): "duplicate",
+        str(folder / "empty.txt"): "error",
+        str(folder / "garbage.txt"): "error",
+        str(folder / "seed.txt"): "duplicate",
+    }
+    entry = next(e for e in manifest["inputs"] if e["path"].endswith("seed.txt"))
+    assert entry["sha256"] == _read.load(SEED).sha256
+    assert entry["size"] == len(SEED)
+    assert entry["duplicates"] == 1 and entry["written"] == 0
+    assert manifest["totals"]["inputs"] == 6 and manifest["totals"]["errors"] == 2
+    assert manifest["totals"]["rows"]["reports"] == 1
+    assert manifest["tool"] == "bmaparse" and manifest["format"] == "parquet"
+    assert manifest["started_at"].endswith("Z") and manifest["finished_at"].endswith("Z")
+    projects = read_table(out, "parquet", "projects", manifest)
+    assert projects["project_id"].to_pylist() == ["50240000-7108"]
+
+
+def test_formats_are_the_writers_formats() -> None:
+    from bmaparse import writers
+
+    assert writers.FORMATS == FORMATS
+
+
+def test_clean_inputs_exit_zero(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"{i}.txt").write_bytes(variant(i))
+    summary = convert([folder], tmp_path / "out", jobs=1)
+    assert (summary.exit_code, summary.reports, summary.errors) == (0, 3, 0)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_writes_every_table(tmp_path: Path, fmt: str) -> None:
+    folder, out = mixed_inputs(tmp_path), tmp_path / fmt
+    summary = convert([folder], out, fmt=fmt, jobs=1)
+    manifest = manifest_of(out)
+    assert set(manifest["files"]) == set(SCHEMAS)
+    for table in SCHEMAS:
+        assert read_table(out, fmt, table, manifest).num_rows == summary.rows[table], table
+    assert summary.rows["reports"] == 1 and summary.rows["diagnostics"] >= 3
+
+
+def test_jobs_do_not_change_the_data(tmp_path: Path) -> None:
+    folder = mixed_inputs(tmp_path)
+    for i in range(12):
+        (folder / f"v{i:02}.txt").write_bytes(variant(i))
+    convert([folder], tmp_path / "one", jobs=1)
+    convert([folder], tmp_path / "two", jobs=2)
+    for table in SCHEMAS:
+        one = pq.read_table(tmp_path / "one" / f"{table}.parquet")
+        two = pq.read_table(tmp_path / "two" / f"{table}.parquet")
+        assert one.equals(two), table
+    assert pq.read_table(tmp_path / "one" / "reports.parquet").num_rows == 13
+
+
+def test_worker_exception_becomes_a_diagnostic(tmp_path: Path, monkeypatch: Any) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a.txt", "boom.txt", "c.txt"):
+        (folder / name).write_bytes(variant(ord(name[0])))
+    real_load = _read.load
+
+    def exploding_load(source: Any, **kwargs: Any) -> _read.Document:
+        if "boom" in (kwargs.get("source_path") or ""):
+            raise RuntimeError("parser fell over")
+        return real_load(source, **kwargs)
+
+    monkeypatch.setattr(_read, "load", exploding_load)
+    # Workers see the patch only when they are forked from this process.
+    for jobs in (1, 2) if multiprocessing.get_start_method() == "fork" else (1,):
+        out = tmp_path / f"out{jobs}"
+        summary = convert([folder], out, jobs=jobs)
+        assert (summary.exit_code, summary.reports, summary.errors) == (1, 2, 1)
+        rows = pq.read_table(out / "diagnostics.parquet").to_pylist()
+        internal = [r for r in rows if r["code"] == "internal-error"]
+        assert [r["source_path"] for r in internal] == [str(folder / "boom.txt")]
+        assert "parser fell over" in internal[0]["message"]
+        assert outcomes(manifest_of(out))[str(folder / "boom.txt")] == "error"
+
+
+def test_oversized_member_is_refused_with_a_diagnostic(tmp_path: Path, monkeypatch: Any) -> None:
+    archive = tmp_path / "big.zip"
+    archive.write_bytes(zip_bytes({"big.txt": SEED}))
+    monkeypatch.setattr(_discover, "MAX_INPUT_BYTES", 1000)
+    summary = convert([archive], tmp_path / "out", jobs=1)
+    assert summary.exit_code == 1
+    (row,) = pq.read_table(tmp_path / "out" / "diagnostics.parquet").to_pylist()
+    assert (row["code"], row["source_path"]) == ("input-too-large", f"{archive}!big.txt")
+
+
+def test_strict_rejects_inputs_with_problems(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.txt").write_bytes(SEED)
+    (folder / "cut.txt").write_bytes(SEED[: len(SEED) // 2 + 1])
+    lenient = convert([folder], tmp_path / "lenient", jobs=1)
+    strict = convert([folder], tmp_path / "strict", jobs=1, strict=True)
+    assert lenient.reports == 2
+    assert strict.reports == 1 and strict.exit_code == 1
+    rows = pq.read_table(tmp_path / "strict" / "diagnostics.parquet").to_pylist()
+    assert [r["source_path"] for r in rows if r["code"] == "strict-rejected"] == [
+        str(folder / "cut.txt")
+    ]
+
+
+def test_incremental_adds_only_new_inputs(tmp_path: Path) -> None:
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    name = "50240000-7108_{}.txt".format  # the project id rides in the file name
+    for i in range(3):
+        (folder / name(i)).write_bytes(variant(i))
+    (folder / "empty.txt").write_bytes(b"")
+    first = convert([folder], out, jobs=1, incremental=True)
+    assert first.reports == 3
+    (folder / name("new")).write_bytes(variant(7))
+    (folder / name("crlf")).write_bytes(variant(0).replace(b"\n", b"\r\n"))  # same report
+    second = convert([folder], out, jobs=1, incremental=True)
+    assert (second.reports, second.skipped, second.duplicates) == (1, 4, 1)
+    manifest = manifest_of(out)
+    assert outcomes(manifest) == {
+        str(folder / name(0)): "skipped",
+        str(folder / name(1)): "skipped",
+        str(folder / name(2)): "skipped",
+        str(folder / name("crlf")): "duplicate",
+        str(folder / "empty.txt"): "skipped",
+        str(folder / name("new")): "ok",
+    }
+    empty = next(e for e in manifest["inputs"] if e["path"].endswith("empty.txt"))
+    assert empty["previous_outcome"] == "error" and empty["reason"] == "already-converted"
+    assert manifest["totals"]["rows"]["reports"] == 4
+    reports = pq.read_table(out / "reports.parquet")
+    assert reports.num_rows == 4 == len(set(reports["report_key"].to_pylist()))
+    diagnostics = pq.read_table(out / "diagnostics.parquet").to_pylist()
+    assert sum(1 for d in diagnostics if d["source_path"] == str(folder / "empty.txt")) == 1
+    assert pq.read_table(out / "projects.parquet")["snapshots"].to_pylist() == [4]
+
+
+def test_incremental_refuses_another_format(tmp_path: Path) -> None:
+    convert([SEED_PATH], tmp_path / "out", fmt="csv", jobs=1)
+    with pytest.raises(UsageError, match="--format csv"):
+        convert([SEED_PATH], tmp_path / "out", fmt="parquet", jobs=1, incremental=True)
+
+
+def test_rerun_replaces_output(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    convert([SEED_PATH], out, fmt="csv", jobs=1)
+    convert([SEED_PATH], out, fmt="parquet", jobs=1)
+    summary = convert([SEED_PATH], out, fmt="parquet", jobs=1)
+    assert pq.read_table(out / "reports.parquet").num_rows == 1 == summary.reports
+    assert not list(out.glob("*.csv"))  # the other format's files are gone
+    assert manifest_of(out)["totals"]["inputs"] == 1
+
+
+def test_output_folder_safety(tmp_path: Path) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.docx").write_text("precious")
+    with pytest.raises(UsageError, match=r"mine.*--force"):
+        convert([SEED_PATH], out, jobs=1)
+    assert sorted(p.name for p in out.iterdir()) == ["thesis.docx"]
+    convert([SEED_PATH], out, jobs=1, force=True)
+    assert (out / "thesis.docx").read_text() == "precious"
+    convert([SEED_PATH], out, jobs=1)  # now ours: no --force needed
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(UsageError, match="not a folder"):
+        convert([SEED_PATH], tmp_path / "file", jobs=1)
+
+
+def test_progress_callback_sees_every_input(tmp_path: Path) -> None:
+    folder = mixed_inputs(tmp_path)
+    seen: list[str] = []
+    convert([folder], tmp_path / "out", jobs=2, progress=lambda e: seen.append(e["path"]))
+    assert seen == sorted(seen) and len(seen) == 6
+
+
+def test_merge_inputs_keeps_what_a_skipped_input_had() -> None:
+    previous = [
+        {"path": "a.txt", "sha256": "1", "outcome": "ok", "reports": 2},
+        {"path": "gone.txt", "sha256": "2", "outcome": "error", "reports": 0},
+    ]
+    current = [
+        {"path": "a.txt", "sha256": "1", "outcome": "skipped", "reason": "already-converted"},
+        {"path": "b.txt", "sha256": "3", "outcome": "ok", "reports": 1},
+    ]
+    merged = merge_inputs(previous, current)
+    assert [e["path"] for e in merged] == ["a.txt", "b.txt", "gone.txt"]
+    assert merged[0] == {"path": "a.txt", "sha256": "1", "outcome": "skipped",
+                         "reason": "already-converted", "reports": 2, "previous_outcome": "ok"}
+
+
+# --- a run killed mid-way -----------------------------------------------------------------
+
+
+def test_sigkill_leaves_only_complete_files(tmp_path: Path) -> None:
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    for i in range(300):
+        (folder / f"{i:03}.txt").write_bytes(variant(i))
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    command = [sys.executable, "-m", "bmaparse.cli", "convert", str(folder), "-o", str(out),
+               "--jobs", "2", "--quiet"]
+    subprocess.run([*command[:4], str(folder / "000.txt"), *command[5:]], env=env, check=False)
+    before = {p.name for p in out.iterdir()}
+    assert "reports.parquet" in before and "manifest.json" in before
+
+    process = subprocess.Popen(command, env=env, start_new_session=True)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not any(out.glob(".bmaparse-tmp-*")):
+        time.sleep(0.01)
+    time.sleep(0.3)
+    os.killpg(process.pid, signal.SIGKILL)  # the run and its workers, all at once
+    process.wait()
+
+    finals = [p for p in out.iterdir() if not p.name.startswith(".")]
+    assert {p.name for p in finals} <= before
+    for path in finals:
+        if path.suffix == ".parquet":
+            pq.read_table(path)  # whole and readable: the old file or the new one
+        elif path.name == "manifest.json":
+            json.loads(path.read_text(encoding="utf-8"))
+
+    # A rerun needs no --force, removes the dead run's temporaries and completes.
+    subprocess.run(command, env=env, check=False, timeout=120)
+    assert not list(out.glob(".bmaparse-tmp-*")) and not list(out.glob(".manifest.json.*"))
+    assert pq.read_table(out / "reports.parquet").num_rows == 300
+
+
+def test_the_same_report_twice_in_one_file_is_written_once(tmp_path: Path) -> None:
+    twice = tmp_path / "twice.txt"
+    twice.write_bytes(SEED + b"\n" + variant(1) + b"\n" + SEED)
+    summary = convert([twice], tmp_path / "out", jobs=1)
+    assert (summary.reports, summary.duplicates) == (2, 1)
+    reports = pq.read_table(tmp_path / "out" / "reports.parquet")
+    assert reports["report_key"].to_pylist() == [
+        _read.load(SEED).reports[0].report_key, _read.load(variant(1)).reports[0].report_key
+    ]

@@ -1,0 +1,203 @@
+"""The bmaparse command, through main([...]): exit codes, stdout and stderr."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from bmaparse import _read
+from bmaparse.cli import _dumps, _jsonable, main
+from bmaparse.model import PARSER_VERSION
+from bmaparse.tables import SCHEMAS
+from test_batch import SEED, SEED_PATH, mixed_inputs, variant
+
+Capture = pytest.CaptureFixture[str]
+
+
+def run(capsys: Capture, *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+# --- usage --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["frobnicate"],
+        ["convert"],
+        ["convert", "samples"],  # no -o
+        ["convert", "samples", "-o", "x", "--format", "xlsx"],
+        ["convert", "samples", "-o", "x", "--jobs", "0"],
+        ["convert", "samples", "-o", "x", "--jobs", "many"],
+        ["convert", "samples", "-o", "x", "--bogus"],
+        ["parse"],
+        ["validate"],
+        ["schema", "--format", "html"],
+    ],
+)
+def test_usage_errors_exit_2(capsys: Capture, argv: list[str]) -> None:
+    status, out, err = run(capsys, *argv)
+    assert status == 2
+    assert out == ""
+    assert "error:" in err and "Traceback" not in err
+
+
+def test_help_and_version_exit_0(capsys: Capture) -> None:
+    status, out, _ = run(capsys, "--help")
+    assert status == 0 and "convert" in out and "validate" in out
+    status, out, _ = run(capsys, "convert", "--help")
+    assert status == 0 and "--incremental" in out
+    status, out, _ = run(capsys, "--version")
+    assert (status, out.strip()) == (0, f"bmaparse {PARSER_VERSION}")
+
+
+@pytest.mark.parametrize("command", ["parse", "validate", "convert"])
+def test_missing_input_is_a_usage_error(capsys: Capture, tmp_path: Path, command: str) -> None:
+    argv = [command, str(tmp_path / "nope.txt")]
+    if command == "convert":
+        argv += ["-o", str(tmp_path / "out")]
+    status, out, err = run(capsys, *argv)
+    assert (status, out) == (2, "")
+    assert err == f"bmaparse: error: input not found: {tmp_path / 'nope.txt'}\n"
+    assert not (tmp_path / "out").exists()
+
+
+# --- schema -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "text"])
+def test_schema_prints_every_table(capsys: Capture, fmt: str) -> None:
+    status, out, _ = run(capsys, "schema", "--format", fmt)
+    assert status == 0
+    for table in SCHEMAS:
+        assert table in out
+    assert ("## reports" in out) == (fmt == "markdown")
+
+
+# --- parse --------------------------------------------------------------------------------
+
+
+def test_parse_prints_reports_as_json(capsys: Capture) -> None:
+    status, out, _ = run(capsys, "parse", str(SEED_PATH))
+    assert status == 0
+    reports = json.loads(out, parse_float=Decimal)
+    (report,) = reports
+    expected = _read.load(SEED_PATH).reports[0]
+    assert report["report_key"] == expected.report_key
+    assert "ฝ่ายพัฒนาชุมชนและสวัสดิการสังคม" in out  # Thai unescaped
+    assert "\\u0e" not in out
+    assert report["progress_updates"][0]["reported_on"] == "2023-04-27"
+    assert report["progress_updates"][0]["percent"] == Decimal("100.00")
+    assert '"percent": 100.00' in out  # written exactly, as a number
+    assert report["budget_figures"][0]["amount_thb"] == Decimal("1324600")
+    assert isinstance(report["objectives"], list) and report["objectives"][0]["ordinal"] == 1
+
+
+def test_parse_a_zip_and_a_bad_file(capsys: Capture, tmp_path: Path) -> None:
+    archive = tmp_path / "a.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("50240000-7108.txt", SEED)
+    status, out, _ = run(capsys, "parse", str(archive))
+    assert status == 0
+    (report,) = json.loads(out)
+    assert report["source_path"] == f"{archive}!50240000-7108.txt"
+    assert report["project_id"] == "50240000-7108"
+
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    status, out, err = run(capsys, "parse", str(empty))
+    assert (status, json.loads(out)) == (1, [])
+    assert err.startswith(f"{empty}:") and " error " in err
+
+
+def test_json_writer_is_exact() -> None:
+    value = _jsonable({"a": (Decimal("1324600.00"), Decimal("1E+3"), Decimal("NaN")), "b": {}})
+    text = _dumps(value)
+    assert text == '{\n  "a": [\n    1324600.00,\n    1000,\n    null\n  ],\n  "b": {}\n}'
+    assert json.loads(text) == {"a": [1324600.0, 1000, None], "b": {}}
+
+
+# --- validate -----------------------------------------------------------------------------
+
+
+def test_validate_prints_every_diagnostic(capsys: Capture, tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_bytes(SEED)
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "binary.txt").write_bytes(bytes(range(256)) * 4)
+    status, out, err = run(capsys, "validate", str(tmp_path))
+    assert status == 1
+    lines = out.splitlines()
+    expected = [d.format() for path in sorted(tmp_path.iterdir())
+                for doc in [_read.load(path)]
+                for d in (*doc.diagnostics, *(d for r in doc.reports for d in r.diagnostics))]
+    assert lines == expected
+    assert any(line.startswith(f"{tmp_path / 'empty.txt'}:") and " error " in line
+               for line in lines)
+    assert err.startswith("bmaparse: 3 inputs, 1 reports,")
+
+
+def test_validate_clean_input_exits_0(capsys: Capture) -> None:
+    status, out, err = run(capsys, "validate", "--quiet", str(SEED_PATH))
+    assert (status, err) == (0, "")
+    assert all(" error " not in line for line in out.splitlines())
+
+
+# --- convert ------------------------------------------------------------------------------
+
+
+def test_convert_summary_and_exit_1(capsys: Capture, tmp_path: Path) -> None:
+    folder, out_dir = mixed_inputs(tmp_path), tmp_path / "out"
+    status, out, err = run(capsys, "convert", str(folder), "-o", str(out_dir), "--jobs", "2")
+    assert status == 1 and out == ""
+    (line,) = err.splitlines()  # no progress bar: stderr is not a terminal
+    assert line.startswith("bmaparse: 6 inputs (2 with errors, 2 duplicate reports, 1 skipped)")
+    assert f"wrote parquet to {out_dir}" in line and "reports 1" in line
+    assert pq.read_table(out_dir / "reports.parquet").num_rows == 1
+
+
+def test_convert_json_and_quiet(capsys: Capture, tmp_path: Path) -> None:
+    out_dir = tmp_path / "out"
+    status, out, err = run(capsys, "convert", str(SEED_PATH), "-o", str(out_dir),
+                           "--format", "jsonl", "--json", "--quiet", "--jobs", "1")
+    assert err == ""
+    summary = json.loads(out)
+    assert out.count("\n") == 1
+    assert summary["exit_code"] == status
+    assert (summary["reports"], summary["format"], summary["out"]) == (1, "jsonl", str(out_dir))
+    assert set(summary["rows"]) == set(SCHEMAS)
+    assert summary["manifest"] == str(out_dir / "manifest.json")
+
+
+def test_convert_refuses_a_foreign_folder(capsys: Capture, tmp_path: Path) -> None:
+    out_dir = tmp_path / "docs"
+    out_dir.mkdir()
+    (out_dir / "notes.txt").write_text("mine")
+    status, out, err = run(capsys, "convert", str(SEED_PATH), "-o", str(out_dir))
+    assert (status, out) == (2, "")
+    assert err.startswith("bmaparse: error: output folder") and "--force" in err
+    assert str(out_dir) in err
+    status, _, _ = run(capsys, "convert", str(SEED_PATH), "-o", str(out_dir), "--force",
+                       "--jobs", "1")
+    assert status in (0, 1) and (out_dir / "manifest.json").is_file()
+
+
+def test_convert_incremental(capsys: Capture, tmp_path: Path) -> None:
+    folder, out_dir = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    (folder / "a.txt").write_bytes(SEED)
+    args = ["convert", str(folder), "-o", str(out_dir), "--incremental", "--json", "--jobs", "1"]
+    run(capsys, *args)
+    (folder / "b.txt").write_bytes(variant(1))
+    _, out, _ = run(capsys, *args)
+    summary = json.loads(out)
+    assert (summary["inputs"], summary["skipped"], summary["reports"]) == (2, 1, 1)
+    assert pq.read_table(out_dir / "reports.parquet").num_rows == 2
