@@ -1,0 +1,387 @@
+"""Arrow tables: the schemas (the single source of truth) and flattening.
+
+Strategy: ``SCHEMAS`` declares every table once, each field with its type,
+an English description and the Thai label it comes from; the data
+dictionary is rendered from it. ``to_tables`` walks the Report tree once,
+gathering each table's records (and the parent key for each row), then
+builds one Python list per column (``map(attrgetter(name), records)``; no
+dict or tuple per row) and converts each list with one ``pa.array`` call.
+Only when that call fails does it bisect the list to find the misfits: a
+number that does not fit its column becomes null, text that is not valid
+Unicode gets U+FFFD, and each adds a diagnostics row, so flattening never
+raises on a well-typed Report. Row order is input order, then the order of
+the records on the report; diagnostics made while flattening come last.
+``build_projects`` is pure pyarrow compute. pandas is imported only by
+``to_pandas``.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable
+from operator import attrgetter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ._read import Document
+from .model import CHILD_TABLES, SCHEMA_VERSION, Report
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_S, _D, _I8, _I16, _I32, _B = pa.string(), pa.date32(), pa.int8(), pa.int16(), pa.int32(), pa.bool_()
+_MONEY, _NUM = pa.decimal128(18, 2), pa.decimal128(12, 4)
+_KEY = ("report_key", _S, "The report (snapshot) this row belongs to.", None, False)
+_LINE = ("source_line", _I32, "1-based line of the input it came from.")
+_Col = tuple[Any, ...]  # (name, type, description[, Thai label[, nullable]])
+
+
+def _schema(table: str, description: str, *cols: _Col) -> pa.Schema:
+    fields = []
+    for name, typ, desc, *rest in cols:
+        meta: dict[bytes | str, bytes | str] = {"description": desc}
+        if rest and rest[0]:
+            meta["label_th"] = rest[0]
+        fields.append(pa.field(name, typ, len(rest) < 2 or rest[1], metadata=meta))
+    info: dict[bytes | str, bytes | str] = {"table": table, "description": description,
+                                            "schema_version": SCHEMA_VERSION}
+    return pa.schema(fields, metadata=info)
+
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "reports": _schema(
+        "reports", "One row per report: one snapshot of a project (or KPI) page.",
+        ("report_key", _S, "Stable hash of the normalised report text.", None, False),
+        ("doc_kind", _S, "`project` or `kpi`.", None, False),
+        ("layout", _S, "`page` (whole page copied) or `export` (plain text export).", None, False),
+        ("project_id", _S, "Project id such as `50240000-7108`; null if unknown."),
+        ("project_id_source", _S, "Where the id came from: `text`, `filename` or null."),
+        ("project_name", _S, "The project's name."),
+        ("agency_code", _S, "8-digit agency code, from the id or the unit code pair."),
+        ("agency_name", _S, "The agency, normalised."),
+        ("agency_name_source", _S, "`text` (agency line) or `code` (lookup by agency_code)."),
+        ("fiscal_year_be", _I16, "Fiscal year, Buddhist Era.", "ปีงบประมาณ พ.ศ."),
+        ("fiscal_year", _I16, "Gregorian year in which the fiscal year ends (BE - 543)."),
+        ("fiscal_year_source", _S, "`agency-line`, `kpi-name` or `dates`."),
+        ("progress_percent", _NUM, "Overall progress percent.", "ความคืบหน้าโครงการ ร้อยละ"),
+        ("contact_raw", _S, "The whole contact line."),
+        ("contact_title", _S, "Title of the first person (นาย, นาง, นางสาว, คุณ ...)."),
+        ("contact_name", _S, "First and last name of the first person."),
+        ("contact_unit", _S, "Unit or role on the contact line."),
+        ("contact_phone", _S, "Phone digits, ranges and extensions as written.", "โทร."),
+        ("evaluation_quarter", _I8, "Quarter of the strategy office's evaluation, 1-4.",
+         "สยป. ประเมินโครงการ : ไตรมาสที่"),
+        ("evaluation_score", _NUM, "Evaluation score; null when absent.", "สยป. ประเมินโครงการ"),
+        ("rationale", _S, "Rationale of the project.", "หลักการและเหตุผล"),
+        ("unit_code_1", _S, "First code of the `8digits/8digits` unit code pair."),
+        ("unit_code_2", _S, "Second code of the unit code pair."),
+        ("targets", _S, "Targets of the project.", "เป้าหมายของโครงการ"),
+        ("routine_work", _B, "True when the project is routine work of the agency.",
+         "ภารกิจงานประจำของหน่วยงาน"),
+        ("source_path", _S, "The input file (`archive.zip!member` inside archives)."),
+        ("source_sha256", _S, "sha256 of the input file's bytes."),
+        ("source_line_start", _I32, "First line of this report in the file (1-based)."),
+        ("source_line_end", _I32, "Last line of this report in the file (inclusive)."),
+        ("parser_version", _S, "bmaparse version that parsed it.", None, False),
+        ("schema_version", _S, "Version of the table schema.", None, False),
+        ("latest_reported_on", _D, "Latest reported_on of the report's progress updates."),
+    ),
+    "objectives": _schema(
+        "objectives", "Objectives of the project, one row per item.", _KEY,
+        ("ordinal", _I32, "1-based position in the objectives list."),
+        ("label", _S, "The number as printed (`1`, `2.1`); null for an unnumbered sentence."),
+        ("text", _S, "The objective, without its number.", "วัตถุประสงค์ของโครงการ", False),
+        _LINE,
+    ),
+    "strategy_links": _schema(
+        "strategy_links", "Levels of the BMA strategy the project supports.", _KEY,
+        ("ordinal", _I32, "1-based position in the strategy block."),
+        ("level", _S, "`area`, `dimension`, `goal` or `objective`.",
+         "ด้านที่ / มิติที่ / เป้าหมายที่ / เป้าประสงค์ที่", False),
+        ("code", _S, "Level code in ASCII digits, e.g. `7.2.1`.", None, False),
+        ("text", _S, "The level's title, without its code.", "สนับสนุนยุทธศาสตร์กรุงเทพมหานครฯ", False),
+        _LINE,
+    ),
+    "progress_updates": _schema(
+        "progress_updates", "Progress blocks, in printed order (newest first).", _KEY,
+        ("project_id", _S, "The report's project id (copied for convenience)."),
+        ("seq", _I32, "The number in brackets as printed; 1 is the newest."),
+        ("chrono_index", _I32, "1 is the oldest block; stable across snapshots of a project."),
+        ("percent", _NUM, "Progress percent reported in this block.", "ความคืบหน้าโครงการฯ ร้อยละ"),
+        ("reported_on", _D, "The ISO date of the block header."),
+        ("entry_date", _D, "The date of the entry line, as a date; null if absent."),
+        ("entry_date_raw", _S, "The entry date as written (`27/04/2566`)."),
+        ("text", _S, "What was done; several lines joined with newlines."),
+        ("problems", _S, "Problems; null when ไม่มี (none).", "ปัญหาของโครงการ"),
+        ("obstacles", _S, "Obstacles; null when ไม่มี (none).", "อุปสรรคของโครงการ"),
+        ("source_line", _I32, "Line of the block header."),
+    ),
+    "budget_figures": _schema(
+        "budget_figures", "Amounts of money found in the text.", _KEY,
+        ("seq", _I32, "The progress block it came from (its printed seq); null elsewhere."),
+        ("label", _S, "The words before the amount, e.g. งบประมาณที่ใช้."),
+        ("amount_thb", _MONEY, "The amount in baht, exact (`1.5 ล้านบาท` -> 1500000.00).",
+         "บาท / ล้านบาท"),
+        ("raw", _S, "The amount as written, unit included.", None, False),
+        _LINE,
+    ),
+    "kpis": _schema(
+        "kpis", "Indicators, one row per indicator.", _KEY,
+        ("ordinal", _I32, "1-based position on the report."),
+        ("kpi_id", _S, "KPI id (`0900-0991`) on KPI detail pages; null on project pages."),
+        ("name", _S, "The indicator's name.", "ตัวชี้วัด", False),
+        ("fiscal_year_be", _I16, "Fiscal year from the name, Buddhist Era.", "ปีงบประมาณ พ.ศ."),
+        ("target_value", _NUM, "Target value.", "ค่าเป้าหมาย"),
+        ("target_unit", _S, "Unit of the target (ร้อยละ); null when the line has none."),
+        ("achieved_value", _NUM, "Value achieved.", "ผลงานที่ทำได้"),
+        ("achieved_unit", _S, "Unit of the achieved value."),
+        ("kind", _S, "`routine` (งานประจำ) or `strategic` (เชิงยุทธศาสตร์).", "ประเภทตัวชี้วัด"),
+        ("level", _S, "`output` (ผลผลิต) or `outcome` (ผลลัพธ์).", "ตัวชี้วัดระดับ"),
+        ("kinds_raw", _S, "The kinds text as printed.", "ประเภทตัวชี้วัด"),
+        ("source_line", _I32, "Line of the KPI name."),
+    ),
+    "quarterly_results": _schema(
+        "quarterly_results", "Quarterly KPI evaluation rows.", _KEY,
+        ("kpi_ordinal", _I32, "The KPI (kpis.ordinal) this row belongs to."),
+        ("quarter", _I8, "Quarter, 1-4.", "ไตรมาสที่"),
+        ("result_value", _NUM, "The result achieved in the quarter.", "ผลงาน"),
+        ("score", _NUM, "The score; null when the cell is empty.", "ผลประเมินตัวชี้วัด"),
+        ("subscore_a", _NUM, "First of the two sub-scores `a / b`."),
+        ("subscore_b", _NUM, "Second of the two sub-scores `a / b`."),
+        ("result_unit", _S, "Unit of result_value from the table header; null for `()`."),
+        ("narrative", _S, "The quarter's report text.", "รายงานผลฯ ไตรมาสที่"),
+        ("source_line", _I32, "Line of the quarter number."),
+    ),
+    "diagnostics": _schema(
+        "diagnostics", "Problems and notes found while reading, parsing and flattening.",
+        ("report_key", _S, "The report; null when no report could be made (file-level)."),
+        ("source_path", _S, "The input file, when known."),
+        ("line", _I32, "1-based line in the source file; null for the whole input."),
+        ("col", _I32, "1-based column in that line; null when not meaningful."),
+        ("severity", _S, "`error`, `warning` or `info`.", None, False),
+        ("code", _S, "Stable kebab-case code, e.g. `unrecognized-line`.", None, False),
+        ("message", _S, "Human-readable explanation (English).", None, False),
+        ("raw", _S, "The offending text as it stood in the input."),
+    ),
+    "projects": _schema(
+        "projects", "One row per project_id, from its latest snapshot (build_projects).",
+        ("project_id", _S, "Project id such as `50240000-7108`.", None, False),
+        ("report_key", _S, "The latest snapshot (see build_projects for the order).", None, False),
+        ("snapshots", _I32, "Number of distinct reports of this project.", None, False),
+        ("latest_reported_on", _D, "latest_reported_on of the latest snapshot."),
+        ("progress_percent", _NUM, "Overall progress percent of the latest snapshot."),
+        ("project_name", _S, "The project's name."),
+        ("agency_code", _S, "8-digit agency code."),
+        ("agency_name", _S, "The agency, normalised."),
+        ("fiscal_year_be", _I16, "Fiscal year, Buddhist Era.", "ปีงบประมาณ พ.ศ."),
+    ),
+}
+"""Table name -> Arrow schema. Field metadata: ``description``, ``label_th``."""
+
+TABLES = tuple(name for name in SCHEMAS if name != "projects")
+"""The tables ``to_tables`` returns (``projects`` comes from ``build_projects``)."""
+PROJECT_SOURCE_COLUMNS = tuple(n for n in SCHEMAS["projects"].names if n != "snapshots")
+"""The reports columns ``build_projects`` reads."""
+
+_OWN = {t: SCHEMAS[t].names[2 if t == "progress_updates" else 1 :] for t in CHILD_TABLES}
+_OWN["reports"] = SCHEMAS["reports"].names[:-1]  # all but latest_reported_on
+_OWN["diagnostics"] = SCHEMAS["diagnostics"].names[2:]  # after report_key, source_path
+_LINE_COL = {"reports": "source_line_start", "diagnostics": "line"}
+_COPIED = ("report_key", "project_id", "source_path")  # repaired silently outside reports
+_MISFIT = (pa.ArrowException, OverflowError, TypeError, ValueError, UnicodeError)
+_INT32 = range(-(2**31), 2**31)
+_Misfit = tuple[int, Any, Any]  # (row, value, replacement or None)
+_Ctx = tuple[str | None, str | None]  # (report_key, source_path)
+
+
+def to_tables(items: Iterable[Report | Document]) -> dict[str, pa.Table]:
+    """Flatten reports (or Documents: their reports and their own diagnostics) into
+    one Arrow table per name in ``TABLES``, typed by ``SCHEMAS``; never raises on a
+    well-typed Report."""
+    records: dict[str, list[Any]] = {name: [] for name in TABLES}
+    head: dict[str, list[list[Any]]] = {name: [[] for _ in range(len(SCHEMAS[name]) - len(
+        _OWN[name]))] for name in TABLES}  # report_key (, project_id | source_path) per row
+    runs: dict[str, list[tuple[int, int]]] = {name: [] for name in TABLES[:-1]}  # (row, ctx)
+    ctxs: list[_Ctx] = []
+    for item in items:
+        if isinstance(item, Document):
+            doc_path, reports = item.source_path, item.reports
+            _add_diagnostics(item.diagnostics, None, doc_path, records, head)
+        else:
+            doc_path, reports = None, (item,)
+        for r in reports:
+            key, path = r.report_key, r.source_path or doc_path
+            ctxs.append((key, path))
+            for name in TABLES[1:-1]:
+                runs[name].append((len(records[name]), len(ctxs) - 1))
+                children = getattr(r, name)
+                if children:
+                    records[name].extend(children)
+                    head[name][0].extend([key] * len(children))
+                    if name == "progress_updates":
+                        head[name][1].extend([r.project_id] * len(children))
+            runs["reports"].append((len(records["reports"]), len(ctxs) - 1))
+            records["reports"].append(r)
+            dates = [u.reported_on for u in r.progress_updates if u.reported_on is not None]
+            head["reports"][0].append(max(dates, key=lambda d: d.toordinal()) if dates else None)
+            _add_diagnostics(r.diagnostics, key, path, records, head)
+    made: list[tuple[Any, ...]] = []
+    out = {name: _convert(name, _columns(name, records, head), runs[name], ctxs, made)
+           for name in TABLES[:-1]}
+    extra: list[tuple[Any, ...]] = []  # misfits in the diagnostics rows themselves
+    out["diagnostics"] = _convert("diagnostics", _extend(_columns("diagnostics", records, head),
+                                                         made), [], ctxs, extra)
+    if extra:  # made of repaired text and checked line numbers: fits, cannot recurse
+        columns = _extend([[] for _ in SCHEMAS["diagnostics"]], extra)
+        out["diagnostics"] = pa.concat_tables([out["diagnostics"],
+                                               _convert("diagnostics", columns, [], [], [])])
+    return out
+
+
+def _extend(columns: list[list[Any]], rows: list[tuple[Any, ...]]) -> list[list[Any]]:
+    for row in rows:
+        for column, value in zip(columns, row, strict=True):
+            column.append(value)
+    return columns
+
+
+def _add_diagnostics(diags: tuple[Any, ...], key: str | None, path: str | None,
+                     records: dict[str, list[Any]], head: dict[str, list[list[Any]]]) -> None:
+    if diags:
+        records["diagnostics"].extend(diags)
+        head["diagnostics"][0].extend([key] * len(diags))
+        head["diagnostics"][1].extend([d.source_path or path for d in diags])
+
+
+def _columns(name: str, records: dict[str, list[Any]], head: dict[str, list[list[Any]]]
+             ) -> list[list[Any]]:
+    """The table's column lists in schema order, without a tuple per row."""
+    own = [list(map(attrgetter(f), records[name])) for f in _OWN[name]]
+    return own + head[name] if name == "reports" else head[name] + own
+
+
+def _convert(name: str, columns: list[list[Any]], runs: list[tuple[int, int]],
+             ctxs: list[_Ctx], made: list[tuple[Any, ...]]) -> pa.Table:
+    """Column lists -> a typed table; each misfit value appends a diagnostics row to
+    ``made``."""
+    schema = SCHEMAS[name]
+    lines = columns[schema.names.index(_LINE_COL.get(name, "source_line"))]
+    arrays = []
+    for field, values in zip(schema, columns, strict=True):
+        misfits: list[_Misfit] = []
+        arrays.append(_array(values, field.type, 0, misfits))
+        quiet = name != "reports" and field.name in _COPIED
+        for row, value, fixed in misfits if not quiet else ():
+            i = bisect_right(runs, (row, len(ctxs))) - 1
+            key, path = ctxs[runs[i][1]] if runs else (columns[0][row], columns[1][row])
+            where = f"{name}.{field.name}"
+            common = (None if key is None else _text(key), None if path is None else _text(path),
+                      _int32(lines[row]), None)
+            if fixed is None:
+                msg = f"{where}: value {value} does not fit {field.type}; stored as null"
+                made.append((*common, "error", "value-out-of-range", msg, _text(value)))
+            else:
+                msg = f"{where}: text is not valid Unicode; stored with U+FFFD"
+                made.append((*common, "warning", "invalid-text", msg, fixed[:200]))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _array(values: list[Any], typ: pa.DataType, start: int, misfits: list[_Misfit]
+           ) -> pa.Array[Any]:
+    """One pa.array call; on failure bisect to the values that do not fit."""
+    try:
+        return pa.array(values, type=typ)
+    except _MISFIT:
+        if len(values) > 1:
+            mid = len(values) // 2
+            return pa.concat_arrays([_array(values[:mid], typ, start, misfits),
+                                     _array(values[mid:], typ, start + mid, misfits)])
+    value = values[0]
+    if pa.types.is_string(typ):
+        fixed = _text(value)
+        misfits.append((start, value, fixed))
+        return pa.array([fixed], type=typ)
+    misfits.append((start, value, None))
+    return pa.array([None], type=typ)
+
+
+def _text(value: Any) -> str:
+    """``str(value)`` with lone surrogates replaced by U+FFFD."""
+    return str(value).encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _int32(value: Any) -> int | None:
+    return value if type(value) is int and value in _INT32 else None
+
+
+def to_pandas(items: Iterable[Report | Document]) -> dict[str, pd.DataFrame]:
+    """``to_tables`` as pandas DataFrames with ``pd.ArrowDtype`` columns: decimals stay
+    exact, dates stay dates and integer columns keep their nulls."""
+    import pandas as pd
+
+    return {name: t.to_pandas(types_mapper=pd.ArrowDtype) for name, t in to_tables(items).items()}
+
+
+def build_projects(reports: pa.Table) -> pa.Table:
+    """One row per non-null project_id of a reports table (or a projection of it with
+    ``PROJECT_SOURCE_COLUMNS``), from its latest snapshot: latest_reported_on descending
+    (nulls last), then progress_percent descending (nulls last), then report_key."""
+    schema = SCHEMAS["projects"]
+    t = reports.select(list(PROJECT_SOURCE_COLUMNS))
+    t = t.filter(pc.is_valid(t["project_id"]))
+    if t.num_rows == 0:
+        return schema.empty_table()
+    keys: Any = [  # per-key null placement (pyarrow >= 25; the stubs only know pairs)
+        ("project_id", "ascending", "at_end"), ("latest_reported_on", "descending", "at_end"),
+        ("progress_percent", "descending", "at_end"), ("report_key", "ascending", "at_end")]
+    t = t.take(pc.sort_indices(t, sort_keys=keys))
+    pid = t["project_id"].combine_chunks()
+    first = pc.not_equal(pid.slice(1), pid.slice(0, len(pid) - 1))  # a new project starts
+    latest = t.filter(pa.concat_arrays([pa.array([True]), first]))
+    counts = t.group_by("project_id", use_threads=False).aggregate(
+        [("report_key", "count_distinct")])["report_key_count_distinct"]
+    columns = {n: latest[n] for n in PROJECT_SOURCE_COLUMNS} | {"snapshots": counts}
+    return pa.table([columns[n].cast(f.type) for n, f in zip(schema.names, schema, strict=True)],
+                    schema=schema)
+
+
+def data_dictionary(fmt: str = "markdown") -> str:
+    """Every table and column of ``SCHEMAS``: type, nullable, Thai label, description."""
+    if fmt not in ("markdown", "text"):
+        raise ValueError(f"unknown data dictionary format {fmt!r}; use 'markdown' or 'text'")
+    md = fmt == "markdown"
+    out = ["# bmaparse data dictionary", "", f"Schema version {SCHEMA_VERSION}. Generated from "
+           "`bmaparse.tables.SCHEMAS` by `write_data_dictionary`; do not edit by hand.", "",
+           "A value that does not fit its column is stored as null and reported in "
+           "`diagnostics` (code `value-out-of-range`), which is why some columns the parser "
+           "always fills are nullable.", ""]
+    if not md:
+        out = [line.lstrip("# ").replace("`", "") for line in out]
+    for name, schema in SCHEMAS.items():
+        meta = {k.decode(): v.decode() for k, v in (schema.metadata or {}).items()}
+        rows = []
+        for f in schema:
+            fm = {k.decode(): v.decode() for k, v in (f.metadata or {}).items()}
+            cells = (f.name, str(f.type), "yes" if f.nullable else "no",
+                     fm.get("label_th", ""), fm.get("description", ""))
+            rows.append(cells)
+        if md:
+            out += [f"## {name}", "", meta["description"], "",
+                    "| column | type | nullable | Thai label | description |", "|---|---|---|---|---|"]
+            out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
+        else:
+            widths = [max(len(r[i]) for r in rows) for i in range(3)]
+            out += [f"{name}: {meta['description'].replace('`', '')}"]
+            out += ["  " + "  ".join(c.ljust(w) for c, w in zip(r[:3], widths, strict=True))
+                    + f"  {r[4].replace('`', '')}" + (f" [{r[3]}]" if r[3] else "") for r in rows]
+        out.append("")
+    return "\n".join(out)
+
+
+def write_data_dictionary(path: str | Path, fmt: str = "markdown") -> None:
+    """Write ``data_dictionary(fmt)`` to ``path`` (``docs/data-dictionary.md``)."""
+    Path(path).write_text(data_dictionary(fmt), encoding="utf-8")
+

@@ -1,0 +1,97 @@
+"""Writers: Arrow tables in, Parquet / CSV / JSON Lines / DuckDB out.
+
+Strategy: a ``Sink`` receives batches (table name -> ``pa.Table``) and streams
+them into staged files inside the output folder; ``close()`` moves every output
+into place atomically, ``abort()`` (or a crash) leaves the previous output as
+it was. A sink owns the tables in the ``schemas`` it was opened with and
+writes every one of them, with no rows if it got none; other outputs in the
+folder are left alone. Writers see only Arrow schemas and tables, never the
+Report model. Each format module is imported on first use, so duckdb is
+loaded only for the duckdb format.
+
+>>> sink = open_sink("parquet", out, SCHEMAS)
+>>> try:
+...     for batch in batches:
+...         sink.write(batch)
+...     paths = sink.close()
+... except BaseException:
+...     sink.abort()
+...     raise
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import pyarrow as pa
+
+from ._atomic import clean_stale_temporaries
+
+FORMATS = ("parquet", "csv", "jsonl", "duckdb")
+"""The output formats, by the name ``open_sink`` takes."""
+
+__all__ = ("FORMATS", "Sink", "clean_stale_temporaries", "open_sink", "read_existing")
+
+
+class Sink(Protocol):
+    """Where ``convert`` sends its tables."""
+
+    def write(self, tables: Mapping[str, pa.Table]) -> None:
+        """Append one batch; a missing key means no rows for that table. A table must
+        have its schema's columns (any order; types are cast) or ValueError."""
+
+    def close(self) -> dict[str, str]:
+        """Finish and move every output into place; table -> final path (for duckdb
+        the database file). The sink cannot be used afterwards."""
+
+    def abort(self) -> None:
+        """Remove the temporary files; the previous output stays intact. Idempotent,
+        and a no-op after close()."""
+
+
+def open_sink(fmt: str, out_dir: str | Path, schemas: Mapping[str, pa.Schema], *,
+              append: bool = False) -> Sink:
+    """A sink writing ``schemas``' tables into ``out_dir`` (created if missing) as
+    ``fmt``. ``append=True``: each table's new output is its existing rows (when
+    there are any) followed by the new ones; ValueError if the existing columns
+    differ from the schema (a schema change needs a full rewrite)."""
+    path = Path(out_dir)
+    if fmt == "parquet":
+        from .parquet import ParquetSink
+
+        return ParquetSink(path, schemas, append=append)
+    if fmt == "csv":
+        from .csv import CsvSink
+
+        return CsvSink(path, schemas, append=append)
+    if fmt == "jsonl":
+        from .jsonl import JsonlSink
+
+        return JsonlSink(path, schemas, append=append)
+    if fmt == "duckdb":
+        from .duckdb import DuckDBSink
+
+        return DuckDBSink(path, schemas, append=append)
+    raise ValueError(f"unknown output format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def read_existing(fmt: str, out_dir: str | Path, table: str, schema: pa.Schema,
+                  columns: Sequence[str] | None = None) -> pa.Table | None:
+    """A table a previous run wrote into ``out_dir`` (None when absent), typed by
+    ``schema``; only ``columns`` when given (in that order)."""
+    path, names = Path(out_dir), list(columns) if columns is not None else None
+    if names is not None and (unknown := [n for n in names if n not in schema.names]):
+        raise ValueError(f"columns {unknown} are not in the {table!r} schema")
+    if fmt == "parquet":
+        from .parquet import read_existing as read
+    elif fmt == "csv":
+        from .csv import read_existing as read
+    elif fmt == "jsonl":
+        from .jsonl import read_existing as read
+    elif fmt == "duckdb":
+        from .duckdb import read_existing as read
+    else:
+        raise ValueError(f"unknown output format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    return read(path, table, schema, names)

@@ -1,0 +1,155 @@
+"""DuckDB writer: real, typed tables in one database file ``OUT/bmaparse.duckdb``.
+
+Strategy: the sink works on a staged copy of the database: it copies the
+existing file into its staging folder when it must keep something from it
+(``append``, or tables it does not own), else starts an empty one. Each table
+in ``schemas`` is created from the Arrow schema (``DECIMAL(18,2)``, ``DATE``,
+``SMALLINT``, ``TINYINT``, ``INTEGER``, ``VARCHAR``, ``BOOLEAN``; ``NOT NULL``
+where the schema says so; descriptions and Thai labels as column comments)
+unless appending to a table that already has exactly those columns. Batches
+are inserted straight from Arrow (DuckDB scans the registered table). close()
+checkpoints, closes and renames the file over the old one. duckdb is imported
+only here, and this module only when the duckdb format is asked for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ._atomic import Staging, conform, subschema
+
+DATABASE = "bmaparse.duckdb"
+
+
+def sql_type(typ: pa.DataType) -> str:
+    """The DuckDB type of an Arrow type used in the schemas."""
+    if pa.types.is_decimal(typ):
+        return f"DECIMAL({typ.precision},{typ.scale})"
+    names = {pa.string(): "VARCHAR", pa.date32(): "DATE", pa.bool_(): "BOOLEAN",
+             pa.int8(): "TINYINT", pa.int16(): "SMALLINT", pa.int32(): "INTEGER",
+             pa.int64(): "BIGINT"}
+    if typ not in names:
+        raise ValueError(f"no DuckDB type for Arrow type {typ}")
+    return names[typ]
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _columns(con: Any, table: str) -> list[tuple[str, str]] | None:
+    rows = con.execute("SELECT column_name, data_type FROM duckdb_columns() "
+                       "WHERE table_name = ? ORDER BY column_index", [table]).fetchall()
+    return [(str(n), str(t)) for n, t in rows] or None
+
+
+class DuckDBSink:
+    def __init__(self, out_dir: Path, schemas: Mapping[str, pa.Schema], *, append: bool) -> None:
+        self.schemas = dict(schemas)
+        self._staging = Staging(out_dir)
+        self._done = False
+        self.path = out_dir / DATABASE
+        try:
+            tmp = self._staging.path(DATABASE)
+            if self.path.is_file() and (append or _others(self.path, self.schemas)):
+                shutil.copyfile(self.path, tmp)
+            self._con: Any = duckdb.connect(str(tmp))
+            for name, schema in self.schemas.items():
+                want = [(f.name, sql_type(f.type)) for f in schema]
+                have = _columns(self._con, name)
+                if append and have is not None:
+                    if have != want:
+                        raise ValueError(f"cannot append to table {name!r} of {self.path}: "
+                                         f"its columns are {have}, expected {want}")
+                    continue
+                self._create(name, schema)
+        except BaseException:
+            self.abort()
+            raise
+
+    def _create(self, name: str, schema: pa.Schema) -> None:
+        cols = ", ".join(f"{_q(f.name)} {sql_type(f.type)}{'' if f.nullable else ' NOT NULL'}"
+                         for f in schema)
+        self._con.execute(f"CREATE OR REPLACE TABLE {_q(name)} ({cols})")
+        for f in schema:
+            meta = {k.decode(): v.decode() for k, v in (f.metadata or {}).items()}
+            note = meta.get("description", "") + (f" [{meta['label_th']}]" if "label_th" in meta
+                                                  else "")
+            self._con.execute(f"COMMENT ON COLUMN {_q(name)}.{_q(f.name)} IS {_lit(note)}")
+        description = (schema.metadata or {}).get(b"description", b"").decode()
+        self._con.execute(f"COMMENT ON TABLE {_q(name)} IS {_lit(description)}")
+
+    def write(self, tables: Mapping[str, pa.Table]) -> None:
+        """Append one batch; a table missing from ``tables`` gets no rows."""
+        if self._done:
+            raise RuntimeError("write() on a sink that is closed or aborted")
+        for name, table in tables.items():
+            if name not in self.schemas:
+                raise ValueError(f"unknown table {name!r}; this sink writes {list(self.schemas)}")
+            if table.num_rows:
+                batch = conform(table, self.schemas[name], name)
+                cols = ", ".join(_q(n) for n in batch.column_names)
+                self._con.register("_bmaparse_batch", batch)
+                try:
+                    self._con.execute(f"INSERT INTO {_q(name)} ({cols}) "
+                                      f"SELECT {cols} FROM _bmaparse_batch")
+                finally:
+                    self._con.unregister("_bmaparse_batch")
+
+    def close(self) -> dict[str, str]:
+        """Checkpoint and move the database into place; table -> database path."""
+        if self._done:
+            raise RuntimeError("close() on a sink that is closed or aborted")
+        try:
+            self._con.execute("CHECKPOINT")
+            self._con.close()
+            path = self._staging.commit([DATABASE])[DATABASE]
+        except BaseException:
+            self.abort()
+            raise
+        self._done = True
+        return dict.fromkeys(self.schemas, path)
+
+    def abort(self) -> None:
+        """Drop the staged database; the previous one stays as it was."""
+        if self._done:
+            return
+        self._done = True
+        con = getattr(self, "_con", None)
+        if con is not None:
+            with contextlib.suppress(Exception):  # must not hide the cause of the abort
+                con.close()
+        self._staging.discard()
+
+
+def _others(path: Path, schemas: Mapping[str, pa.Schema]) -> bool:
+    """Does the database at ``path`` hold tables this sink does not own?"""
+    with duckdb.connect(str(path), read_only=True) as con:
+        names = {str(n) for (n,) in con.execute("SELECT table_name FROM duckdb_tables()")
+                 .fetchall()}
+    return bool(names - set(schemas))
+
+
+def read_existing(out_dir: Path, table: str, schema: pa.Schema,
+                  columns: list[str] | None) -> pa.Table | None:
+    path = out_dir / DATABASE
+    if not path.is_file():
+        return None
+    names = columns or schema.names
+    with duckdb.connect(str(path), read_only=True) as con:
+        if _columns(con, table) is None:
+            return None
+        data = con.sql(f"SELECT {', '.join(_q(n) for n in names)} FROM {_q(table)}")
+        result = data.to_arrow_table()
+    return conform(result, subschema(schema, names), table)

@@ -1,0 +1,83 @@
+"""Parquet writer: ``OUT/<table>.parquet``, zstd, the exact Arrow schema.
+
+Strategy: one ``pq.ParquetWriter`` per table, opened on a staged file. Batches
+are buffered per table and written as row groups of ``ROW_GROUP_ROWS`` rows
+(or fewer when the buffer passes ``ROW_GROUP_BYTES``), so small batches do not
+make small row groups and memory stays flat. The Arrow schema (with field
+descriptions and Thai labels) is stored in the file, and the schema metadata
+(``schema_version``, ``table``) lands in Parquet's key-value metadata. When
+appending, the old file is read row group by row group into the same buffer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ._atomic import FileSink, conform, subschema
+
+ROW_GROUP_ROWS = 65_536
+ROW_GROUP_BYTES = 64 << 20
+
+
+class ParquetSink(FileSink):
+    suffix = ".parquet"
+
+    def __init__(self, out_dir: Path, schemas: Mapping[str, pa.Schema], *, append: bool) -> None:
+        self._writers: dict[str, pq.ParquetWriter] = {}
+        self._buffers: dict[str, list[pa.Table]] = {}
+        self._sizes: dict[str, tuple[int, int]] = {}  # buffered (rows, bytes)
+        super().__init__(out_dir, schemas, append=append)
+
+    def _open(self, name: str, schema: pa.Schema, path: Path, old: Path | None) -> None:
+        self._writers[name] = pq.ParquetWriter(path, schema, compression="zstd")
+        self._buffers[name], self._sizes[name] = [], (0, 0)
+        if old is not None:
+            with pq.ParquetFile(old) as source:
+                for i in range(source.num_row_groups):
+                    self._append(name, conform(source.read_row_group(i), schema, name))
+
+    def _append(self, name: str, table: pa.Table) -> None:
+        self._buffers[name].append(table)
+        rows, nbytes = self._sizes[name]
+        rows, nbytes = rows + table.num_rows, nbytes + table.nbytes
+        self._sizes[name] = rows, nbytes
+        if rows >= ROW_GROUP_ROWS or nbytes >= ROW_GROUP_BYTES:
+            self._flush(name, final=False)
+
+    def _flush(self, name: str, *, final: bool) -> None:
+        buffer, writer = self._buffers[name], self._writers[name]
+        if not buffer:
+            return
+        data = pa.concat_tables(buffer)
+        step = ROW_GROUP_ROWS
+        if data.nbytes >= ROW_GROUP_BYTES:  # wide rows: smaller groups, same byte bound
+            step = max(1, data.num_rows * ROW_GROUP_BYTES // max(1, data.nbytes))
+        whole = data.num_rows if final else data.num_rows - data.num_rows % step
+        for start in range(0, whole, step):
+            writer.write_table(data.slice(start, min(step, whole - start)))
+        rest = data.slice(whole)
+        self._buffers[name] = [rest] if rest.num_rows else []
+        self._sizes[name] = rest.num_rows, rest.nbytes
+
+    def _finish(self, name: str) -> None:
+        self._flush(name, final=True)
+        self._writers.pop(name).close()
+
+    def _release(self) -> None:
+        for writer in self._writers.values():
+            writer.close()
+        self._writers, self._buffers = {}, {}
+
+
+def read_existing(out_dir: Path, table: str, schema: pa.Schema,
+                  columns: list[str] | None) -> pa.Table | None:
+    path = out_dir / f"{table}.parquet"
+    if not path.is_file():
+        return None
+    names = columns or schema.names
+    data = pq.read_table(path, columns=names)
+    return conform(data, subschema(schema, names), table)

@@ -1,0 +1,351 @@
+"""tables.py: schemas, flattening, misfits, pandas, projects, the data dictionary."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bmaparse import (
+    BudgetFigure,
+    Diagnostic,
+    Document,
+    Kpi,
+    Objective,
+    ProgressUpdate,
+    QuarterlyResult,
+    Report,
+    StrategyLink,
+)
+from bmaparse.model import CHILD_TABLES
+from bmaparse.tables import (
+    PROJECT_SOURCE_COLUMNS,
+    SCHEMAS,
+    TABLES,
+    build_projects,
+    data_dictionary,
+    to_pandas,
+    to_tables,
+    write_data_dictionary,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+D = Decimal
+
+
+def seed_report(key: str = "k1", project_id: str | None = "50240000-7108", *,
+                path: str | None = "seed/000.txt", days: int = 0, **changes: object) -> Report:
+    """A report shaped like the seed export (5 progress blocks, 1 KPI, 4 objectives)."""
+    updates = tuple(
+        ProgressUpdate(seq=i, chrono_index=6 - i, percent=D(p), reported_on=date(2023, m, 1 + days),
+                       entry_date=date(2023, m, 1), entry_date_raw=f"01/{m:02d}/2566",
+                       text=f"ดำเนินการ {i}", problems=None, obstacles="ฝนตก" if i == 2 else None,
+                       source_line=20 + 5 * i)
+        for i, (p, m) in enumerate([("100.00", 4), ("100.00", 3), ("89.00", 2), ("35.00", 1),
+                                    ("30.00", 1)], start=1))
+    report = Report(
+        report_key=key, doc_kind="project", layout="export", project_id=project_id,
+        project_id_source="filename", project_name="โครงการสัมมนาผู้นำชุมชน",
+        agency_code="50240000", agency_name="สำนักงานเขตราษฎร์บูรณะ", agency_name_source="code",
+        fiscal_year_be=2566, fiscal_year=2023, fiscal_year_source="kpi-name",
+        progress_percent=D("100"), contact_raw="นายพงศ์ภานุ กรนุ่ม ฝ่ายพัฒนาชุมชน",
+        contact_title="นาย", contact_name="พงศ์ภานุ กรนุ่ม", contact_unit="ฝ่ายพัฒนาชุมชน",
+        contact_phone=None, evaluation_quarter=1, evaluation_score=None,
+        rationale="กรุงเทพมหานครให้ความสำคัญ" * 40, unit_code_1="50241000",
+        unit_code_2="50241000", targets="จัดอบรม 3 รุ่น", routine_work=True, source_path=path,
+        source_sha256="ab" * 32, source_line_start=1, source_line_end=50,
+        objectives=tuple(Objective(i, str(i), f"เพื่อ {i}", 7) for i in range(1, 5)),
+        strategy_links=(StrategyLink(1, "area", "7", "ด้านการบริหารจัดการ", 12),
+                        StrategyLink(2, "dimension", "7.2", "มิติ", 13)),
+        progress_updates=updates,
+        budget_figures=(BudgetFigure(1, "งบประมาณที่ใช้", D("1324600.00"), "1,324,600 บาท", 26),
+                        BudgetFigure(None, None, D("1500000"), "1.5 ล้านบาท", None)),
+        kpis=(Kpi(1, None, "ร้อยละของโครงการ (ปีงบประมาณ พ.ศ. 2566)", 2566, D("80"), "ร้อยละ",
+                  D("100"), "ร้อยละ", "routine", "output", "ตัวชี้วัดงานประจำ", 46),),
+        quarterly_results=(QuarterlyResult(1, 1, D("45.00"), D("100"), D("100"), D("100"),
+                                           "ร้อยละ", "รายงานผล", 60),
+                           QuarterlyResult(1, 2, None, None, None, None)),
+        diagnostics=(Diagnostic(3, 1, "warning", "unrecognized-line", "no field took it",
+                                "ดูโครงการแผนปีฯ"),),
+    )
+    return dataclasses.replace(report, **changes) if changes else report
+
+
+def test_schemas_cover_the_model_exactly() -> None:
+    scalars = [f.name for f in dataclasses.fields(Report)
+               if f.name not in CHILD_TABLES and f.name != "diagnostics"]
+    assert SCHEMAS["reports"].names == [*scalars, "latest_reported_on"]
+    for name, record in CHILD_TABLES.items():
+        head = ["report_key", "project_id"] if name == "progress_updates" else ["report_key"]
+        assert SCHEMAS[name].names == head + [f.name for f in dataclasses.fields(record)]
+    assert set(SCHEMAS) == {*TABLES, "projects"}
+    for schema in SCHEMAS.values():
+        assert schema.metadata[b"schema_version"] == b"1"
+        assert all(f.metadata and f.metadata[b"description"] for f in schema)
+    labels = {f.name: f.metadata.get(b"label_th", b"").decode() for f in SCHEMAS["progress_updates"]}
+    assert labels["problems"] == "ปัญหาของโครงการ"
+
+
+def test_types_are_explicit() -> None:
+    reports, pu = SCHEMAS["reports"], SCHEMAS["progress_updates"]
+    assert reports.field("fiscal_year_be").type == pa.int16()
+    assert reports.field("evaluation_quarter").type == pa.int8()
+    assert reports.field("progress_percent").type == pa.decimal128(12, 4)
+    assert reports.field("latest_reported_on").type == pa.date32()
+    assert reports.field("routine_work").type == pa.bool_()
+    assert SCHEMAS["budget_figures"].field("amount_thb").type == pa.decimal128(18, 2)
+    assert pu.field("reported_on").type == pa.date32()
+    assert pu.field("chrono_index").type == pa.int32()
+    assert SCHEMAS["quarterly_results"].field("quarter").type == pa.int8()
+    assert SCHEMAS["projects"].field("snapshots").type == pa.int32()
+
+
+def test_to_tables_columns_types_and_rows() -> None:
+    tables = to_tables([seed_report("k1"), seed_report("k2", None)])
+    assert list(tables) == list(TABLES)
+    for name, table in tables.items():
+        assert table.schema.equals(SCHEMAS[name], check_metadata=True), name
+    counts = {n: t.num_rows for n, t in tables.items()}
+    assert counts == {"reports": 2, "objectives": 8, "strategy_links": 4, "progress_updates": 10,
+                      "budget_figures": 4, "kpis": 2, "quarterly_results": 4, "diagnostics": 2}
+    reports = tables["reports"].to_pylist()
+    assert reports[0]["latest_reported_on"] == date(2023, 4, 1)
+    assert reports[0]["progress_percent"] == D("100.0000")
+    assert reports[1]["project_id"] is None
+    pu = tables["progress_updates"].to_pylist()
+    assert [r["seq"] for r in pu[:5]] == [1, 2, 3, 4, 5]
+    assert pu[0]["report_key"] == "k1" and pu[0]["project_id"] == "50240000-7108"
+    assert pu[5]["project_id"] is None
+    assert tables["budget_figures"]["amount_thb"].to_pylist()[:2] == [D("1324600.00"),
+                                                                    D("1500000.00")]
+    diag = tables["diagnostics"].to_pylist()[0]
+    assert diag == {"report_key": "k1", "source_path": "seed/000.txt", "line": 3, "col": 1,
+                    "severity": "warning", "code": "unrecognized-line",
+                    "message": "no field took it", "raw": "ดูโครงการแผนปีฯ"}
+
+
+def test_every_table_present_and_typed_when_empty() -> None:
+    tables = to_tables([])
+    assert list(tables) == list(TABLES)
+    for name, table in tables.items():
+        assert table.num_rows == 0 and table.schema.equals(SCHEMAS[name])
+
+
+def test_document_contributes_reports_and_file_diagnostics() -> None:
+    report = seed_report("k1", path=None, diagnostics=(
+        Diagnostic(9, None, "error", "bad-date", "month 13"),))
+    doc = Document(source_path="a.zip!b.txt", sha256="00" * 32, encoding="cp874",
+                   reports=(report,), diagnostics=(
+                       Diagnostic(None, None, "info", "encoding-detected", "cp874"),
+                       Diagnostic(1, 1, "warning", "truncated-input", "cut", "x", "other.txt")))
+    tables = to_tables([doc, seed_report("k2")])
+    assert tables["reports"]["report_key"].to_pylist() == ["k1", "k2"]
+    rows = tables["diagnostics"].to_pylist()
+    assert [(r["report_key"], r["source_path"], r["code"]) for r in rows] == [
+        (None, "a.zip!b.txt", "encoding-detected"),
+        (None, "other.txt", "truncated-input"),
+        ("k1", "a.zip!b.txt", "bad-date"),
+        ("k2", "seed/000.txt", "unrecognized-line"),
+    ]
+
+
+def test_empty_document_gives_only_its_diagnostics() -> None:
+    doc = Document("empty.txt", "00", None, (), (Diagnostic(None, None, "error", "empty-input",
+                                                            "no text"),))
+    tables = to_tables([doc])
+    assert tables["reports"].num_rows == 0
+    assert tables["diagnostics"].to_pylist()[0]["source_path"] == "empty.txt"
+
+
+@pytest.mark.parametrize(("changes", "column", "value"), [
+    ({"progress_percent": D("123456789.5")}, "progress_percent", "123456789.5"),
+    ({"evaluation_score": D("1.23456")}, "evaluation_score", "1.23456"),
+    ({"evaluation_score": D("NaN")}, "evaluation_score", "NaN"),
+    ({"evaluation_score": D("-Infinity")}, "evaluation_score", "-Infinity"),
+    ({"evaluation_quarter": 300}, "evaluation_quarter", "300"),
+    ({"fiscal_year_be": 40000}, "fiscal_year_be", "40000"),
+    ({"source_line_end": 2**40}, "source_line_end", str(2**40)),
+])
+def test_misfit_becomes_null_and_a_diagnostic(changes: dict[str, object], column: str,
+                                              value: str) -> None:
+    tables = to_tables([seed_report("k0"), seed_report("k1", **changes), seed_report("k2")])
+    assert tables["reports"][column].to_pylist()[1] is None
+    assert tables["reports"][column].null_count == 1 or column == "evaluation_score"
+    made = [r for r in tables["diagnostics"].to_pylist() if r["code"] == "value-out-of-range"]
+    assert len(made) == 1
+    assert made[0]["report_key"] == "k1" and made[0]["severity"] == "error"
+    assert made[0]["raw"] == value and f"reports.{column}" in made[0]["message"]
+    assert value in made[0]["message"] and made[0]["line"] == 1
+    assert made[0]["source_path"] == "seed/000.txt"
+
+
+def test_lossless_rescale_is_kept() -> None:
+    tables = to_tables([seed_report(progress_percent=D("100.000000"))])
+    assert tables["reports"]["progress_percent"].to_pylist() == [D("100.0000")]
+    assert tables["diagnostics"].num_rows == 1  # only the report's own
+
+
+def test_child_misfits_point_at_their_record() -> None:
+    report = seed_report("k9", budget_figures=(
+        BudgetFigure(1, "ใช้", D("1" + "0" * 20), "huge", 33),
+        BudgetFigure(2, "ใช้", D("0.001"), "tiny", 2**33)),
+        quarterly_results=(QuarterlyResult(1, 5000, None, None, None, None, source_line=61),))
+    tables = to_tables([seed_report("k1"), report])
+    assert tables["budget_figures"]["amount_thb"].to_pylist()[2:] == [None, None]
+    assert tables["budget_figures"]["source_line"].to_pylist()[3] is None
+    made = [(r["report_key"], r["line"], r["message"].split(":")[0])
+            for r in tables["diagnostics"].to_pylist() if r["code"] == "value-out-of-range"]
+    assert made == [("k9", 33, "budget_figures.amount_thb"),
+                    ("k9", None, "budget_figures.amount_thb"),
+                    ("k9", None, "budget_figures.source_line"),
+                    ("k9", 61, "quarterly_results.quarter")]
+
+
+def test_invalid_unicode_is_repaired_not_raised() -> None:
+    report = seed_report("k\ud800", project_name="ชื่อ\udcff", diagnostics=(
+        Diagnostic(2**35, None, "warning", "x", "bad \ud83d"),))
+    tables = to_tables([report])
+    assert tables["reports"]["report_key"].to_pylist() == ["k\ufffd"]
+    assert tables["reports"]["project_name"].to_pylist() == ["ชื่อ\ufffd"]
+    codes = [r["code"] for r in tables["diagnostics"].to_pylist()]
+    # the key is reported once (reports), not in every child row that copies it
+    assert codes == ["x", "invalid-text", "invalid-text", "value-out-of-range", "invalid-text"]
+    assert tables["diagnostics"]["line"].to_pylist()[0] is None
+    assert set(tables["objectives"]["report_key"].to_pylist()) == {"k\ufffd"}
+    assert tables["diagnostics"]["message"].to_pylist()[0] == "bad \ufffd"
+
+
+def test_to_pandas_round_trip() -> None:
+    pytest.importorskip("pandas")
+    frames = to_pandas([seed_report("k1"), seed_report("k2")])
+    tables = to_tables([seed_report("k1"), seed_report("k2")])
+    assert list(frames) == list(tables)
+    for name, frame in frames.items():
+        assert list(frame.columns) == SCHEMAS[name].names
+        assert len(frame) == tables[name].num_rows
+    assert frames["reports"]["agency_name"][0] == "สำนักงานเขตราษฎร์บูรณะ"
+    assert frames["budget_figures"]["amount_thb"][0] == D("1324600.00")
+    assert frames["reports"]["evaluation_quarter"].dtype.pyarrow_dtype == pa.int8()
+    back = pa.Table.from_pandas(frames["progress_updates"], preserve_index=False)
+    assert back.cast(SCHEMAS["progress_updates"]).equals(tables["progress_updates"])
+
+
+def test_import_does_not_load_pandas_or_duckdb() -> None:
+    code = "import sys, bmaparse; print('pandas' in sys.modules, 'duckdb' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def _reports(*rows: tuple[str, str | None, date | None, str | None]) -> pa.Table:
+    schema = pa.schema([SCHEMAS["reports"].field(n) for n in PROJECT_SOURCE_COLUMNS])
+    data = [{"report_key": k, "project_id": p, "latest_reported_on": d,
+             "progress_percent": None if pct is None else D(pct), "project_name": f"n-{k}",
+             "agency_code": "50240000", "agency_name": "เขต", "fiscal_year_be": 2566}
+            for k, p, d, pct in rows]
+    return pa.Table.from_pylist(data, schema=schema)
+
+
+def test_build_projects_latest_snapshot_and_counts() -> None:
+    reports = _reports(
+        ("a1", "P1", date(2023, 1, 1), "10"), ("a2", "P1", date(2023, 4, 1), "50"),
+        ("a3", "P1", None, "99"), ("a2", "P1", date(2023, 4, 1), "50"),  # duplicate row
+        ("b2", "P2", date(2022, 1, 1), "20"), ("b1", "P2", date(2022, 1, 1), "20"),
+        ("c1", "P3", date(2022, 1, 1), None), ("c2", "P3", date(2022, 1, 1), "5"),
+        ("d1", "P4", None, None), ("x1", None, date(2024, 1, 1), "1"))
+    projects = build_projects(reports)
+    assert projects.schema.equals(SCHEMAS["projects"])
+    got = [(r["project_id"], r["report_key"], r["snapshots"]) for r in projects.to_pylist()]
+    assert got == [("P1", "a2", 3), ("P2", "b1", 2), ("P3", "c2", 2), ("P4", "d1", 1)]
+    assert projects.to_pylist()[0]["project_name"] == "n-a2"
+    shuffled = reports.take(pa.array([9, 3, 1, 7, 0, 5, 2, 8, 6, 4]))
+    assert build_projects(shuffled).equals(projects)
+    many = pa.concat_tables([reports.slice(i, 1) for i in range(reports.num_rows)])
+    assert build_projects(many).equals(projects)  # many chunks
+
+
+def test_build_projects_from_full_reports_and_empty() -> None:
+    tables = to_tables([seed_report("k1"), seed_report("k2", days=5), seed_report("k3", None)])
+    projects = build_projects(tables["reports"])
+    assert projects["report_key"].to_pylist() == ["k2"]
+    assert projects["snapshots"].to_pylist() == [2]
+    assert projects["latest_reported_on"].to_pylist() == [date(2023, 4, 6)]
+    assert build_projects(to_tables([])["reports"]).equals(SCHEMAS["projects"].empty_table())
+
+
+def test_data_dictionary_lists_everything() -> None:
+    md, text = data_dictionary(), data_dictionary("text")
+    for name, schema in SCHEMAS.items():
+        assert f"## {name}" in md and f"{name}:" in text
+        for field in schema:
+            assert f"| {field.name} | {field.type} |" in md
+    assert "| problems | string | yes | ปัญหาของโครงการ |" in md
+    with pytest.raises(ValueError, match="format"):
+        data_dictionary("html")
+
+
+def test_committed_data_dictionary_is_current(tmp_path: Path) -> None:
+    fresh = tmp_path / "dd.md"
+    write_data_dictionary(fresh)
+    committed = ROOT / "docs" / "data-dictionary.md"
+    assert committed.read_text(encoding="utf-8") == fresh.read_text(encoding="utf-8"), (
+        "regenerate: python -c 'from bmaparse.tables import write_data_dictionary; "
+        "write_data_dictionary(\"docs/data-dictionary.md\")'")
+
+
+def test_flatten_10k_seed_reports_counts_rows() -> None:
+    # Speed is measured in benchmarks/, not asserted here (shared, noisy machines).
+    reports = [seed_report(f"k{i}") for i in range(10_000)]
+    tables = to_tables(reports)
+    assert tables["reports"].num_rows == 10_000
+    assert tables["progress_updates"].num_rows == 50_000
+
+
+_ints = st.one_of(st.none(), st.integers(), st.integers(-300, 300))
+_decimals = st.one_of(st.none(), st.decimals(allow_nan=True, allow_infinity=True),
+                      st.decimals(-10**8, 10**8, places=4))
+_texts = st.one_of(st.none(), st.text(st.characters(exclude_categories=()), max_size=12))  # surrogates too
+_records = {
+    "objectives": st.builds(Objective, _ints, _texts, st.text(), _ints),
+    "budget_figures": st.builds(BudgetFigure, _ints, _texts, _decimals, st.text(), _ints),
+    "quarterly_results": st.builds(QuarterlyResult, st.integers(), st.integers(), _decimals,
+                                   _decimals, _decimals, _decimals, _texts, _texts, _ints),
+    "progress_updates": st.builds(ProgressUpdate, st.integers(), st.integers(), _decimals,
+                                  st.none() | st.dates(), st.none() | st.dates(), _texts, _texts,
+                                  _texts, _texts, _ints),
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.builds(seed_report, st.text(min_size=1), _texts, path=_texts,
+                 progress_percent=_decimals, evaluation_quarter=_ints, fiscal_year_be=_ints,
+                 contact_raw=_texts, source_line_end=_ints,
+                 **{name: st.lists(s, max_size=3).map(tuple) for name, s in _records.items()}),
+       st.lists(st.builds(Diagnostic, _ints, _ints, st.text(), st.text(), st.text(), _texts,
+                          _texts), max_size=2))
+def test_to_tables_never_raises_on_well_typed_reports(report: Report,
+                                                      diags: list[Diagnostic]) -> None:
+    doc = Document(None, "00", None, (report,), tuple(diags))
+    tables = to_tables([doc, report])
+    for name, table in tables.items():
+        assert table.schema.equals(SCHEMAS[name], check_metadata=True)
+    assert tables["reports"].num_rows == 2
+    assert tables["objectives"].num_rows == 2 * len(report.objectives)
+    rows = tables["diagnostics"].to_pylist()
+    made = Counter(r["message"].split(":")[0] for r in rows if r["code"] == "value-out-of-range")
+    for name in ("reports", *_records):  # every new null is reported, once per value
+        records = [report] * 2 if name == "reports" else [*getattr(report, name)] * 2
+        for field in SCHEMAS[name]:
+            if not pa.types.is_string(field.type) and field.name != "latest_reported_on":
+                nones = sum(getattr(r, field.name) is None for r in records)
+                nulls = tables[name][field.name].null_count
+                assert nulls - nones == made[f"{name}.{field.name}"], field.name
