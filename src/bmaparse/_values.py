@@ -28,9 +28,14 @@ THAI_DIGITS: dict[int, int] = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0
 """``str.translate`` table: Thai digits ๐-๙ -> ASCII 0-9."""
 
 
+_THAI_DIGIT = re.compile("[๐-๙]")
+
+
 def to_ascii_digits(s: str) -> str:
     """``s`` with Thai digits replaced by ASCII digits; same length as ``s``."""
-    return s.translate(THAI_DIGITS)
+    # translate() looks every character up in a dict; a search for a Thai
+    # digit is ~10x cheaper on a Thai line, and most lines have none.
+    return s.translate(THAI_DIGITS) if _THAI_DIGIT.search(s) else s
 
 
 # --- numbers and dates -------------------------------------------------------------
@@ -219,7 +224,7 @@ def find_money(text: str) -> list[Money]:
     จำนวนเงิน, เป็นเงิน, ...) and punctuation, reduced to its last
     whitespace-separated chunk (a Thai phrase).
     """
-    if not isinstance(text, str):
+    if not isinstance(text, str) or "บาท" not in text:  # the unit ends every amount
         return []
     found: list[Money] = []
     previous_end = 0
