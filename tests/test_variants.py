@@ -302,6 +302,13 @@ def test_several_kpis_and_a_target_without_unit() -> None:
 # --- whole-input variants ------------------------------------------------------------------------
 
 
+def test_progress_numbers_out_of_order_are_flagged_and_placed_by_position() -> None:
+    report = bmaparse.parse(seed_with({18: "(7) ความคืบหน้าโครงการฯ ร้อยละ 100.00 (2023-03-20)"}))
+    assert ("seq-out-of-order", 18) in problems(report)
+    assert [(u.seq, u.chrono_index) for u in report.progress_updates] == [
+        (1, 5), (7, 4), (3, 3), (4, 2), (5, 1)]
+
+
 def test_unrecognized_line_is_reported_not_dropped() -> None:
     report = bmaparse.parse(seed_with({17: "------------------&&&--------------------\nเศษข้อความหลงมา"}))
     assert ("unrecognized-line", 18) in problems(report)

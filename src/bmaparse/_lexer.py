@@ -20,14 +20,14 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ._normalize import normalize_line
 from ._values import to_ascii_digits
 
 
-class Kind(enum.Enum):
-    """What a line looks like."""
+class Kind(str, enum.Enum):
+    """What a line looks like (a str enum: hashed in C, it is looked up per line)."""
 
     BLANK = "blank"
     TEXT = "text"
@@ -64,9 +64,8 @@ class Kind(enum.Enum):
     NARRATIVE_HEAD = "narrative-head"  # รายงานผลฯ ไตรมาสที่ 1
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """One classified line."""
+class Token(NamedTuple):
+    """One classified line (a named tuple: tokens are made per line, so cheaply)."""
 
     kind: Kind
     """What the line looks like."""
@@ -147,6 +146,7 @@ def _build_buckets() -> dict[str, tuple[tuple[Kind, re.Pattern[str]], ...]]:
 _RULES_BY_FIRST = _build_buckets()
 _SUFFIX = tuple((kind, re.compile(pattern)) for kind, pattern in _SUFFIX_RULES)
 _HEADING_SET = frozenset(_HEADINGS)
+_LONGEST_HEADING = max(map(len, _HEADINGS)) + 1
 
 
 def classify(text: str, line: int) -> Token:
@@ -160,7 +160,7 @@ def classify(text: str, line: int) -> Token:
         match = _match_prefix(stripped)
         if match is not None and match[0] is Kind.STRATEGY:
             return _token(match[0], text, line, match[1], offset)
-    if text in _HEADING_SET or text.rstrip("ฯ") in _HEADING_SET:
+    if len(text) <= _LONGEST_HEADING and text.rstrip("ฯ") in _HEADING_SET:
         return Token(Kind.HEADING, text.rstrip("ฯ"), line)
     match = _match_prefix(probe)
     if match is None and probe[-1] in "0123456789)":
@@ -189,6 +189,8 @@ def _match_suffix(probe: str) -> tuple[Kind, re.Match[str]] | None:
 
 
 def _token(kind: Kind, text: str, line: int, found: re.Match[str], offset: int) -> Token:
+    if offset == 0 and found.string is text:  # no Thai digit was translated: groups are text's
+        return Token(kind, text, line, found.groups(), 1)
     groups = tuple(
         None if found.start(i) < 0 else text[found.start(i) + offset : found.end(i) + offset]
         for i in range(1, (found.re.groups or 0) + 1)

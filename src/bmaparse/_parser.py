@@ -133,6 +133,8 @@ class _Parts:
     objectives: tuple[Objective, ...] = ()
     links: tuple[StrategyLink, ...] = ()
     routine: bool | None = None
+    blocks: int = 0
+    """How many progress blocks the report has (to number them oldest first)."""
     updates: list[ProgressUpdate] = field(default_factory=list)
     budget: list[BudgetFigure] = field(default_factory=list)
     kpis: list[Kpi] = field(default_factory=list)
@@ -157,7 +159,7 @@ def _strategy(parts: _Parts, tokens: list[Token], notes: Notes) -> None:
 
 
 def _progress(parts: _Parts, tokens: list[Token], notes: Notes) -> None:
-    update, budget = _rules.progress(tokens, notes)
+    update, budget = _rules.progress(tokens, notes, parts.blocks - len(parts.updates))
     parts.updates.append(update)
     parts.budget.extend(budget)
 
@@ -181,8 +183,9 @@ _SECTION_RULES: dict[str, Callable[[_Parts, list[Token], Notes], None]] = {
 
 
 def _project(tokens: list[Token], notes: Notes) -> _Parts:
-    parts = _Parts()
-    for name, section in segment(tokens):
+    sections = segment(tokens)
+    parts = _Parts(blocks=sum(1 for name, _ in sections if name == "progress"))
+    for name, section in sections:
         _SECTION_RULES[name](parts, section, notes)
     return parts
 
@@ -198,13 +201,15 @@ def _doc_kind(tokens: Sequence[Token]) -> str:
 
 
 _PAGE_KINDS = frozenset({Kind.PAGE_TITLE, Kind.KPI_TITLE, Kind.HEADING, Kind.NAME_ID, Kind.AGENCY_FY})
+_PAGE_CHROME = frozenset({"Back Home", "FusionCharts will render here"})
 
 
-def _layout(tokens: Sequence[Token]) -> str:
-    inner = _trim(tokens)
-    if any(t.kind in _PAGE_KINDS or t.kind is Kind.BLANK for t in inner):
-        return "page"
-    return "page" if any(t.text in ("Back Home", "FusionCharts will render here") for t in inner) else "export"
+def _layout(inner: Sequence[Token]) -> str:
+    """``page`` when the report shows page-only lines or blank lines inside it."""
+    for t in inner:
+        if t.kind in _PAGE_KINDS or t.kind is Kind.BLANK or t.text in _PAGE_CHROME:
+            return "page"
+    return "export"
 
 
 def _trim(tokens: Sequence[Token]) -> Sequence[Token]:
@@ -234,6 +239,7 @@ def build_report(
     fields = parts.fields
     _derive_identity(fields, source_path, notes, toks)
     _derive_fiscal_year(fields, parts)
+    updates = _check_order(parts.updates, notes)
     inner = _trim(toks)
     if not inner:
         notes.diagnostics.append(
@@ -243,7 +249,7 @@ def build_report(
     return Report(
         report_key=report_key(toks),
         doc_kind=kind,
-        layout=_layout(toks),
+        layout=_layout(inner),
         **fields,
         routine_work=parts.routine,
         source_path=source_path,
@@ -252,7 +258,7 @@ def build_report(
         source_line_end=inner[-1].line if inner else None,
         objectives=parts.objectives,
         strategy_links=parts.links,
-        progress_updates=_chronological(parts.updates, notes),
+        progress_updates=updates,
         budget_figures=tuple(parts.budget),
         kpis=tuple(parts.kpis),
         quarterly_results=tuple(parts.quarterly),
@@ -295,11 +301,9 @@ def _derive_fiscal_year(fields: dict[str, Any], parts: _Parts) -> None:
         fields["fiscal_year"] = fields["fiscal_year_be"] - 543
 
 
-def _chronological(updates: list[ProgressUpdate], notes: Notes) -> tuple[ProgressUpdate, ...]:
-    """Number the blocks oldest first; blocks are printed newest first, so the
-    last printed is chrono 1 whatever the seq numbers say."""
-    n = len(updates)
-    out = []
+def _check_order(updates: list[ProgressUpdate], notes: Notes) -> tuple[ProgressUpdate, ...]:
+    """Blocks are numbered by place (chrono_index); say so where the printed
+    numbers disagree with the place."""
     for i, u in enumerate(updates):
         if u.seq != i + 1:
             notes.diagnostics.append(
@@ -307,11 +311,7 @@ def _chronological(updates: list[ProgressUpdate], notes: Notes) -> tuple[Progres
                            f"progress block numbered ({u.seq}) is block {i + 1} on the page",
                            None, notes.source_path)
             )
-        out.append(ProgressUpdate(
-            u.seq, n - i, u.percent, u.reported_on, u.entry_date, u.entry_date_raw,
-            u.text, u.problems, u.obstacles, u.source_line,
-        ))
-    return tuple(out)
+    return tuple(updates)
 
 
 def lines_of(text: str) -> list[str]:

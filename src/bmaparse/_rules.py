@@ -212,9 +212,10 @@ def body(tokens: list[Token], notes: Notes) -> Body:
             notes.unrecognized(tok, "project description")
         else:  # the lexer's guess does not matter here: it is description text
             (after_codes if current == "after-codes" else parts[current]).append(tok)
+    labelled = [(t, _labels(t.text)) for t in parts["objectives"]]
     if after_codes:
         objectives, targets = _split_objectives_targets(after_codes)
-        parts["objectives"] += objectives
+        labelled += objectives
         parts["targets"] += targets
     fields["rationale"] = _join([t.text for t in parts["rationale"]])
     fields["targets"] = _join([t.text for t in parts["targets"]])
@@ -223,19 +224,22 @@ def body(tokens: list[Token], notes: Notes) -> Body:
         for t in parts["rationale"] + parts["targets"]
         for fig in money(t.text, t.line, None)
     ]
-    return Body(fields, tuple(_objectives(parts["objectives"])), tuple(budget))
+    return Body(fields, tuple(_objectives(labelled)), tuple(budget))
 
 
-def _split_objectives_targets(tokens: list[Token]) -> tuple[list[Token], list[Token]]:
+Labels = list[tuple[str, int, int]]
+
+
+def _split_objectives_targets(tokens: list[Token]) -> tuple[list[tuple[Token, Labels]], list[Token]]:
     """Export layout: the first line after the code pair is the objectives; later
     lines are objectives too while their numbering continues, then targets."""
-    objectives = [tokens[0]]
     last = _labels(tokens[0].text)
+    objectives = [(tokens[0], last)]
     for i, tok in enumerate(tokens[1:], 1):
         labels = _labels(tok.text)
         if not (last and labels and _is_next(last[-1][0], labels[0][0])):
             return objectives, tokens[i:]
-        objectives.append(tok)
+        objectives.append((tok, labels))
         last = labels
     return objectives, []
 
@@ -245,11 +249,13 @@ _LABEL = re.compile(
 )
 
 
-def _labels(text: str) -> list[tuple[str, int, int]]:
+def _labels(text: str) -> Labels:
     """Item labels (``1``, ``2.1``) that form a sequence from the start of the text:
     (label, start, end of label and its spaces)."""
     probe = to_ascii_digits(text)
-    found: list[tuple[str, int, int]] = []
+    if _LABEL.match(probe) is None:  # a list starts at the start of the line
+        return []
+    found: Labels = []
     for m in _LABEL.finditer(probe):
         label = m.group(1)
         if not found:
@@ -275,10 +281,9 @@ def _is_next(prev: str, label: str) -> bool:
     return False
 
 
-def _objectives(tokens: list[Token]) -> list[Objective]:
+def _objectives(labelled: list[tuple[Token, Labels]]) -> list[Objective]:
     items: list[Objective] = []
-    for tok in tokens:
-        labels = _labels(tok.text)
+    for tok, labels in labelled:
         if not labels:
             if items and items[-1].label is not None:  # a wrapped item
                 prev = items[-1]
@@ -330,10 +335,13 @@ def strategy(tokens: list[Token], notes: Notes) -> tuple[tuple[StrategyLink, ...
 # --- progress blocks ------------------------------------------------------------
 
 
-def progress(tokens: list[Token], notes: Notes) -> tuple[ProgressUpdate, tuple[BudgetFigure, ...]]:
+def progress(
+    tokens: list[Token], notes: Notes, chrono_index: int
+) -> tuple[ProgressUpdate, tuple[BudgetFigure, ...]]:
     """One progress block: head, dated entry and text, problems, obstacles, separator.
 
-    ``chrono_index`` is left 0; the report assembler numbers the blocks.
+    ``chrono_index`` is the block's place counted from the oldest (the caller
+    knows how many blocks the report has; they are printed newest first).
     """
     head = tokens[0]
     seq = int(to_ascii_digits(head.groups[0] or "0"))
@@ -369,7 +377,7 @@ def progress(tokens: list[Token], notes: Notes) -> tuple[ProgressUpdate, tuple[B
                 budget += money(tok.text, tok.line, seq)
     update = ProgressUpdate(
         seq=seq,
-        chrono_index=0,
+        chrono_index=chrono_index,
         percent=percent(head, head.groups[1], notes, "block percent"),
         reported_on=reported_on,
         entry_date=entry_date,

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from functools import lru_cache
 
 THAI_DIGITS: dict[int, int] = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 """``str.translate`` table: Thai digits ๐-๙ -> ASCII 0-9."""
@@ -49,6 +50,7 @@ _BE_OFFSET = 543
 _BE_FROM = 2400  # a written year >= this is Buddhist Era (2400 BE = 1857 CE)
 
 
+@lru_cache(maxsize=4096)  # pure, immutable result; archives repeat values endlessly
 def parse_number(s: str) -> Decimal | None:
     """A decimal number as written, keeping its scale (``"100.00"`` -> ``Decimal("100.00")``).
 
@@ -73,6 +75,7 @@ def _date(year: int, month: int, day: int) -> date | None:
         return None
 
 
+@lru_cache(maxsize=4096)  # pure, immutable result; archives repeat values endlessly
 def parse_iso_date(s: str) -> date | None:
     """``"2023-04-27"`` -> ``date(2023, 4, 27)``; anything else (or an impossible date) -> None."""
     if not isinstance(s, str):
@@ -94,6 +97,7 @@ class DateResult:
     """English: what was assumed. None when ``problem`` is None."""
 
 
+@lru_cache(maxsize=4096)  # pure, immutable result; archives repeat values endlessly
 def parse_entry_date(raw: str, near: date | None = None) -> DateResult:
     """Read an entry date such as ``27/04/2566`` (D/M/Buddhist Era) or ``1/31/2021`` (M/D/Gregorian).
 
@@ -346,6 +350,7 @@ _PHONE = re.compile(
 _DANGLING_MARK = re.compile(rf"(?:^|(?<= )){_PHONE_MARK}[ .:#-]*$")
 
 
+@lru_cache(maxsize=4096)  # pure, immutable result; archives repeat values endlessly
 def parse_contact(line: str) -> Contact:
     """Take a contact line apart: title, name of the first person, unit or role, phone.
 
