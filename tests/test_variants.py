@@ -345,6 +345,14 @@ def test_multi_report_file_splits_with_line_ranges() -> None:
     assert all(problems(r) == [] for r in doc.reports)
 
 
+def test_kpi_page_then_export_splits() -> None:
+    kpi_text = (DATA / "kpi_page.txt").read_text(encoding="utf-8").rstrip("\n")
+    doc = bmaparse.load((f"{kpi_text}\n\n" + "\n".join(SEED_LINES)).encode())
+    assert [r.doc_kind for r in doc.reports] == ["kpi", "project"]
+    assert doc.reports[0].quarterly_results[1].narrative == "01/04/2566 : ดำเนินการต่อเนื่อง"
+    assert doc.reports[1].source_line_start == len(kpi_text.split("\n")) + 2
+
+
 def test_same_report_same_key_whatever_the_encoding() -> None:
     text = "\n".join(SEED_LINES)
     keys = {

@@ -54,13 +54,14 @@ _STRICT_SEVERITIES = frozenset({"error", "warning"})
 
 _TITLES = frozenset({Kind.PAGE_TITLE, Kind.KPI_TITLE})
 _LEADING = frozenset({Kind.PAGE_TITLE, Kind.KPI_TITLE, Kind.CHROME, Kind.BLANK})
+_HAS_PERCENT = frozenset({Kind.PERCENT, Kind.KPI_TITLE, Kind.KPI_ID})
 
 
 def split_reports(tokens: Sequence[Token]) -> list[list[Token]]:
     """Cut a file's tokens into one list per report (blank-only input gives [])."""
     chunks: list[list[Token]] = []
     current: list[Token] = []
-    seen_percent = False
+    seen_percent = False  # the current report has its percent line, or is a KPI page (none)
     for tok in tokens:
         if _starts_report(tok, current, seen_percent):
             carried = _trailing_chrome(current) if tok.kind not in _TITLES else []
@@ -68,7 +69,7 @@ def split_reports(tokens: Sequence[Token]) -> list[list[Token]]:
             chunks.append(head)
             current, seen_percent = carried, False
         current.append(tok)
-        seen_percent = seen_percent or tok.kind is Kind.PERCENT
+        seen_percent = seen_percent or tok.kind in _HAS_PERCENT
     chunks.append(current)
     return [c for c in chunks if any(t.kind is not Kind.BLANK for t in c)]
 

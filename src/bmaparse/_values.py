@@ -338,8 +338,12 @@ _SEP = " ,/:;|*#-–—"
 
 _PHONE_WORDS = ("เบอร์โทรศัพท์ภายใน", "เบอร์โทรศัพท์", "เบอร์โทรภายใน", "เบอร์ภายใน", "เบอร์โทร",
                 "เบอร์", "โทรศัพท์มือถือ", "โทรศัพท์ภายใน", "โทรศัพท์", "โทรภายใน", "โทรสาร", "โทร",
-                "มือถือ", "หมายเลข", "ติดต่อ", "ต่อ")
-_PHONE_MARK = rf"(?:{'|'.join(_PHONE_WORDS)}|(?i:tel|phone|mobile|fax))"
+                "มือถือ", "หมายเลข")
+# ต่อ ("extension") and ติดต่อ ("contact") also end ordinary words
+# (กองควบคุมโรคติดต่อ), so they mark a phone only at a word start.
+_PHONE_MARK = (
+    rf"(?:{'|'.join(_PHONE_WORDS)}|(?<![\u0e01-\u0e4e])(?:ติดต่อ|ต่อ)|(?i:tel|phone|mobile|fax))"
+)
 _PHONE_SEP = r"(?: ?[-,/#] ?| ?ต่อ\.? ?| )"
 # A phone is a digit run after a marker (โทร., ต่อ, #), or without one a run of
 # 3+ digits or digit groups joined by separators ("0 2282 4196", "5884,5885").
@@ -347,6 +351,7 @@ _PHONE = re.compile(
     rf"(?:{_PHONE_MARK}[ .:]*|#[ ]?)([0-9]+(?:{_PHONE_SEP}[0-9]+)*)"
     rf"|([0-9]+(?:{_PHONE_SEP}[0-9]+)+|[0-9]{{3,}})"
 )
+_EMPTY_BRACKETS = re.compile(r"\(\s*\)")
 _DANGLING_MARK = re.compile(rf"(?:^|(?<= )){_PHONE_MARK}[ .:#-]*$")
 
 
@@ -397,7 +402,8 @@ def _take_phones(text: str) -> tuple[str, str | None]:
         kept.append(text[pos : m.start()])
         pos = m.end()
     kept.append(text[pos:])
-    rest = " ".join(" ".join(kept).split())
+    rest = _EMPTY_BRACKETS.sub(" ", " ".join(kept))  # "(โทร. 6822-3 )" leaves "( )"
+    rest = " ".join(rest.split())
     rest = _DANGLING_MARK.sub("", rest)
     return rest, ", ".join(phones) or None
 
