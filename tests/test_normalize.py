@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bmaparse._normalize import _repair, needs_repair, normalize_line
+from bmaparse._normalize import _repair, needs_repair, normalize_line, normalize_lines
 
 SEED = Path(__file__).parent.parent / "samples" / "000_8c07428080a9c9ea.txt"
 SEED_LINES = SEED.read_text(encoding="utf-8").split("\n")
@@ -213,3 +213,20 @@ def test_digits_and_ascii_letters_survive(text: str) -> None:
         assert [c for c in out if c in kept] == [
             c for c in unicodedata.normalize("NFC", text) if c in kept
         ]
+
+
+multi_line = st.lists(st.one_of(thai_text, st.sampled_from(SEED_LINES), st.text()), max_size=8).map("\n".join)
+
+
+@PROPERTY
+@given(st.one_of(multi_line, st.text(alphabet=st.sampled_from(THAI_ALPHABET + "\n"), max_size=80)))
+def test_whole_text_check_agrees_with_line_by_line(text: str) -> None:
+    # The fast path (one search over the text) may only skip work the per-line path would not do.
+    assert normalize_lines(text) == [normalize_line(line) for line in text.split("\n")]
+
+
+def test_whole_text_fast_path_on_the_seed() -> None:
+    clean = "\n".join(SEED_LINES).replace("เจ้าหนา้ที่", "เจ้าหน้าที่")
+    assert normalize_lines(clean) == clean.split("\n")
+    slipped = clean.replace("เจ้าหน้าที่", "เจ้าหนา้ที่")
+    assert normalize_lines(slipped) == clean.split("\n")

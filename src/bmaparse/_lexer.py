@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from ._normalize import normalize_line
+from ._normalize import normalize_lines
 from ._values import to_ascii_digits
 
 
@@ -198,6 +198,9 @@ def _token(kind: Kind, text: str, line: int, found: re.Match[str], offset: int) 
     return Token(kind, text, line, groups, 1 + offset)
 
 
-def tokenize(lines: Iterable[str], first_line: int = 1) -> list[Token]:
-    """Normalise and classify each line; line numbers start at ``first_line``."""
-    return [classify(normalize_line(raw), n) for n, raw in enumerate(lines, first_line)]
+def tokenize(text: str | Iterable[str], first_line: int = 1) -> list[Token]:
+    """Normalise and classify each line of ``text`` (a str split at ``"\n"``, or
+    its lines); line numbers start at ``first_line``."""
+    if not isinstance(text, str):
+        text = "\n".join(text)
+    return [classify(line, n) for n, line in enumerate(normalize_lines(text), first_line)]

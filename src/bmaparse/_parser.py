@@ -317,9 +317,14 @@ def _check_order(updates: list[ProgressUpdate], notes: Notes) -> tuple[ProgressU
 
 def lines_of(text: str) -> list[str]:
     """Split text into lines the way the decoder leaves them (any line end)."""
+    return one_line_end(text).split("\n")
+
+
+def one_line_end(text: str) -> str:
+    """``text`` with CRLF and lone CR line ends turned into LF, as the decoder does."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text.split("\n")
+    return text
 
 
 def raise_if_problems(report: Report) -> None:
@@ -340,7 +345,7 @@ def parse(text: str, source: str | None = None, strict: bool = False) -> Report:
     ``bmaparse.read`` to split files.
     """
     text, repaired = _valid_unicode(text, source)
-    tokens = tokenize(lines_of(text))
+    tokens = tokenize(one_line_end(text))
     report = build_report(tokens, source_path=source, extra=repaired)
     if len(split_reports(tokens)) > 1:
         several = Diagnostic(None, None, "warning", "multiple-reports",
