@@ -101,6 +101,9 @@ _ALWAYS_OPENS = {
 _OPENS_FROM_PRELUDE = {Kind.STRATEGY: "strategy", Kind.ROUTINE: "strategy"}
 
 
+_MAY_OPEN = frozenset({*_ALWAYS_OPENS, *_OPENS_FROM_PRELUDE, Kind.HEADING})
+
+
 def _opens(tok: Token, current: str) -> str | None:
     """The section ``tok`` opens, given the section it appears in; None to stay."""
     section = _ALWAYS_OPENS.get(tok.kind)
@@ -113,13 +116,14 @@ def _opens(tok: Token, current: str) -> str | None:
 
 def segment(tokens: Sequence[Token]) -> list[tuple[str, list[Token]]]:
     """Cut one report's tokens into (section name, tokens), the prelude first."""
-    sections: list[tuple[str, list[Token]]] = [("prelude", [])]
+    current, section = "prelude", list[Token]()
+    sections: list[tuple[str, list[Token]]] = [(current, section)]
     for tok in tokens:
-        name = _opens(tok, sections[-1][0])
-        if name is None:
-            sections[-1][1].append(tok)
+        if tok.kind in _MAY_OPEN and (name := _opens(tok, current)) is not None:
+            current, section = name, [tok]
+            sections.append((current, section))
         else:
-            sections.append((name, [tok]))
+            section.append(tok)
     return sections
 
 
@@ -221,7 +225,7 @@ def _trim(tokens: Sequence[Token]) -> Sequence[Token]:
 def report_key(tokens: Sequence[Token]) -> str:
     """Stable hash of the report's normalised non-blank lines: the same report
     gets the same key whatever its encoding, line ends, blank lines or file name."""
-    text = "\n".join(t.text for t in tokens if t.kind is not Kind.BLANK)
+    text = "\n".join([t.text for t in tokens if t.kind is not Kind.BLANK])
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
