@@ -153,6 +153,14 @@ def test_agency_line(agency_line: str, name: str, year: int) -> None:
     assert problems(report) == []
 
 
+def test_a_second_agency_line_is_reported_not_overwriting_the_first() -> None:
+    text = page_header("สำนักงานเขตราษฎร์บูรณะ").replace(
+        "100\n", "สำนักงานเขตบางรัก : (2566)\n\n100\n", 1)
+    report = bmaparse.parse(text)
+    assert report.agency_name == "สำนักงานเขตราษฎร์บูรณะ"
+    assert ("unrecognized-line", 9) in problems(report)
+
+
 def test_fiscal_year_from_dates_when_nothing_else_says() -> None:
     report = bmaparse.parse(seed_with({38: "ตัวชี้วัด : ร้อยละของโครงการที่สำเร็จ"}))
     assert report.fiscal_year_be == 2566  # oldest report 2023-01-04 is in FY 2566
@@ -351,6 +359,23 @@ def test_kpi_page_then_export_splits() -> None:
     assert [r.doc_kind for r in doc.reports] == ["kpi", "project"]
     assert doc.reports[0].quarterly_results[1].narrative == "01/04/2566 : ดำเนินการต่อเนื่อง"
     assert doc.reports[1].source_line_start == len(kpi_text.split("\n")) + 2
+
+
+def test_kpi_page_without_its_name_line_parses() -> None:
+    lines = (DATA / "kpi_page.txt").read_text(encoding="utf-8").split("\n")
+    text = "\n".join(line for line in lines if not line.endswith("0900-0991"))
+    report = bmaparse.parse(text)
+    assert report.doc_kind == "kpi"
+    assert report.kpis == ()
+    assert [q.quarter for q in report.quarterly_results] == [1, 2, 3]
+    assert ("unrecognized-line", 6) in problems(report)  # the target line has no indicator to go to
+
+
+def test_two_narratives_for_one_quarter_are_both_kept() -> None:
+    text = (DATA / "kpi_page.txt").read_text(encoding="utf-8") + "\nรายงานผลฯ ไตรมาสที่ 1\nเพิ่มเติมภายหลัง\n"
+    report = bmaparse.parse(text)
+    assert report.quarterly_results[0].narrative == (
+        "15/01/2566 : จัดเก็บภาษีตามแผน\nรายละเอียดเพิ่มเติม\nเพิ่มเติมภายหลัง")
 
 
 def test_same_report_same_key_whatever_the_encoding() -> None:

@@ -25,6 +25,7 @@ from .model import Kpi, QuarterlyResult
 
 _HEADER_CELL = re.compile(r"ไตรมาสที่|\(\s*1\s*-\s*4\s*\)|\*\s*ผลงาน\s*\*|\*\s*ผลประเมินตัวชี้วัด\s*\*|\(\s*\*.*\*\s*\)")
 _UNIT_CELL = re.compile(r"\(\s*([^()*]*?)\s*\)")
+_KPI_HEAD = frozenset({Kind.KPI_ID, Kind.KPI_NAME, Kind.TEXT})  # name : id, or a name alone
 _KPI_END = frozenset({Kind.NUMBER, Kind.CHROME, Kind.EVAL, Kind.QTABLE_TITLE, Kind.NARRATIVE_HEAD})
 
 
@@ -43,7 +44,7 @@ def kpi_page(tokens: Sequence[Token], notes: Notes) -> KpiPage:
     i = _skip(toks, 0, frozenset({Kind.KPI_TITLE, Kind.CHROME, Kind.BLANK}))
     fields: dict[str, Any] = {}
     kpis: tuple[Kpi, ...] = ()
-    if i < len(toks):
+    if i < len(toks) and toks[i].kind in _KPI_HEAD:
         end = next((j for j in range(i + 1, len(toks)) if toks[j].kind in _KPI_END), len(toks))
         head = toks[i]
         kpi_id = to_ascii_digits(head.groups[1] or "") if head.kind is Kind.KPI_ID else None
@@ -54,9 +55,12 @@ def kpi_page(tokens: Sequence[Token], notes: Notes) -> KpiPage:
             fields["fiscal_year_be"], fields["fiscal_year_source"] = kpis[0].fiscal_year_be, "kpi-name"
         i = end
     rows: list[QuarterlyResult] = []
+    chart_value_seen = False
     while i < len(toks):
         tok = toks[i]
-        if tok.kind is Kind.EVAL:
+        if tok.kind is Kind.NUMBER and not chart_value_seen:
+            chart_value_seen = True  # the page's chart repeats the result: nothing to keep
+        elif tok.kind is Kind.EVAL:
             fields.update(_rules.evaluation(tok, notes))
         elif tok.kind is Kind.QTABLE_TITLE:
             end = _next_kind(toks, i + 1, Kind.NARRATIVE_HEAD)
@@ -68,7 +72,7 @@ def kpi_page(tokens: Sequence[Token], notes: Notes) -> KpiPage:
             rows = _with_narrative(rows, tok, toks[i + 1 : end], notes)
             i = end
             continue
-        elif tok.kind not in (Kind.NUMBER, Kind.CHROME, Kind.BLANK):
+        elif tok.kind not in (Kind.CHROME, Kind.BLANK):
             notes.unrecognized(tok, "KPI page")
         i += 1
     return KpiPage(fields, kpis, tuple(rows))
@@ -155,10 +159,11 @@ def _with_narrative(
     quarter = int(to_ascii_digits(head.groups[0] or "0"))
     text = "\n".join(t.text for t in body if t.kind is not Kind.BLANK) or None
     for j, row in enumerate(rows):
-        if row.quarter == quarter:
+        if row.quarter == quarter:  # a second narrative for a quarter adds to the first
+            joined = "\n".join(t for t in (row.narrative, text) if t) or None
             rows[j] = QuarterlyResult(
                 row.kpi_ordinal, row.quarter, row.result_value, row.score, row.subscore_a,
-                row.subscore_b, row.result_unit, text, row.source_line,
+                row.subscore_b, row.result_unit, joined, row.source_line,
             )
             return rows
     if not 1 <= quarter <= 4:

@@ -101,7 +101,10 @@ def header(tokens: list[Token], notes: Notes) -> tuple[Fields, int]:
             i += 1
             continue
         elif kind is Kind.AGENCY_FY or (after_name and kind is Kind.TEXT):
-            fields.update(_agency(tok))
+            if "agency_name" in fields:  # never overwrite: a second agency line is reported
+                notes.unrecognized(tok, "page header")
+            else:
+                fields.update(_agency(tok))
         elif kind is Kind.NUMBER and "progress_percent" not in fields:
             pass  # the chart's value; it repeats the percent line
         elif kind is Kind.PERCENT and "progress_percent" not in fields:
@@ -404,7 +407,8 @@ def _entry_date(tok: Token, near: Any, notes: Notes) -> Any:
 def kpi(tokens: list[Token], notes: Notes, ordinal: int, kpi_id: str | None = None) -> Kpi:
     """One indicator: name (possibly wrapped), target, achieved, kinds."""
     head = tokens[0]
-    name_parts = [head.groups[0] or ""] if head.kind is not Kind.TEXT else [head.text]
+    named = head.kind is Kind.KPI_NAME or head.kind is Kind.KPI_ID
+    name_parts = [(head.groups[0] or "") if named else head.text]
     values: Fields = {}
     kinds_parts: list[str] = []
     current = "name"
