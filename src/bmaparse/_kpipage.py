@@ -91,6 +91,7 @@ def _next_kind(toks: Sequence[Token], i: int, kind: Kind) -> int:
 def quarter_rows(tokens: Sequence[Token], notes: Notes, kpi_ordinal: int) -> list[QuarterlyResult]:
     """The quarterly table: header cells, then quarter, result, score, ``a / b`` per quarter."""
     unit: str | None = None
+    unit_cell: Token | None = None  # the header's "(ร้อยละ)"; it lives on in the rows
     rows: list[QuarterlyResult] = []
     cells: list[Token] = []  # the current quarter's cells after its number
     quarter: Token | None = None
@@ -98,7 +99,10 @@ def quarter_rows(tokens: Sequence[Token], notes: Notes, kpi_ordinal: int) -> lis
         if quarter is None and tok.kind is Kind.TEXT and _HEADER_CELL.fullmatch(tok.text):
             continue
         if quarter is None and not rows and tok.kind is Kind.TEXT and (m := _UNIT_CELL.fullmatch(tok.text)):
-            unit = m.group(1) or None
+            if unit_cell is not None:  # one unit per table: a second is not silently taken
+                notes.unrecognized(tok, "quarterly evaluation table")
+                continue
+            unit, unit_cell = m.group(1) or None, tok
             continue
         if tok.kind is Kind.NUMBER and _is_quarter(tok, quarter, cells, rows):
             if quarter is not None:
@@ -115,6 +119,8 @@ def quarter_rows(tokens: Sequence[Token], notes: Notes, kpi_ordinal: int) -> lis
             notes.unrecognized(tok, "quarterly evaluation table")
     if quarter is not None:
         rows.append(_row(quarter, cells, unit, kpi_ordinal, notes))
+    if unit_cell is not None and not rows:  # no row to carry the unit
+        notes.unrecognized(unit_cell, "quarterly evaluation table")
     return rows
 
 
