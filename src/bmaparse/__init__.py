@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._parser import parse
-from ._read import Document, load, read
+from ._read import Document, Limits, load, read
 from .errors import ParseError
 from .model import (
     PARSER_VERSION,
@@ -43,6 +43,7 @@ __all__ = (
     "Diagnostic",
     "Document",
     "Kpi",
+    "Limits",
     "Objective",
     "ParseError",
     "ProgressUpdate",

@@ -22,14 +22,29 @@ with ``read_task_bytes``. The rules it keeps:
 - Reading (``read_document``, in a worker) never raises for a bad input: an
   unreadable file or member, a refused size, a strict-mode rejection all come
   back as a Document holding only file-level diagnostics.
-- Reading is bounded: a text larger than ``MAX_INPUT_BYTES`` (a declared or
-  actual decompressed size, e.g. a zip bomb) is refused with ``InputTooLargeError``.
+- Reading is bounded by ``Limits`` (``_read``): a text larger than
+  ``max_file_bytes`` (a file's size, a member's declared size, or what is
+  actually read: never more than the limit plus one byte) is refused with
+  ``InputTooLargeError`` (``input-too-large``). A member that declares more than
+  ``max_compression_ratio``:1 over 1 MiB, or whose data overlaps another
+  member's (the two zip-bomb tricks), is refused with ``ZipBombError``
+  (``zip-bomb``) before a byte of it is decompressed. An archive is read only up
+  to ``max_archive_members`` members (``too-many-members``); one whose end
+  record declares more is not opened at all (zipfile would hold its whole
+  directory in memory). The other members of an archive are still read.
+- Member names are data only: they become ``source_path`` and nothing is ever
+  written, created or opened by a member's name (``../x``, ``/etc/x`` included).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import itertools
+import lzma
 import os
+import stat
+import struct
 import zipfile
 import zlib
 from collections import Counter
@@ -38,15 +53,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import _read
-from ._read import Document
+from ._read import DEFAULT_LIMITS, Document, Limits, display_path, too_large_message
 from .errors import ParseError
 from .model import Diagnostic
 
-_READ_FAILURES = (OSError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, KeyError)
-"""What reading a file or an archive member raises when the bytes are bad."""
+_READ_FAILURES = (
+    OSError, zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, RuntimeError, KeyError,
+    NotImplementedError, ValueError, struct.error,
+)
+"""What reading a file or an archive member raises when the bytes are bad (a damaged
+archive, an unsupported compression method, an encrypted member ...)."""
 
-MAX_INPUT_BYTES = 256 * 1024 * 1024
-"""Largest text (file or decompressed zip member) bmaparse agrees to read."""
+MAX_INPUT_BYTES = DEFAULT_LIMITS.max_file_bytes
+"""``max_file_bytes`` used when a caller passes no ``Limits`` (settable, for old callers)."""
+
+_RATIO_FLOOR = 1024 * 1024
+"""Members at most this large (decompressed) are never refused for their ratio."""
 
 ARCHIVE_SEPARATOR = "!"
 """Joins an archive path and a member name in ``source_path``."""
@@ -57,7 +79,11 @@ class UsageError(Exception):
 
 
 class InputTooLargeError(Exception):
-    """A text is larger than ``MAX_INPUT_BYTES``."""
+    """A text is larger than ``Limits.max_file_bytes``."""
+
+
+class ZipBombError(Exception):
+    """An archive member that would decompress far beyond its size (ratio, overlap)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +132,16 @@ def _is_zip_name(name: str) -> bool:
     return name.lower().endswith(".zip")
 
 
-def discover(inputs: Sequence[str | os.PathLike[str]], *, exclude: Path | None = None) -> Discovery:
+def discover(
+    inputs: Sequence[str | os.PathLike[str]],
+    *,
+    exclude: Path | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Discovery:
     """Expand files, folders and ``.zip`` archives into sorted tasks.
 
-    ``exclude`` is a folder never walked into (the output folder). Raises
+    ``exclude`` is a folder never walked into (the output folder); ``limits``
+    bounds the members read from one archive. Raises
     ``UsageError`` when an input does not exist, before looking at any other.
     """
     paths = [os.fspath(p) for p in inputs]
@@ -127,9 +159,9 @@ def discover(inputs: Sequence[str | os.PathLike[str]], *, exclude: Path | None =
         else:
             seen.add(real)
             if _is_zip_name(path):
-                found.tasks.extend(_archive_tasks(path, found.skipped))
+                found.tasks.extend(_archive_tasks(path, found.skipped, limits))
             else:
-                found.tasks.append(Task(source_path=path, path=path))
+                found.tasks.append(Task(source_path=display_path(path), path=path))
 
     for path in paths:
         if os.path.isdir(path):
@@ -163,24 +195,41 @@ def _walk(top: str, excluded: str | None, skipped: Counter[str]) -> Iterable[str
                 skipped["not-text"] += 1
 
 
-def _archive_tasks(path: str, skipped: Counter[str]) -> list[Task]:
+def _archive_tasks(path: str, skipped: Counter[str], limits: Limits) -> list[Task]:
+    shown = display_path(path)
     try:
+        declared = _declared_members(path)
+        if declared is not None and declared > limits.max_archive_members:
+            message = (f"the archive declares {declared:,} members; the limit is"
+                       f" {limits.max_archive_members:,} (max_archive_members): archive not read")
+            return [Task(source_path=shown, path=path, note=Note("error", "too-many-members", message))]
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        note = Note("error", "unreadable-archive", f"cannot open the zip archive: {exc}")
-        return [Task(source_path=path, path=path, note=note)]
+    except _READ_FAILURES as exc:
+        message = display_path(f"cannot open the zip archive: {exc}")
+        return [Task(source_path=shown, path=path, note=Note("error", "unreadable-archive", message))]
     tasks = []
+    if len(infos) > limits.max_archive_members:
+        message = (f"the archive holds {len(infos):,} members; only the first"
+                   f" {limits.max_archive_members:,} were read (max_archive_members)")
+        tasks.append(Task(source_path=shown, path=path, note=Note("error", "too-many-members", message)))
+        infos = infos[: limits.max_archive_members]
+    overlapping = _overlapping(infos)
     names: set[str] = set()
     for info in infos:
         name = info.filename
         if info.is_dir() or name in names:
             continue
         names.add(name)
-        parts = [p for p in name.replace("\\", "/").split("/") if p]
-        source_path = f"{path}{ARCHIVE_SEPARATOR}{name}"
+        # "." and ".." are not hidden names: a member "../a.txt" is read (its name is data)
+        parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".", "..")]
+        source_path = f"{shown}{ARCHIVE_SEPARATOR}{name}"
         if any(_is_hidden(p) for p in parts):
             skipped["hidden"] += 1
+        elif _is_text_name(name) and id(info) in overlapping:
+            note = Note("error", "zip-bomb", "member refused: its data overlaps another member's"
+                        " (an overlapping-entry zip bomb); not decompressed")
+            tasks.append(Task(source_path=source_path, path=path, member=name, note=note))
         elif _is_text_name(name):
             tasks.append(Task(source_path=source_path, path=path, member=name))
         elif _is_zip_name(name):
@@ -193,6 +242,63 @@ def _archive_tasks(path: str, skipped: Counter[str]) -> list[Task]:
         else:
             skipped["not-text"] += 1
     return tasks
+
+
+def _declared_members(path: str) -> int | None:
+    """The member count an archive's end record declares (ZIP64 too), without
+    reading its directory; None when there is no end record to read."""
+    with open(path, "rb") as file:
+        size = file.seek(0, os.SEEK_END)
+        start = max(0, size - (22 + 65535 + 20))
+        file.seek(start)
+        tail = file.read()
+        end = tail.rfind(b"PK\x05\x06")
+        if end < 0 or len(tail) - end < 22:
+            return None
+        count = int.from_bytes(tail[end + 10 : end + 12], "little")
+        locator = end - 20
+        if count != 0xFFFF or locator < 0 or tail[locator : locator + 4] != b"PK\x06\x07":
+            return count
+        file.seek(int.from_bytes(tail[locator + 8 : locator + 16], "little"))
+        record = file.read(56)
+        if len(record) < 40 or record[:4] != b"PK\x06\x06":
+            return count
+        return int.from_bytes(record[32:40], "little")
+
+
+def _overlapping(infos: Sequence[zipfile.ZipInfo]) -> set[int]:
+    """ids of the members whose compressed data overlaps another member's local
+    header (a legitimate archive never has this; overlapping-entry zip bombs do).
+    A local header is at least 30 bytes plus the name; so a member ends no earlier
+    than its offset + 30 + its compressed size."""
+    ordered = sorted(infos, key=lambda i: i.header_offset)
+    bad: set[int] = set()
+    for here, after in itertools.pairwise(ordered):
+        if after.header_offset < here.header_offset + 30 + here.compress_size:
+            bad.update((id(here), id(after)))
+    return bad
+
+
+def resolve_limits(limits: Limits | None) -> Limits:
+    """``limits``, or the defaults (with ``MAX_INPUT_BYTES``) when None."""
+    if limits is not None:
+        return limits
+    if DEFAULT_LIMITS.max_file_bytes == MAX_INPUT_BYTES:
+        return DEFAULT_LIMITS
+    return dataclasses.replace(DEFAULT_LIMITS, max_file_bytes=MAX_INPUT_BYTES)
+
+
+def check_member(info: zipfile.ZipInfo, limits: Limits) -> None:
+    """Refuse a member by what it declares, before decompressing any of it."""
+    if info.file_size > limits.max_file_bytes:
+        raise InputTooLargeError(too_large_message(info.file_size, limits, "member declares"))
+    ratio = info.file_size / max(info.compress_size, 1)
+    if info.file_size > _RATIO_FLOOR and ratio > limits.max_compression_ratio:
+        raise ZipBombError(
+            f"member refused: it declares {info.compress_size:,} bytes that expand to"
+            f" {info.file_size:,} ({ratio:,.0f}:1); more than {limits.max_compression_ratio}:1"
+            " on a member over 1 MiB (max_compression_ratio) is taken for a zip bomb"
+        )
 
 
 _open_archives: dict[str, zipfile.ZipFile] = {}
@@ -214,28 +320,31 @@ def close_archives() -> None:
         _open_archives.popitem()[1].close()
 
 
-def read_task_bytes(task: Task) -> bytes:
+def read_task_bytes(task: Task, limits: Limits | None = None) -> bytes:
     """The bytes of a task's text: the whole file, or the decompressed member.
 
-    Raises ``InputTooLargeError`` past ``MAX_INPUT_BYTES`` (checked against the
-    declared size, then while reading), ``OSError`` or ``zipfile.BadZipFile``
-    when the bytes cannot be read.
+    Raises ``InputTooLargeError`` past ``limits.max_file_bytes`` (checked against
+    the declared size, then by reading at most the limit plus one byte),
+    ``ZipBombError`` for a member whose declared ratio is absurd, ``OSError`` or
+    ``zipfile.BadZipFile`` (and the like) when the bytes cannot be read.
     """
+    limits = resolve_limits(limits)
     if task.member is None:
+        if not stat.S_ISREG(os.stat(task.path).st_mode):
+            raise OSError(f"not a regular file: {display_path(task.path)}")
         with open(task.path, "rb") as file:
-            data = file.read(MAX_INPUT_BYTES + 1)
+            size = os.fstat(file.fileno()).st_size
+            if size > limits.max_file_bytes:
+                raise InputTooLargeError(too_large_message(size, limits))
+            data = file.read(limits.max_file_bytes + 1)
     else:
         archive = _archive(task.path)
         info = archive.getinfo(task.member)
-        if info.file_size > MAX_INPUT_BYTES:
-            raise InputTooLargeError(
-                f"member declares {info.file_size} bytes decompressed;"
-                f" the limit is {MAX_INPUT_BYTES}"
-            )
+        check_member(info, limits)
         with archive.open(info) as member:
-            data = member.read(MAX_INPUT_BYTES + 1)
-    if len(data) > MAX_INPUT_BYTES:
-        raise InputTooLargeError(f"input is larger than the limit of {MAX_INPUT_BYTES} bytes")
+            data = member.read(limits.max_file_bytes + 1)
+    if len(data) > limits.max_file_bytes:
+        raise InputTooLargeError(too_large_message(len(data), limits, "input is more than"))
     return data
 
 
@@ -244,22 +353,30 @@ def read_task_bytes(task: Task) -> bytes:
 
 def task_diagnostic(task: Task, severity: str, code: str, message: str) -> Diagnostic:
     """A diagnostic about a whole task (no line)."""
-    return Diagnostic(None, None, severity, code, message, None, task.source_path)
+    return Diagnostic(None, None, severity, code, display_path(message), None, task.source_path)
 
 
-def _hash_task(task: Task) -> str:
-    """sha256 of a task's bytes, streamed (for inputs that are not parsed)."""
+def _hash_task(task: Task, limits: Limits) -> str:
+    """sha256 of a skipped (info note) task's bytes, streamed; "" when they cannot be
+    read within the limits (a note never costs a decompression the limits refuse)."""
     digest = hashlib.sha256()
+    left = limits.max_file_bytes
     try:
         if task.member is None:
             with open(task.path, "rb") as file:
                 for block in iter(lambda: file.read(1 << 20), b""):
                     digest.update(block)
         else:
-            with zipfile.ZipFile(task.path) as archive, archive.open(task.member) as member:
-                for block in iter(lambda: member.read(1 << 20), b""):
-                    digest.update(block)
-    except (*_READ_FAILURES, ValueError):
+            with zipfile.ZipFile(task.path) as archive:
+                info = archive.getinfo(task.member)
+                check_member(info, limits)
+                with archive.open(info) as member:
+                    for block in iter(lambda: member.read(1 << 20), b""):
+                        left -= len(block)
+                        if left < 0:
+                            return ""
+                        digest.update(block)
+    except (*_READ_FAILURES, InputTooLargeError, ZipBombError):
         return ""
     return digest.hexdigest()
 
@@ -270,12 +387,12 @@ def _task_size(task: Task) -> int | None:
             return os.path.getsize(task.path)
         with zipfile.ZipFile(task.path) as archive:
             return archive.getinfo(task.member).file_size
-    except (*_READ_FAILURES, ValueError):
+    except _READ_FAILURES:
         return None
 
 
 def read_document(
-    task: Task, strict: bool, known: frozenset[str]
+    task: Task, strict: bool, known: frozenset[str], limits: Limits | None = None
 ) -> tuple[Document | None, str, int | None]:
     """(document, sha256, size) of a task; document None when ``known`` holds its sha256.
 
@@ -283,16 +400,20 @@ def read_document(
     ``strict`` turns a ``ParseError`` into the input's diagnostics plus a
     ``strict-rejected`` error (no report is kept).
     """
+    limits = resolve_limits(limits)
     if task.note is not None:
-        sha = _hash_task(task)
+        sha = _hash_task(task, limits) if task.note.severity == "info" else ""
         if sha and sha in known:
             return None, sha, _task_size(task)
         note = task_diagnostic(task, task.note.severity, task.note.code, task.note.message)
         return Document(task.source_path, sha, None, (), (note,)), sha, _task_size(task)
     try:
-        data = read_task_bytes(task)
+        data = read_task_bytes(task, limits)
     except InputTooLargeError as exc:
-        problem = task_diagnostic(task, "error", "input-too-large", f"input refused: {exc}")
+        problem = task_diagnostic(task, "error", "input-too-large", str(exc))
+        return Document(task.source_path, "", None, (), (problem,)), "", _task_size(task)
+    except ZipBombError as exc:
+        problem = task_diagnostic(task, "error", "zip-bomb", str(exc))
         return Document(task.source_path, "", None, (), (problem,)), "", _task_size(task)
     except _READ_FAILURES as exc:
         code = "unreadable-input" if task.member is None else "unreadable-member"
@@ -303,7 +424,7 @@ def read_document(
         if sha in known:
             return None, sha, len(data)
     try:
-        document = _read.load(data, source_path=task.source_path, strict=strict)
+        document = _read.load(data, source_path=task.source_path, strict=strict, limits=limits)
     except ParseError as exc:
         message = f"--strict: input rejected: {exc}"
         rejected = task_diagnostic(task, "error", "strict-rejected", message)
@@ -318,10 +439,10 @@ def severity_counts(document: Document) -> Counter[str]:
     return Counter(d.severity for d in (*document.diagnostics, *reports))
 
 
-def load_task(task: Task, *, strict: bool = False) -> Document:
+def load_task(task: Task, *, strict: bool = False, limits: Limits | None = None) -> Document:
     """Read and parse one task; problems reading it become file-level diagnostics."""
     try:
-        document, _, _ = read_document(task, strict, frozenset())
+        document, _, _ = read_document(task, strict, frozenset(), limits)
     except Exception as exc:
         problem = task_diagnostic(task, "error", "internal-error", f"{type(exc).__name__}: {exc}")
         return Document(task.source_path, "", None, (), (problem,))
@@ -330,15 +451,19 @@ def load_task(task: Task, *, strict: bool = False) -> Document:
 
 
 def iter_documents(
-    inputs: Sequence[str | os.PathLike[str]], *, strict: bool = False
+    inputs: Sequence[str | os.PathLike[str]],
+    *,
+    strict: bool = False,
+    limits: Limits | None = None,
 ) -> Iterator[Document]:
     """The Documents of files, folders and ``.zip`` archives, in source-path order.
 
     Raises ``UsageError`` before reading anything when an input does not exist.
     """
-    tasks = discover(inputs).tasks
+    limits = resolve_limits(limits)
+    tasks = discover(inputs, limits=limits).tasks
     try:
         for task in tasks:
-            yield load_task(task, strict=strict)
+            yield load_task(task, strict=strict, limits=limits)
     finally:
         close_archives()

@@ -67,9 +67,12 @@ def prepare_output(out: Path, *, force: bool) -> None:
                 " choose another folder or pass --force to write into it"
             )
     out.mkdir(parents=True, exist_ok=True)
-    marker = out / MARKER_NAME
-    if not marker.exists():
-        marker.write_text(json.dumps({"tool": TOOL}) + "\n", encoding="utf-8")
+    try:  # O_EXCL: never follows a symbolic link planted as the marker out of ``out``
+        fd = os.open(out / MARKER_NAME, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(json.dumps({"tool": TOOL}) + "\n")
 
 
 def clean_manifest_temporaries(out: Path) -> None:
@@ -84,9 +87,10 @@ def write_manifest(out: Path, manifest: dict[str, Any]) -> Path:
     final = out / MANIFEST_NAME
     fd, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX, dir=out)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            json.dump(manifest, file, ensure_ascii=False, indent=2)
-            file.write("\n")
+        text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+        # A lone surrogate (an odd file name) is written as its JSON escape: valid JSON.
+        with os.fdopen(fd, "wb") as file:
+            file.write(text.encode("utf-8", "backslashreplace"))
             file.flush()
             os.fsync(file.fileno())
         os.replace(temp, final)
@@ -149,6 +153,7 @@ def build_manifest(
     previous: Mapping[str, Any] | None,
     strict: bool,
     started_at: str,
+    limits: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """The manifest of a run. ``run`` is the run summary (``ConvertSummary.as_dict``);
     with ``previous`` (an incremental run) inputs are merged and totals added up."""
@@ -166,6 +171,7 @@ def build_manifest(
         "format": run["format"],
         "jobs": run["jobs"],
         "strict": strict,
+        "limits": dict(limits or {}),
         "incremental": previous is not None,
         "started_at": started_at,
         "finished_at": utc_now(),

@@ -5,16 +5,28 @@ the whole file, so line numbers are the file's) -> ``_parser.split_reports`` ->
 ``_parser.build_report`` per report. Problems found while decoding go to the
 report whose lines they are on; problems of the whole input (empty, binary,
 nothing that looks like a report) stay on the Document. Nothing here raises in
-lenient mode; an unreadable file is a diagnostic too.
+lenient mode; an unreadable file is a diagnostic too, and so is a report the
+parser fails on (``internal-error``, its lines kept as ``unrecognized-line``; the
+file's other reports are kept).
+
+Bounded work (``Limits``): an input over ``max_file_bytes`` is refused before it
+is decoded (``input-too-large``, nothing parsed; a path is never read past the
+limit, so ``/dev/zero`` is refused too); a line over ``max_line_chars`` is cut
+to the limit before tokenizing (``line-too-long``, what is kept still parses).
+Lines before the first report of a file (no report anchor in them) are not
+dropped: each becomes an ``unrecognized-line`` warning of the first report.
+Source paths are shown as valid Unicode (bytes of a file name that are not
+UTF-8 become U+FFFD), so they always fit a table, JSON or CSV.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from ._decode import decode
 from ._lexer import Kind, Token, tokenize
@@ -49,6 +61,61 @@ class Document:
 
 Source = str | os.PathLike[str] | bytes
 
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds on what one input may cost. Past a bound bmaparse refuses or cuts,
+    with a diagnostic, instead of running out of time or memory."""
+
+    max_file_bytes: int = 64 * 1024 * 1024
+    """Largest input read (a file, bytes, or a decompressed zip member): a larger one
+    is refused with the error ``input-too-large`` and nothing of it is parsed."""
+    max_line_chars: int = 1_000_000
+    """Longest line kept whole: a longer one is cut to this many characters, with
+    the warning ``line-too-long`` (what is kept still parses)."""
+    max_archive_members: int = 100_000
+    """Most members read from one zip archive (``too-many-members``)."""
+    max_compression_ratio: int = 200
+    """Largest decompressed:compressed ratio accepted for a zip member over 1 MiB
+    decompressed (``zip-bomb``); real reports compress about 5-10:1."""
+
+    def __post_init__(self) -> None:
+        for name in ("max_file_bytes", "max_line_chars", "max_archive_members",
+                     "max_compression_ratio"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"Limits.{name} must be a whole number of at least 1, not {value!r}")
+
+    def as_dict(self) -> dict[str, int]:
+        """The limits as a plain dict (as recorded in the manifest)."""
+        return {
+            "max_file_bytes": self.max_file_bytes, "max_line_chars": self.max_line_chars,
+            "max_archive_members": self.max_archive_members,
+            "max_compression_ratio": self.max_compression_ratio,
+        }
+
+
+DEFAULT_LIMITS = Limits()
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def display_path(path: str) -> str:
+    """``path`` as valid Unicode: undecodable file-name bytes (kept by Python as lone
+    surrogates) become U+FFFD, so the name fits a table, JSON or CSV."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATES.sub("\ufffd", path)
+    return path
+
+
+def too_large_message(size: int, limits: Limits, what: str = "input is") -> str:
+    """The message of ``input-too-large``: the size and the limit."""
+    return (f"{what} {size:,} bytes; the limit is {limits.max_file_bytes:,} bytes"
+            " (max_file_bytes, --max-file-size): input refused, nothing of it was parsed")
+
 # Kinds that only a report has: a chunk with none of them is not a report.
 _ANCHORS = frozenset(
     {
@@ -59,7 +126,13 @@ _ANCHORS = frozenset(
 )
 
 
-def load(source: Source, *, source_path: str | None = None, strict: bool = False) -> Document:
+def load(
+    source: Source,
+    *,
+    source_path: str | None = None,
+    strict: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Document:
     """Decode one input and parse every report in it.
 
     ``source`` is a path or the input's bytes; ``source_path`` names it in
@@ -68,39 +141,107 @@ def load(source: Source, *, source_path: str | None = None, strict: bool = False
     ``project_id`` of reports whose text has none. Lenient (default): never
     raises; problems are in ``Document.diagnostics`` and each report's
     ``diagnostics``. Strict: raises ``ParseError`` for the first warning or error.
+    ``limits`` bounds the input's size and line length (see ``Limits``).
     """
     if isinstance(source, bytes | bytearray | memoryview):
         data, path = bytes(source), source_path
-    else:
-        path = source_path or os.fspath(source)
-        try:
-            data = Path(source).read_bytes()
-        except OSError as exc:
-            problem = Diagnostic(None, None, "error", "unreadable-input", f"cannot read input: {exc}", None, path)
-            return _finish(Document(path, "", None, (), (problem,)), strict)
-    return _finish(_document(data, path), strict)
+        if path is not None:
+            path = display_path(path)
+        if len(data) > limits.max_file_bytes:
+            return _finish(_refused(path, len(data), limits), strict)
+        return _finish(_document(data, path, limits), strict)
+    path = display_path(source_path or os.fspath(source))
+    try:
+        if not stat.S_ISREG(os.stat(source).st_mode):  # a FIFO would block, a device never end
+            raise OSError(f"not a regular file: {path}")
+        with open(source, "rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            if size > limits.max_file_bytes:
+                return _finish(_refused(path, size, limits), strict)
+            data = file.read(limits.max_file_bytes + 1)  # a file that grew, a device
+    except OSError as exc:
+        message = display_path(f"cannot read input: {exc}")
+        problem = Diagnostic(None, None, "error", "unreadable-input", message, None, path)
+        return _finish(Document(path, "", None, (), (problem,)), strict)
+    if len(data) > limits.max_file_bytes:
+        return _finish(_refused(path, len(data), limits, "input is more than"), strict)
+    return _finish(_document(data, path, limits), strict)
 
 
-def _document(data: bytes, path: str | None) -> Document:
+def _refused(path: str | None, size: int, limits: Limits, what: str = "input is") -> Document:
+    message = too_large_message(size, limits, what)
+    problem = Diagnostic(None, None, "error", "input-too-large", message, None, path)
+    return Document(path, "", None, (), (problem,))
+
+
+def _document(data: bytes, path: str | None, limits: Limits) -> Document:
     sha = hashlib.sha256(data).hexdigest()
     decoded = decode(data, path)
     encoding = None if decoded.encoding == "binary" else decoded.encoding
     if encoding is None or not decoded.text.strip():
         return Document(path, sha, encoding, (), decoded.diagnostics)
-    tokens = tokenize(decoded.text.split("\n"))
-    chunks = [c for c in split_reports(tokens) if any(t.kind in _ANCHORS for t in c)]
+    lines = decoded.text.split("\n")
+    cut = _cut_long_lines(lines, limits.max_line_chars, path) if (
+        len(decoded.text) > limits.max_line_chars) else []
+    tokens = tokenize(lines)
+    del lines
+    found = split_reports(tokens)
+    chunks = [c for c in found if any(t.kind in _ANCHORS for t in c)]
+    notes = [*decoded.diagnostics, *cut]
     if not chunks:
         problem = Diagnostic(
             1, 1, "error", "no-report-found",
             "no line of this input looks like a BMA project or KPI report", _first_line(tokens), path,
         )
-        return Document(path, sha, encoding, (), (*decoded.diagnostics, problem))
-    placed = _place(decoded.diagnostics, chunks)
-    reports = tuple(
-        build_report(chunk, source_path=path, source_sha256=sha, extra=extra)
-        for chunk, extra in zip(chunks, placed, strict=True)
+        return Document(path, sha, encoding, (), (*notes, problem))
+    if len(chunks) < len(found):
+        notes += _outside_reports([c for c in found if not any(t.kind in _ANCHORS for t in c)], path)
+    placed = _place(notes, chunks)
+    reports: list[Report] = []
+    failed: list[Diagnostic] = []
+    for chunk, extra in zip(chunks, placed, strict=True):
+        try:
+            reports.append(build_report(chunk, source_path=path, source_sha256=sha, extra=extra))
+        except Exception as exc:  # a parser bug costs neither the file nor a line
+            failed += _parser_failure(chunk, extra, exc, path)
+    return Document(path, sha, encoding, tuple(reports), tuple(failed))
+
+
+def _parser_failure(chunk: Sequence[Token], extra: Sequence[Diagnostic], exc: Exception,
+                    path: str | None) -> list[Diagnostic]:
+    """A report the parser failed on: an ``internal-error``, its own notes, and every
+    one of its lines as ``unrecognized-line`` (nothing is lost)."""
+    message = display_path(
+        f"the parser failed on the report at lines {chunk[0].line}-{chunk[-1].line}"
+        f" ({type(exc).__name__}: {exc}); its lines are kept as unrecognized-line"
     )
-    return Document(path, sha, encoding, reports, ())
+    return [Diagnostic(chunk[0].line, 1, "error", "internal-error", message, None, path),
+            *extra, *_outside_reports([chunk], path, "in a report the parser failed on")]
+
+
+def _cut_long_lines(lines: list[str], limit: int, path: str | None) -> list[Diagnostic]:
+    """Cut every line longer than ``limit`` characters in place; a warning for each."""
+    problems = []
+    for i, line in enumerate(lines):
+        if len(line) > limit:
+            dropped = len(line) - limit
+            message = (f"line is {len(line):,} characters long; cut to the limit of {limit:,}"
+                       f" (max_line_chars, --max-line-length): {dropped:,} characters dropped")
+            problems.append(Diagnostic(i + 1, limit + 1, "warning", "line-too-long", message,
+                                       line[:80], path))
+            lines[i] = line[:limit]
+    return problems
+
+
+def _outside_reports(chunks: Sequence[Sequence[Token]], path: str | None,
+                     where: str = "not part of any report") -> list[Diagnostic]:
+    """Lines that belong to no report (text before the first one): never dropped."""
+    return [
+        Diagnostic(t.line, t.col, "warning", "unrecognized-line",
+                   f"line {where} ({t.kind.value}); kept here, not in a field",
+                   t.text[:200], path)
+        for chunk in chunks for t in chunk if t.kind is not Kind.BLANK
+    ]
 
 
 def _first_line(tokens: Sequence[Token]) -> str | None:
@@ -131,11 +272,17 @@ def _finish(document: Document, strict: bool) -> Document:
     return document
 
 
-def read(source: Source, *, source_path: str | None = None, strict: bool = False) -> Iterator[Report]:
-    """Stream the reports of one input (see ``load``).
+def read(
+    source: Source,
+    *,
+    source_path: str | None = None,
+    strict: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Iterator[Report]:
+    """Stream the reports of one input (see ``load``; ``limits`` as there).
 
     Problems of the input as a whole (empty, binary, no report in it) have no
     report to ride on: ``read`` yields nothing for such an input; use ``load``
     to see them, or ``strict=True`` to have them raised.
     """
-    yield from load(source, source_path=source_path, strict=strict).reports
+    yield from load(source, source_path=source_path, strict=strict, limits=limits).reports

@@ -45,6 +45,7 @@ from ._discover import (
     iter_documents,
     load_task,
     read_document,
+    resolve_limits,
     severity_counts,
     task_diagnostic,
 )
@@ -58,13 +59,15 @@ from ._manifest import (
     utc_now,
     write_manifest,
 )
-from ._read import Document
+from ._read import Document, Limits
 from .model import SCHEMA_VERSION, Report
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ("FORMATS", "ConvertSummary", "UsageError", "convert", "iter_documents", "load_task")
+__all__ = (
+    "FORMATS", "ConvertSummary", "Limits", "UsageError", "convert", "iter_documents", "load_task",
+)
 
 
 FORMATS = ("parquet", "csv", "jsonl", "duckdb")
@@ -97,13 +100,16 @@ class _Result:
 
 _worker_strict = False
 _worker_known: frozenset[str] = frozenset()
+_worker_limits: Limits | None = None
 
 
-def _init_worker(strict: bool, known: frozenset[str], parent: int | None = None) -> None:
+def _init_worker(
+    strict: bool, known: frozenset[str], limits: Limits | None, parent: int | None = None
+) -> None:
     """Set a worker's options; in a pool worker, also exit when the parent is gone
     (a killed ``convert`` must not leave workers waiting on its queue forever)."""
-    global _worker_strict, _worker_known
-    _worker_strict, _worker_known = strict, known
+    global _worker_strict, _worker_known, _worker_limits
+    _worker_strict, _worker_known, _worker_limits = strict, known, limits
     if parent is not None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
         threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
@@ -143,7 +149,7 @@ def _process(task: Task) -> _Result:
     from . import tables
 
     try:
-        document, sha, size = read_document(task, _worker_strict, _worker_known)
+        document, sha, size = read_document(task, _worker_strict, _worker_known, _worker_limits)
         if document is None:
             return _Result(task.source_path, sha, size, None, "already-converted", (), 0, {}, {})
         document, repeated = _unique_reports(document)
@@ -179,9 +185,11 @@ def _failed(task: Task, exc: Exception) -> _Result:
 _Results = Generator["_Result", None, None]
 
 
-def _in_process(tasks: Sequence[Task], strict: bool, known: frozenset[str]) -> _Results:
-    saved = (_worker_strict, _worker_known)
-    _init_worker(strict, known)
+def _in_process(
+    tasks: Sequence[Task], strict: bool, known: frozenset[str], limits: Limits
+) -> _Results:
+    saved = (_worker_strict, _worker_known, _worker_limits)
+    _init_worker(strict, known, limits)
     try:
         for task in tasks:
             yield _process(task)
@@ -191,7 +199,7 @@ def _in_process(tasks: Sequence[Task], strict: bool, known: frozenset[str]) -> _
 
 
 def _pooled(
-    tasks: Sequence[Task], jobs: int, strict: bool, known: frozenset[str]
+    tasks: Sequence[Task], jobs: int, strict: bool, known: frozenset[str], limits: Limits
 ) -> _Results:
     """``imap`` over a pool, ordered, with at most a window of results in flight."""
     chunksize = max(1, min(32, len(tasks) // (jobs * 16)))
@@ -207,7 +215,9 @@ def _pooled(
                 return
             yield task
 
-    pool = multiprocessing.get_context().Pool(jobs, _init_worker, (strict, known, os.getpid()))
+    pool = multiprocessing.get_context().Pool(
+        jobs, _init_worker, (strict, known, limits, os.getpid())
+    )
     finished = False
     try:
         for result in pool.imap(_process, feed(), chunksize):
@@ -395,6 +405,7 @@ def convert(
     incremental: bool = False,
     force: bool = False,
     progress: bool | Callable[[dict[str, Any]], None] = False,
+    limits: Limits | None = None,
 ) -> ConvertSummary:
     """Convert files, folders and ``.zip`` archives into one dataset per table in ``out``.
 
@@ -404,7 +415,10 @@ def convert(
     written). ``incremental`` skips inputs the manifest in ``out`` already
     lists (by sha256) and appends the rest. ``force`` writes into a non-empty
     folder bmaparse did not write. ``progress``: True shows a progress bar on
-    stderr; a callable is called with each input's manifest entry.
+    stderr; a callable is called with each input's manifest entry. ``limits``
+    bounds each input (``bmaparse.Limits``: file size, line length, archive
+    members, compression ratio; default ``Limits()``); an input past a bound is
+    a diagnostic, never the end of the run. Nothing is written outside ``out``.
 
     Raises ``UsageError`` (a missing input, a bad option, a folder that is not
     ours) before writing anything. Returns the summary; ``exit_code`` is 1 when
@@ -414,8 +428,9 @@ def convert(
 
     started, started_at = time.monotonic(), utc_now()
     used_jobs = _check_options(fmt, jobs)
+    limits = resolve_limits(limits)
     out_dir = Path(out)
-    found = discover(inputs, exclude=out_dir)
+    found = discover(inputs, exclude=out_dir, limits=limits)
     old_manifest = read_manifest(out_dir)
     previous = old_manifest if incremental else None
     if previous is not None:
@@ -435,8 +450,8 @@ def convert(
     sink = writers.open_sink(fmt, out_dir, schemas, append=previous is not None)
     collector = _Collector(sink, summary, written)
     bar = None  # made after the pool: no tqdm thread in the process when workers fork
-    results: _Results = (_in_process(tasks, strict, known) if used_jobs == 1
-                         else _pooled(tasks, used_jobs, strict, known))
+    results: _Results = (_in_process(tasks, strict, known, limits) if used_jobs == 1
+                         else _pooled(tasks, used_jobs, strict, known, limits))
     try:
         for result in results:
             entry = collector.take(result)
@@ -468,7 +483,8 @@ def convert(
     summary.seconds = time.monotonic() - started
     manifest = build_manifest(run=summary.as_dict(), entries=collector.entries,
                               skipped_files=found.skipped,
-                              previous=previous, strict=strict, started_at=started_at)
+                              previous=previous, strict=strict, started_at=started_at,
+                              limits=limits.as_dict())
     summary.manifest = str(write_manifest(out_dir, manifest))
     return summary
 

@@ -17,6 +17,7 @@ import argparse
 import dataclasses
 import json
 import os
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -25,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from ._discover import UsageError, severity_counts
+from ._read import DEFAULT_LIMITS, Limits
 from .batch import FORMATS
 from .model import PARSER_VERSION, Report
 
@@ -39,6 +41,36 @@ def _positive_int(text: str) -> int:
     return value
 
 
+_SIZE = re.compile(r"(\d+)\s*(?:([kmg])(?:i?b)?|b)?", re.IGNORECASE)
+_UNITS = {None: 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+
+def _size(text: str) -> int:
+    """A byte count: ``1000``, ``512K``, ``64M``, ``64MiB``, ``1G`` (K, M, G are 1024-based)."""
+    match = _SIZE.fullmatch(text.strip())
+    if match is None:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 1000, 512K, 64M, 1G)")
+    value = int(match[1]) * _UNITS[match[2] and match[2].lower()]
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 byte, not {text!r}")
+    return value
+
+
+def _add_limit_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--max-file-size", type=_size, default=DEFAULT_LIMITS.max_file_bytes, metavar="SIZE",
+        help="refuse an input (file or zip member) larger than SIZE bytes, with the error"
+             " input-too-large (K, M, G suffixes; default: 64M)")
+    command.add_argument(
+        "--max-line-length", type=_positive_int, default=DEFAULT_LIMITS.max_line_chars,
+        metavar="N", help="cut a line longer than N characters, with the warning line-too-long"
+                          " (default: 1000000)")
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    return Limits(max_file_bytes=args.max_file_size, max_line_chars=args.max_line_length)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``bmaparse`` command."""
     parser = argparse.ArgumentParser(
@@ -50,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parse = commands.add_parser("parse", help="print the reports in FILE as JSON")
     parse.add_argument("file", metavar="FILE", help="a text file, a folder or a .zip archive")
+    _add_limit_options(parse)
     parse.set_defaults(handler=_parse)
 
     convert = commands.add_parser(
@@ -74,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="no progress bar and no summary line")
     convert.add_argument("--json", action="store_true",
                          help="print the run summary as one JSON object on stdout")
+    _add_limit_options(convert)
     convert.set_defaults(handler=_convert)
 
     validate = commands.add_parser(
@@ -82,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("inputs", metavar="INPUT", nargs="+",
                           help="text files, folders (searched recursively) or .zip archives")
     validate.add_argument("--quiet", action="store_true", help="no summary line on stderr")
+    _add_limit_options(validate)
     validate.set_defaults(handler=_validate)
 
     schema = commands.add_parser("schema", help="print the data dictionary")
@@ -131,9 +166,9 @@ def _emit(text: str) -> None:
     """Write ``text`` to stdout as UTF-8, whatever the terminal's encoding."""
     try:
         sys.stdout.write(text)
-    except UnicodeEncodeError:
+    except UnicodeEncodeError:  # a terminal that cannot show Thai; a lone surrogate
         sys.stdout.flush()
-        sys.stdout.buffer.write(text.encode("utf-8"))
+        sys.stdout.buffer.write(text.encode("utf-8", "backslashreplace"))
     sys.stdout.flush()
 
 
@@ -180,7 +215,7 @@ def _parse(args: argparse.Namespace) -> int:
 
     reports: list[Report] = []
     errors = 0
-    for document in iter_documents([args.file]):
+    for document in iter_documents([args.file], limits=_limits(args)):
         errors += severity_counts(document)["error"]
         for diagnostic in document.diagnostics:
             print(diagnostic.format(document.source_path or args.file), file=sys.stderr)
@@ -194,7 +229,7 @@ def _validate(args: argparse.Namespace) -> int:
 
     totals: Counter[str] = Counter()
     inputs = reports = 0
-    for document in iter_documents(args.inputs):
+    for document in iter_documents(args.inputs, limits=_limits(args)):
         inputs += 1
         reports += len(document.reports)
         totals += severity_counts(document)
@@ -232,6 +267,7 @@ def _convert(args: argparse.Namespace) -> int:
         incremental=args.incremental,
         force=args.force,
         progress=not args.quiet and sys.stderr.isatty(),
+        limits=_limits(args),
     )
     if args.json:
         _emit(json.dumps(summary.as_dict(), ensure_ascii=False) + "\n")
