@@ -112,6 +112,22 @@ def conform(table: pa.Table, schema: pa.Schema, name: str) -> pa.Table:
         raise ValueError(f"table {name!r} does not match its schema: {exc}") from exc
 
 
+def conformed_batch(
+    tables: Mapping[str, pa.Table], schemas: Mapping[str, pa.Schema], done: bool
+) -> list[tuple[str, pa.Table]]:
+    """One batch for a sink: its non-empty tables, checked against the sink's
+    tables and conformed to their schemas (what every sink's ``write`` does first)."""
+    if done:
+        raise RuntimeError("write() on a sink that is closed or aborted")
+    batch = []
+    for name, table in tables.items():
+        if name not in schemas:
+            raise ValueError(f"unknown table {name!r}; this sink writes {list(schemas)}")
+        if table.num_rows:
+            batch.append((name, conform(table, schemas[name], name)))
+    return batch
+
+
 class FileSink:
     """One staged file per table: ``<table><suffix>``. Subclasses implement
     ``_open`` (start a table, stream ``old`` into it when appending), ``_append``,
@@ -134,13 +150,8 @@ class FileSink:
 
     def write(self, tables: Mapping[str, pa.Table]) -> None:
         """Append one batch; a table missing from ``tables`` gets no rows."""
-        if self._done:
-            raise RuntimeError("write() on a sink that is closed or aborted")
-        for name, table in tables.items():
-            if name not in self.schemas:
-                raise ValueError(f"unknown table {name!r}; this sink writes {list(self.schemas)}")
-            if table.num_rows:
-                self._append(name, conform(table, self.schemas[name], name))
+        for name, table in conformed_batch(tables, self.schemas, self._done):
+            self._append(name, table)
 
     def close(self) -> dict[str, str]:
         """Finish every table and move it into place; table -> final path."""

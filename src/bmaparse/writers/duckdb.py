@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from ._atomic import Staging, conform, subschema
+from ._atomic import Staging, conform, conformed_batch, subschema
 
 DATABASE = "bmaparse.duckdb"
 
@@ -92,20 +92,14 @@ class DuckDBSink:
 
     def write(self, tables: Mapping[str, pa.Table]) -> None:
         """Append one batch; a table missing from ``tables`` gets no rows."""
-        if self._done:
-            raise RuntimeError("write() on a sink that is closed or aborted")
-        for name, table in tables.items():
-            if name not in self.schemas:
-                raise ValueError(f"unknown table {name!r}; this sink writes {list(self.schemas)}")
-            if table.num_rows:
-                batch = conform(table, self.schemas[name], name)
-                cols = ", ".join(_q(n) for n in batch.column_names)
-                self._con.register("_bmaparse_batch", batch)
-                try:
-                    self._con.execute(f"INSERT INTO {_q(name)} ({cols}) "
-                                      f"SELECT {cols} FROM _bmaparse_batch")
-                finally:
-                    self._con.unregister("_bmaparse_batch")
+        for name, batch in conformed_batch(tables, self.schemas, self._done):
+            cols = ", ".join(_q(n) for n in batch.column_names)
+            self._con.register("_bmaparse_batch", batch)
+            try:
+                self._con.execute(f"INSERT INTO {_q(name)} ({cols}) "
+                                  f"SELECT {cols} FROM _bmaparse_batch")
+            finally:
+                self._con.unregister("_bmaparse_batch")
 
     def close(self) -> dict[str, str]:
         """Checkpoint and move the database into place; table -> database path."""
