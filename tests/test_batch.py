@@ -20,7 +20,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from bmaparse import _discover, _read
+from bmaparse import Limits, _discover, _read
 from bmaparse._discover import UsageError, discover, read_task_bytes
 from bmaparse._manifest import merge_inputs
 from bmaparse.batch import FORMATS, convert
@@ -139,15 +139,14 @@ def test_unreadable_archive_is_a_note(tmp_path: Path) -> None:
     assert task.note is not None and task.note.code == "unreadable-archive"
 
 
-def test_member_over_the_size_limit_is_refused(tmp_path: Path, monkeypatch: Any) -> None:
+def test_member_over_the_size_limit_is_refused(tmp_path: Path) -> None:
     archive = tmp_path / "a.zip"
     archive.write_bytes(zip_bytes({"a.txt": SEED}))
     (task,) = discover([archive]).tasks
     assert read_task_bytes(task) == SEED
-    monkeypatch.setattr(_discover, "MAX_INPUT_BYTES", 100)
     _discover.close_archives()
     with pytest.raises(_discover.InputTooLargeError):
-        read_task_bytes(task)
+        read_task_bytes(task, Limits(max_file_bytes=100))
     _discover.close_archives()
 
 
@@ -256,11 +255,10 @@ def test_worker_exception_becomes_a_diagnostic(tmp_path: Path, monkeypatch: Any)
         assert outcomes(manifest_of(out))[str(folder / "boom.txt")] == "error"
 
 
-def test_oversized_member_is_refused_with_a_diagnostic(tmp_path: Path, monkeypatch: Any) -> None:
+def test_oversized_member_is_refused_with_a_diagnostic(tmp_path: Path) -> None:
     archive = tmp_path / "big.zip"
     archive.write_bytes(zip_bytes({"big.txt": SEED}))
-    monkeypatch.setattr(_discover, "MAX_INPUT_BYTES", 1000)
-    summary = convert([archive], tmp_path / "out", jobs=1)
+    summary = convert([archive], tmp_path / "out", jobs=1, limits=Limits(max_file_bytes=1000))
     assert summary.exit_code == 1
     (row,) = pq.read_table(tmp_path / "out" / "diagnostics.parquet").to_pylist()
     assert (row["code"], row["source_path"]) == ("input-too-large", f"{archive}!big.txt")

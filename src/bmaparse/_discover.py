@@ -38,7 +38,6 @@ with ``read_task_bytes``. The rules it keeps:
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import itertools
 import lzma
@@ -64,7 +63,6 @@ _READ_FAILURES = (
 """What reading a file or an archive member raises when the bytes are bad (a damaged
 archive, an unsupported compression method, an encrypted member ...)."""
 
-MAX_INPUT_BYTES = DEFAULT_LIMITS.max_file_bytes
 """``max_file_bytes`` used when a caller passes no ``Limits`` (settable, for old callers)."""
 
 _RATIO_FLOOR = 1024 * 1024
@@ -280,12 +278,8 @@ def _overlapping(infos: Sequence[zipfile.ZipInfo]) -> set[int]:
 
 
 def resolve_limits(limits: Limits | None) -> Limits:
-    """``limits``, or the defaults (with ``MAX_INPUT_BYTES``) when None."""
-    if limits is not None:
-        return limits
-    if DEFAULT_LIMITS.max_file_bytes == MAX_INPUT_BYTES:
-        return DEFAULT_LIMITS
-    return dataclasses.replace(DEFAULT_LIMITS, max_file_bytes=MAX_INPUT_BYTES)
+    """``limits``, or the defaults when None."""
+    return DEFAULT_LIMITS if limits is None else limits
 
 
 def check_member(info: zipfile.ZipInfo, limits: Limits) -> None:
