@@ -230,6 +230,30 @@ def test_jobs_do_not_change_the_data(tmp_path: Path) -> None:
     assert pq.read_table(tmp_path / "one" / "reports.parquet").num_rows == 13
 
 
+def test_copies_inside_and_across_chunks_are_written_once(tmp_path: Path) -> None:
+    # 80 inputs: chunks of 20 (jobs=1) or 10 (jobs=2) tasks, so copies fall both
+    # inside one chunk (flattened once by the worker) and in later chunks (dropped by
+    # the parent).
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(80):
+        (folder / f"r{i:03}.txt").write_bytes(variant(i % 30))  # 30 distinct reports
+    one = convert([folder], tmp_path / "one", jobs=1)
+    two = convert([folder], tmp_path / "two", jobs=2)
+    assert (one.reports, one.duplicates) == (30, 50)
+    assert (two.reports, two.duplicates) == (30, 50)
+    for table in SCHEMAS:
+        a = pq.read_table(tmp_path / "one" / f"{table}.parquet")
+        b = pq.read_table(tmp_path / "two" / f"{table}.parquet")
+        assert a.equals(b), table
+    keys = pq.read_table(tmp_path / "one" / "reports.parquet")["report_key"].to_pylist()
+    assert len(keys) == len(set(keys)) == 30
+    updates = pq.read_table(tmp_path / "one" / "progress_updates.parquet")
+    assert updates.num_rows == 30 * 5  # every report's five blocks, once
+    outcomes = [e["outcome"] for e in manifest_of(tmp_path / "one")["inputs"]]
+    assert outcomes.count("ok") == 30 and outcomes.count("duplicate") == 50
+
+
 def test_worker_exception_becomes_a_diagnostic(tmp_path: Path, monkeypatch: Any) -> None:
     folder = tmp_path / "in"
     folder.mkdir()

@@ -1,13 +1,17 @@
 """convert: many inputs in, one dataset per table (and a manifest) out.
 
 Strategy: the parent discovers tasks (``_discover``), sorts them by source
-path, and hands them to worker processes; each worker reads its own bytes,
-calls ``load`` and ``tables.to_tables`` and sends back the tables as Arrow IPC
-bytes with a small outcome record. Results come back in task order (``imap``),
-so the rows written do not depend on the number of workers. The parent:
+path, and hands them to worker processes in chunks of consecutive tasks; a
+worker reads its own bytes, calls ``load`` for each task, flattens the whole
+chunk with one ``tables.to_tables`` call (Arrow's cost is per array, so
+flattening one document at a time cost more than parsing it) and sends back
+the chunk's tables as Arrow IPC bytes with a small outcome record per task. A
+report seen twice inside a chunk is flattened once. Chunks come back in task
+order (``imap``), so the rows written do not depend on the number of workers.
+The parent:
 
-- drops the rows of a report it has already written (same ``report_key``: a
-  copied file), keeping a set of written keys;
+- drops the rows of reports written by an earlier chunk (same ``report_key``:
+  a copied file), keeping a set of written keys;
 - buffers rows up to a bound and writes them through a writers ``Sink`` (flat
   memory: no archive is ever held whole, and at most a window of results is in
   flight, because the task feed waits for the parent to take results);
@@ -60,7 +64,7 @@ from ._manifest import (
     write_manifest,
 )
 from ._read import Document, Limits
-from .model import SCHEMA_VERSION, Report
+from .model import SCHEMA_VERSION, Diagnostic, Report
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -93,9 +97,18 @@ class _Result:
     report_keys: tuple[str, ...]
     repeated_in_file: int
     severities: Mapping[str, int]
-    tables: Mapping[str, bytes]
-    """Arrow IPC stream per table."""
     failure: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    """What a worker sends back for a chunk of consecutive tasks."""
+
+    results: tuple[_Result, ...]
+    """One outcome record per task, in task order."""
+    tables: Mapping[str, bytes]
+    """Arrow IPC stream per table: the rows of every task in the chunk, each
+    report once (a later copy inside the chunk is left out)."""
 
 
 _worker_strict = False
@@ -144,16 +157,32 @@ def _unique_reports(document: Document) -> tuple[Document, int]:
     return document, repeated
 
 
-def _process(task: Task) -> _Result:
-    """Worker entry point: one task in, its tables and outcome out; never raises."""
-    from . import tables
+def _process(tasks: Sequence[Task]) -> _Chunk:
+    """Worker entry point: a chunk of tasks in, their outcomes and tables out; never raises."""
+    results: list[_Result] = []
+    documents: list[Document] = []
+    in_chunk: set[str] = set()
+    for task in tasks:
+        result, document = _process_one(task)
+        results.append(result)
+        if document is None:
+            continue
+        first = tuple(r for r in document.reports if r.report_key not in in_chunk)
+        in_chunk.update(result.report_keys)
+        if len(first) != len(document.reports):  # a copy of a report earlier in the chunk
+            document = dataclasses.replace(document, reports=first)
+        documents.append(document)
+    return _Chunk(tuple(results), _flatten(documents))
 
+
+def _process_one(task: Task) -> tuple[_Result, Document | None]:
+    """One task's outcome and document (None when skipped); never raises."""
     try:
         document, sha, size = read_document(task, _worker_strict, _worker_known, _worker_limits)
         if document is None:
-            return _Result(task.source_path, sha, size, None, "already-converted", (), 0, {}, {})
+            return _Result(task.source_path, sha, size, None, "already-converted", (), 0, {}), None
         document, repeated = _unique_reports(document)
-        return _Result(
+        result = _Result(
             task.source_path,
             sha,
             size,
@@ -162,37 +191,66 @@ def _process(task: Task) -> _Result:
             tuple(r.report_key for r in document.reports),
             repeated,
             dict(severity_counts(document)),
-            _ipc(tables.to_tables([document])),
         )
+        return result, document
     except Exception as exc:
         return _failed(task, exc)
 
 
-def _failed(task: Task, exc: Exception) -> _Result:
-    """An exception while converting one input, turned into a diagnostics row."""
+def _flatten(documents: list[Document]) -> dict[str, bytes]:
+    """The chunk's tables; should flattening the chunk fail, each document alone,
+    so that one bad document costs only its own rows (an internal-error row)."""
     from . import tables
 
-    text = f"{type(exc).__name__}: {exc}"
-    problem = task_diagnostic(task, "error", "internal-error", f"internal error: {text}")
-    document = Document(task.source_path, "", None, (), (problem,))
     try:
-        encoded = _ipc(tables.to_tables([document]))
+        return _ipc(tables.to_tables(documents))
     except Exception:
-        encoded = {}
-    return _Result(task.source_path, "", None, None, None, (), 0, {"error": 1}, encoded, text)
+        parts: list[Document] = []
+        for document in documents:
+            try:
+                tables.to_tables([document])
+                parts.append(document)
+            except Exception as exc:
+                parts.append(_failure_document(document.source_path or "", exc))
+        return _ipc(tables.to_tables(parts))
 
 
-_Results = Generator["_Result", None, None]
+def _failure_document(source_path: str, exc: Exception, task: Task | None = None) -> Document:
+    text = f"{type(exc).__name__}: {exc}"
+    problem = (task_diagnostic(task, "error", "internal-error", f"internal error: {text}")
+               if task is not None else
+               Diagnostic(None, None, "error", "internal-error", f"internal error: {text}",
+                          None, source_path))
+    return Document(source_path, "", None, (), (problem,))
+
+
+def _failed(task: Task, exc: Exception) -> tuple[_Result, Document]:
+    """An exception while converting one input, turned into a diagnostics row."""
+    text = f"{type(exc).__name__}: {exc}"
+    document = _failure_document(task.source_path, exc, task)
+    return _Result(task.source_path, "", None, None, None, (), 0, {"error": 1}, text), document
+
+
+_Chunks = Generator["_Chunk", None, None]
+_CHUNK_TASKS = 64
+"""Tasks per chunk at most (fewer when there are few tasks per worker)."""
+
+
+def _chunks(tasks: Sequence[Task], jobs: int) -> list[Sequence[Task]]:
+    """Consecutive tasks in chunks: large enough to flatten cheaply, small enough
+    that every worker gets several."""
+    size = max(1, min(_CHUNK_TASKS, len(tasks) // (jobs * 4)))
+    return [tasks[i : i + size] for i in range(0, len(tasks), size)]
 
 
 def _in_process(
     tasks: Sequence[Task], strict: bool, known: frozenset[str], limits: Limits
-) -> _Results:
+) -> _Chunks:
     saved = (_worker_strict, _worker_known, _worker_limits)
     _init_worker(strict, known, limits)
     try:
-        for task in tasks:
-            yield _process(task)
+        for chunk in _chunks(tasks, 1):
+            yield _process(chunk)
     finally:
         _init_worker(*saved)
         close_archives()
@@ -200,29 +258,28 @@ def _in_process(
 
 def _pooled(
     tasks: Sequence[Task], jobs: int, strict: bool, known: frozenset[str], limits: Limits
-) -> _Results:
-    """``imap`` over a pool, ordered, with at most a window of results in flight."""
-    chunksize = max(1, min(32, len(tasks) // (jobs * 16)))
-    window = threading.Semaphore(chunksize * jobs * 4)
+) -> _Chunks:
+    """``imap`` over a pool, ordered, with at most a window of chunks in flight."""
+    window = threading.Semaphore(jobs * 4)
     stop = threading.Event()
 
-    def feed() -> Iterator[Task]:
-        for task in tasks:
+    def feed() -> Iterator[Sequence[Task]]:
+        for chunk in _chunks(tasks, jobs):
             while not window.acquire(timeout=0.1):
                 if stop.is_set():
                     return
             if stop.is_set():
                 return
-            yield task
+            yield chunk
 
     pool = multiprocessing.get_context().Pool(
         jobs, _init_worker, (strict, known, limits, os.getpid())
     )
     finished = False
     try:
-        for result in pool.imap(_process, feed(), chunksize):
+        for chunk in pool.imap(_process, feed()):
             window.release()
-            yield result
+            yield chunk
         finished = True
     finally:
         stop.set()
@@ -301,13 +358,17 @@ class _Collector:
         self.parts: dict[str, list[pa.Table]] = {}
         self.buffered_rows = self.buffered_bytes = 0
 
-    def take(self, result: _Result) -> dict[str, Any]:
-        """Account for one input's result; its manifest entry."""
+    def take(self, chunk: _Chunk) -> list[dict[str, Any]]:
+        """Account for one chunk; its inputs' manifest entries, in order."""
+        earlier = {k for r in chunk.results for k in r.report_keys if k in self.written}
+        entries = [self._take_one(result) for result in chunk.results]
+        decoded = _decode_tables(chunk.tables)
+        self._add(_drop_reports(decoded, earlier) if earlier else decoded)
+        return entries
+
+    def _take_one(self, result: _Result) -> dict[str, Any]:
         fresh = [k for k in result.report_keys if k not in self.written]
-        seen = set(result.report_keys) - set(fresh)
         self.written.update(fresh)
-        decoded = _decode_tables(result.tables)
-        self._add(_drop_reports(decoded, seen) if seen else decoded)
         outcome = ("error" if result.severities.get("error") else
                    "skipped" if result.skipped_as else
                    "duplicate" if result.report_keys and not fresh else "ok")
@@ -450,18 +511,19 @@ def convert(
     sink = writers.open_sink(fmt, out_dir, schemas, append=previous is not None)
     collector = _Collector(sink, summary, written)
     bar = None  # made after the pool: no tqdm thread in the process when workers fork
-    results: _Results = (_in_process(tasks, strict, known, limits) if used_jobs == 1
-                         else _pooled(tasks, used_jobs, strict, known, limits))
+    results: _Chunks = (_in_process(tasks, strict, known, limits) if used_jobs == 1
+                        else _pooled(tasks, used_jobs, strict, known, limits))
     try:
-        for result in results:
-            entry = collector.take(result)
+        for chunk in results:
+            entries = collector.take(chunk)
             if callable(progress):
-                progress(entry)
+                for entry in entries:
+                    progress(entry)
             bar = bar or _progress_bar(len(tasks), progress is True)
             rate = summary.reports / max(time.monotonic() - started, 1e-9)
             bar.set_postfix_str(f"{summary.reports} reports, {rate:.0f} reports/s,"
                                 f" {summary.errors} errors", refresh=False)
-            bar.update(1)
+            bar.update(len(entries))
         collector.flush()
         files = dict(sink.close())
     except BaseException:
