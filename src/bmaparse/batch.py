@@ -78,7 +78,7 @@ FORMATS = ("parquet", "csv", "jsonl", "duckdb")
 """Output formats ``convert`` writes (the writers package's names)."""
 
 _FLUSH_ROWS = 100_000
-_FLUSH_BYTES = 32 * 1024 * 1024
+_FLUSH_BYTES = 8 * 1024 * 1024
 
 
 # --- worker side ----------------------------------------------------------------------

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from ._atomic import FileSink, conform, subschema
 
 ROW_GROUP_ROWS = 65_536
-ROW_GROUP_BYTES = 64 << 20
+ROW_GROUP_BYTES = 8 << 20
 
 
 class ParquetSink(FileSink):
