@@ -1,13 +1,14 @@
-"""Lines in, tokens out.
+r"""Lines in, tokens out.
 
-Strategy: every line is normalised (``_normalize.normalize_line``), then
+Strategy: every line is normalised (``_normalize.normalize_lines``), then
 classified once. Classification dispatches on the line's first character to the
 few patterns that can start with it (``_RULES_BY_FIRST``), then tries the few
 patterns anchored at the line's end (name : id, agency : (year)), and falls back
-to ``TEXT``. Patterns run on a copy of the line with Thai digits turned into
-ASCII digits (same length, so offsets agree), while token text is the
-normalised line as written. A token remembers its 1-based line and column and
-the pattern's groups, so no later stage re-matches or loses its position.
+to ``TEXT``. Patterns match digits with ``\d``, which in ``re`` matches Thai
+digits too, so lines are matched as written and groups keep Thai digits; the
+rules turn them into ASCII where they read values. A token remembers its
+1-based line and column and the pattern's groups, so no later stage re-matches
+or loses its position.
 
 Rules kept: no pattern is tried on a line whose first character cannot start
 it; every pattern is anchored and free of nested quantifiers (linear time on a
@@ -23,7 +24,6 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from ._normalize import normalize_lines
-from ._values import to_ascii_digits
 
 
 class Kind(str, enum.Enum):
@@ -132,7 +132,7 @@ _SUFFIX_RULES: tuple[tuple[Kind, str], ...] = (
 
 
 def _bucket_keys(first: str) -> tuple[str, ...]:
-    return tuple("0123456789") if first == "0" else (first,)
+    return tuple("0123456789๐๑๒๓๔๕๖๗๘๙") if first == "0" else (first,)
 
 
 def _build_buckets() -> dict[str, tuple[tuple[Kind, re.Pattern[str]], ...]]:
@@ -153,49 +153,41 @@ def classify(text: str, line: int) -> Token:
     """Classify one normalised line."""
     if not text:
         return Token(Kind.BLANK, text, line)
-    probe = to_ascii_digits(text)
-    if probe[0] == ":" and len(probe) > 1:  # some pages prefix strategy levels with ":"
-        stripped = probe[1:].lstrip()
-        offset = len(probe) - len(stripped)
+    if text[0] == ":" and len(text) > 1:  # some pages prefix strategy levels with ":"
+        stripped = text[1:].lstrip()
         match = _match_prefix(stripped)
         if match is not None and match[0] is Kind.STRATEGY:
-            return _token(match[0], text, line, match[1], offset)
+            return _token(match[0], text, line, match[1], len(text) - len(stripped))
     if len(text) <= _LONGEST_HEADING and text.rstrip("ฯ") in _HEADING_SET:
         return Token(Kind.HEADING, text.rstrip("ฯ"), line)
-    match = _match_prefix(probe)
-    if match is None and probe[-1] in "0123456789)":
-        match = _match_suffix(probe)
+    match = _match_prefix(text)
+    if match is None and (text[-1] == ")" or text[-1].isdigit()):
+        match = _match_suffix(text)
     if match is None:
         return Token(Kind.TEXT, text, line)
     return _token(match[0], text, line, match[1], 0)
 
 
-def _match_prefix(probe: str) -> tuple[Kind, re.Match[str]] | None:
-    for kind, pattern in _RULES_BY_FIRST.get(probe[0], ()):
-        found = pattern.match(probe)
+def _match_prefix(text: str) -> tuple[Kind, re.Match[str]] | None:
+    for kind, pattern in _RULES_BY_FIRST.get(text[0], ()):
+        found = pattern.match(text)
         if found is not None:
             return kind, found
     return None
 
 
-def _match_suffix(probe: str) -> tuple[Kind, re.Match[str]] | None:
-    if ":" not in probe:
+def _match_suffix(text: str) -> tuple[Kind, re.Match[str]] | None:
+    if ":" not in text:
         return None
     for kind, pattern in _SUFFIX:
-        found = pattern.match(probe)
+        found = pattern.match(text)
         if found is not None:
             return kind, found
     return None
 
 
 def _token(kind: Kind, text: str, line: int, found: re.Match[str], offset: int) -> Token:
-    if offset == 0 and found.string is text:  # no Thai digit was translated: groups are text's
-        return Token(kind, text, line, found.groups(), 1)
-    groups = tuple(
-        None if found.start(i) < 0 else text[found.start(i) + offset : found.end(i) + offset]
-        for i in range(1, (found.re.groups or 0) + 1)
-    )
-    return Token(kind, text, line, groups, 1 + offset)
+    return Token(kind, text, line, found.groups(), 1 + offset)
 
 
 def tokenize(text: str | Iterable[str], first_line: int = 1) -> list[Token]:

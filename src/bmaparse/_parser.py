@@ -55,6 +55,7 @@ _STRICT_SEVERITIES = frozenset({"error", "warning"})
 _TITLES = frozenset({Kind.PAGE_TITLE, Kind.KPI_TITLE})
 _LEADING = frozenset({Kind.PAGE_TITLE, Kind.KPI_TITLE, Kind.CHROME, Kind.BLANK})
 _HAS_PERCENT = frozenset({Kind.PERCENT, Kind.KPI_TITLE, Kind.KPI_ID})
+_MAY_START = frozenset({*_TITLES, Kind.PERCENT, Kind.NAME_ID})
 
 
 def split_reports(tokens: Sequence[Token]) -> list[list[Token]]:
@@ -63,7 +64,7 @@ def split_reports(tokens: Sequence[Token]) -> list[list[Token]]:
     current: list[Token] = []
     seen_percent = False  # the current report has its percent line, or is a KPI page (none)
     for tok in tokens:
-        if _starts_report(tok, current, seen_percent):
+        if tok.kind in _MAY_START and _starts_report(tok, current, seen_percent):
             carried = _trailing_chrome(current) if tok.kind not in _TITLES else []
             head = current[: len(current) - len(carried)]
             chunks.append(head)
