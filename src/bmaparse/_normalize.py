@@ -47,8 +47,11 @@ turns ``กา่า่`` into ``ก่า่า``, which it would change again)
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 import unicodedata
+from collections.abc import Iterable
 
 import regex
 
@@ -81,24 +84,29 @@ _NEEDS_REPAIR = re.compile(
     f"|(?<=\u0e4d)[{_TONES}]*\u0e32)"  # สํา, ํ่า: nikhahit + sara aa
 )
 
-# The whole-text check, for the common case where no line needs work. It
-# looks for a superset of what needs_repair finds, as separate searches that
-# each start with one plain character class: on Thai text three such searches
-# and a few substring tests cost about 2/3 of one search with lookbehinds.
-# A hit only sends the text down the per-line path, which decides exactly.
+# The whole-text check. Its searches find a superset of what needs_repair finds
+# in any line, each starting with one plain character class (on Thai text
+# separate simple searches cost about 2/3 of one search with lookbehinds), and
+# they say where: only the lines they hit go through normalize_line, which
+# decides exactly. A text that is not NFC goes line by line.
 _ODD_SPACE_NOT_NL = _ODD_SPACE.replace("\t-\r", "\t\x0b-\r")  # "\n" separates lines here
-_TEXT_BIGRAM_TRIGGERS = (
+_TEXT_TRIGGERS = (
     re.compile(f"[{_TONES}{_FOLLOW}][{_TONES}{_VOWELS}]"),  # tone before vowel, after ะาำ, twice
     re.compile(f"[{_VOWELS}][{_VOWELS}]"),  # a vowel sign twice
     re.compile(f"[{_ZERO_WIDTH}{_ODD_SPACE_NOT_NL}\u0e4d]"),  # invisible, odd space, nikhahit
+    re.compile("  |\n | \n|\u0e33\u0e32|\\A | \\Z"),  # double, leading, trailing space; ดำา
 )
-_TEXT_SUBSTRING_TRIGGERS = ("  ", "\n ", " \n", "\u0e33\u0e32")  # spaces; ดำา
 
 
-def _text_may_need_repair(text: str) -> bool:
-    if any(t in text for t in _TEXT_SUBSTRING_TRIGGERS) or text[:1] == " " or text[-1:] == " ":
-        return True
-    return any(p.search(text) for p in _TEXT_BIGRAM_TRIGGERS) or not unicodedata.is_normalized("NFC", text)
+def _lines_to_repair(text: str, lines: list[str]) -> Iterable[int] | None:
+    """Indexes of the lines a trigger hits (None: every line, the text is not NFC)."""
+    hits = [(m.start(), m.end() - 1) for p in _TEXT_TRIGGERS for m in p.finditer(text)]
+    if not hits:
+        return None if not unicodedata.is_normalized("NFC", text) else ()
+    if not unicodedata.is_normalized("NFC", text):
+        return None
+    starts = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
+    return {bisect.bisect_right(starts, pos) - 1 for hit in hits for pos in hit}
 
 
 _ZERO_WIDTH_RE = re.compile(f"[{_ZERO_WIDTH}]+")
@@ -192,10 +200,13 @@ def _repair_run(run: str) -> str:
 def normalize_lines(text: str) -> list[str]:
     """``text`` split at ``"\n"`` with every line normalised (:func:`normalize_line`).
 
-    A few searches over the whole text, and one NFC quick-check, decide whether
-    any line needs work; most texts have no slip and cost just that.
+    A few searches over the whole text, and one NFC quick-check, find the lines
+    that may need work; most texts have none and cost just that.
     """
     lines = text.split("\n")
-    if not _text_may_need_repair(text):
-        return lines
-    return [normalize_line(line) for line in lines]
+    flagged = _lines_to_repair(text, lines)
+    if flagged is None:
+        return [normalize_line(line) for line in lines]
+    for i in flagged:
+        lines[i] = normalize_line(lines[i])
+    return lines
