@@ -22,7 +22,7 @@ import pytest
 
 from bmaparse import Limits, _discover, _read
 from bmaparse._discover import UsageError, discover, read_task_bytes
-from bmaparse._manifest import merge_inputs
+from bmaparse._manifest import iter_merged_inputs, merge_inputs, write_manifest_streaming
 from bmaparse.batch import FORMATS, convert
 from bmaparse.tables import SCHEMAS
 
@@ -386,6 +386,73 @@ def test_merge_inputs_keeps_what_a_skipped_input_had() -> None:
     assert [e["path"] for e in merged] == ["a.txt", "b.txt", "gone.txt"]
     assert merged[0] == {"path": "a.txt", "sha256": "1", "outcome": "skipped",
                          "reason": "already-converted", "reports": 2, "previous_outcome": "ok"}
+
+
+def test_streamed_manifest_is_the_json_dumps_document(tmp_path: Path) -> None:
+    head = {"tool": "bmaparse", "totals": {"inputs": 2, "rows": {"a": 1}}, "empty": {}}
+    entries = [{"path": "ก/\udcff.txt", "n": [1, 2], "x": None}, {"path": "b", "e": {}}]
+    for inputs in (entries, []):
+        path = write_manifest_streaming(tmp_path, head, iter(inputs))
+        expected = json.dumps({**head, "inputs": inputs}, ensure_ascii=False, indent=2) + "\n"
+        assert path.read_bytes() == expected.encode("utf-8", "backslashreplace")
+        assert json.loads(path.read_text(encoding="utf-8"))["inputs"] == inputs
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json"]
+
+
+def test_iter_merged_inputs_is_merge_inputs() -> None:
+    def skipped(path: str, sha: str) -> dict[str, Any]:
+        return {"path": path, "sha256": sha, "outcome": "skipped", "reason": "already-converted"}
+
+    previous = [
+        {"path": "d.txt", "sha256": "4", "outcome": "error", "errors": 1},
+        {"path": "a.txt", "sha256": "1", "outcome": "ok", "reports": 2},
+        {"path": "c.txt", "sha256": "3", "outcome": "skipped", "previous_outcome": "ok"},
+        {"path": "z.txt", "sha256": "9", "outcome": "duplicate"},
+    ]
+    current = [
+        skipped("a.txt", "1"),
+        {"path": "b.txt", "sha256": "5", "outcome": "ok", "reports": 1},
+        skipped("c.txt", "3"),
+        skipped("moved/d.txt", "4"),  # renamed: found by its sha256
+        {"path": "y.txt", "sha256": "8", "outcome": "ok"},
+        skipped("y.txt", "8"),  # the same path twice
+    ]
+    streamed = list(iter_merged_inputs(previous, current))
+    assert streamed == merge_inputs(previous, current)
+    assert [e["path"] for e in streamed] == [
+        "a.txt", "b.txt", "c.txt", "d.txt", "moved/d.txt", "y.txt", "z.txt"]
+    assert streamed[4]["previous_outcome"] == "error" and streamed[4]["errors"] == 1
+    assert list(iter_merged_inputs([], current[1:3])) == merge_inputs([], current[1:3])
+    with pytest.raises(ValueError, match="not sorted"):
+        list(iter_merged_inputs(previous, current[::-1]))
+
+
+def test_manifest_lists_every_input_in_order(tmp_path: Path) -> None:
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    for i in range(150):
+        (folder / f"{i:03}.txt").write_bytes(variant(i) if i % 10 else b"")
+    summary = convert([folder], out, jobs=2)
+    manifest = manifest_of(out)
+    names = [str(folder / f"{i:03}.txt") for i in range(150)]
+    assert [e["path"] for e in manifest["inputs"]] == names
+    assert manifest["totals"]["inputs"] == manifest["run"]["inputs"] == summary.inputs == 150
+    assert manifest["totals"]["errors"] == manifest["run"]["errors"] == 15
+    assert sum(e["written"] for e in manifest["inputs"]) == manifest["totals"]["reports"] == 135
+    assert not list(out.glob(".manifest.json.*"))
+
+    for i in range(150, 160):  # an incremental run: ten new inputs, the rest skipped
+        (folder / f"{i:03}.txt").write_bytes(variant(i))
+    (folder / "000.txt").unlink()  # gone: the manifest still lists it
+    second = convert([folder], out, jobs=1, incremental=True)
+    assert (second.inputs, second.skipped, second.reports) == (159, 149, 10)
+    merged = manifest_of(out)
+    assert [e["path"] for e in merged["inputs"]] == [*names, *(
+        str(folder / f"{i:03}.txt") for i in range(150, 160))]
+    assert merged["totals"]["inputs"] == 160 and merged["totals"]["errors"] == 15
+    assert merged["totals"]["reports"] == 145
+    assert merged["inputs"][1]["previous_outcome"] == "ok" and merged["inputs"][1]["written"] == 1
+    assert not list(out.glob(".manifest.json.*"))
 
 
 # --- a run killed mid-way -----------------------------------------------------------------

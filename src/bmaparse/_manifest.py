@@ -18,7 +18,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -84,13 +84,33 @@ def clean_manifest_temporaries(out: Path) -> None:
 
 def write_manifest(out: Path, manifest: dict[str, Any]) -> Path:
     """Write ``manifest`` to ``out/manifest.json`` atomically; return its path."""
+    head = {k: v for k, v in manifest.items() if k != "inputs"}
+    return write_manifest_streaming(out, head, manifest.get("inputs", ()))
+
+
+def write_manifest_streaming(
+    out: Path, head: Mapping[str, Any], inputs: Iterable[Mapping[str, Any]]
+) -> Path:
+    """Write ``head`` plus ``"inputs": [...]`` (last) to ``out/manifest.json``
+    atomically, one input at a time: the same bytes as ``json.dumps`` of the
+    whole document with ``indent=2``, without ever holding the whole list."""
     final = out / MANIFEST_NAME
     fd, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX, dir=out)
     try:
-        text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
         # A lone surrogate (an odd file name) is written as its JSON escape: valid JSON.
-        with os.fdopen(fd, "wb") as file:
-            file.write(text.encode("utf-8", "backslashreplace"))
+        with os.fdopen(fd, "wb", buffering=1 << 20) as file:
+            def put(text: str) -> None:
+                file.write(text.encode("utf-8", "backslashreplace"))
+
+            text = json.dumps(dict(head), ensure_ascii=False, indent=2)
+            put((text[:-2] + ",\n") if head else "{\n")  # "...\n}" less its closing brace
+            put('  "inputs": [')
+            first = True
+            for entry in inputs:
+                item = json.dumps(entry, ensure_ascii=False, indent=2).replace("\n", "\n    ")
+                put(("\n    " if first else ",\n    ") + item)
+                first = False
+            put("]\n}\n" if first else "\n  ]\n}\n")
             file.flush()
             os.fsync(file.fileno())
         os.replace(temp, final)
@@ -99,6 +119,38 @@ def write_manifest(out: Path, manifest: dict[str, Any]) -> Path:
             os.unlink(temp)
         raise
     return final
+
+
+class EntryLog:
+    """A run's manifest entries, one JSON line each in a temporary file in OUT
+    (a name ``clean_manifest_temporaries`` removes), so that memory does not
+    grow with the number of inputs; only the count is kept."""
+
+    def __init__(self, out: Path) -> None:
+        fd, self.path = tempfile.mkstemp(
+            prefix=_TEMP_PREFIX, suffix=".entries" + _TEMP_SUFFIX, dir=out)
+        self._file = os.fdopen(fd, "wb", buffering=1 << 20)
+        self.count = self.errors = 0
+
+    def append(self, entry: Mapping[str, Any]) -> None:
+        """Add one input's entry (ASCII JSON: a lone surrogate round-trips)."""
+        self._file.write(json.dumps(entry).encode("ascii") + b"\n")
+        self.count += 1
+        self.errors += _is_error(entry)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        """The entries, in the order they were added."""
+        self._file.flush()
+        with open(self.path, "rb") as file:
+            for line in file:
+                entry: dict[str, Any] = json.loads(line)
+                yield entry
+
+    def close(self) -> None:
+        """Close and remove the temporary file."""
+        self._file.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
 
 
 def merge_inputs(
@@ -112,13 +164,54 @@ def merge_inputs(
     merged = {entry["path"]: entry for entry in previous}
     by_sha = {entry.get("sha256"): entry for entry in merged.values() if entry.get("sha256")}
     for entry in current:
-        if entry["outcome"] == "skipped" and entry.get("reason") == "already-converted":
-            before = merged.get(entry["path"]) or by_sha.get(entry.get("sha256")) or {}
-            kept = {k: v for k, v in before.items() if k not in ("path", "outcome")}
-            kept["previous_outcome"] = before.get("previous_outcome", before.get("outcome"))
-            entry = {**kept, **entry}
-        merged[entry["path"]] = entry
+        merged[entry["path"]] = _updated(entry, merged.get(entry["path"]), by_sha)
     return sorted(merged.values(), key=lambda e: str(e["path"]))
+
+
+def _updated(
+    entry: dict[str, Any], same_path: dict[str, Any] | None, by_sha: Mapping[Any, dict[str, Any]]
+) -> dict[str, Any]:
+    """``entry``, completed from what the previous run recorded when it was skipped."""
+    if entry["outcome"] == "skipped" and entry.get("reason") == "already-converted":
+        before = same_path or by_sha.get(entry.get("sha256")) or {}
+        kept = {k: v for k, v in before.items() if k not in ("path", "outcome")}
+        kept["previous_outcome"] = before.get("previous_outcome", before.get("outcome"))
+        entry = {**kept, **entry}
+    return entry
+
+
+def iter_merged_inputs(
+    previous: Iterable[dict[str, Any]], current: Iterable[dict[str, Any]]
+) -> Iterator[dict[str, Any]]:
+    """``merge_inputs`` one entry at a time, for ``current`` sorted by ``str(path)``
+    (a run's entries are: tasks are sorted by source path). Holds the previous
+    entries (an index by path and by sha256) but never this run's."""
+    merged = {entry["path"]: entry for entry in previous}
+    by_sha = {entry.get("sha256"): entry for entry in merged.values() if entry.get("sha256")}
+    before = sorted(merged, key=str)
+    i = 0
+    pending: dict[str, Any] | None = None
+    for entry in current:
+        path = entry["path"]
+        if pending is not None and pending["path"] == path:  # the same path twice this run
+            pending = _updated(entry, pending, by_sha)
+            continue
+        if pending is not None:
+            if str(path) < str(pending["path"]):
+                raise ValueError("iter_merged_inputs: this run's entries are not sorted by path")
+            yield pending
+        while i < len(before) and str(before[i]) < str(path):
+            yield merged[before[i]]
+            i += 1
+        same = None
+        if i < len(before) and before[i] == path:
+            same = merged[before[i]]
+            i += 1
+        pending = _updated(entry, same, by_sha)
+    if pending is not None:
+        yield pending
+    for key in before[i:]:
+        yield merged[key]
 
 
 def relative_path(out: Path, path: str | os.PathLike[str]) -> str:
@@ -145,19 +238,25 @@ def remove_stale_files(out: Path, old: Mapping[str, str], new: Mapping[str, str]
                 path.unlink()
 
 
-def build_manifest(
+def _is_error(entry: Mapping[str, Any]) -> bool:
+    return "error" in (entry.get("outcome"), entry.get("previous_outcome"))
+
+
+def manifest_head(
     *,
     run: Mapping[str, Any],
-    entries: list[dict[str, Any]],
+    inputs: int,
+    errors: int,
     skipped_files: Mapping[str, int],
     previous: Mapping[str, Any] | None,
     strict: bool,
     started_at: str,
     limits: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
-    """The manifest of a run. ``run`` is the run summary (``ConvertSummary.as_dict``);
-    with ``previous`` (an incremental run) inputs are merged and totals added up."""
-    inputs = merge_inputs(previous.get("inputs", ()), entries) if previous else entries
+    """Every field of a run's manifest but ``inputs`` (which comes last). ``run`` is
+    the run summary (``ConvertSummary.as_dict``); ``inputs`` and ``errors`` count
+    the (merged) input entries; with ``previous`` (an incremental run) row totals
+    are added up."""
     rows: dict[str, int] = dict(run["rows"])
     if previous:
         before = previous.get("totals", {}).get("rows", {})
@@ -179,12 +278,58 @@ def build_manifest(
         "files": run["files"],
         "run": {k: run[k] for k in _RUN_KEYS},
         "totals": {
-            "inputs": len(inputs),
+            "inputs": inputs,
             "reports": rows.get("reports", 0),
-            "errors": sum(1 for e in inputs
-                          if "error" in (e.get("outcome"), e.get("previous_outcome"))),
+            "errors": errors,
             "rows": rows,
         },
         "skipped_files": dict(sorted(skipped_files.items())),
-        "inputs": inputs,
     }
+
+
+def build_manifest(
+    *,
+    run: Mapping[str, Any],
+    entries: list[dict[str, Any]],
+    skipped_files: Mapping[str, int],
+    previous: Mapping[str, Any] | None,
+    strict: bool,
+    started_at: str,
+    limits: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    """The whole manifest of a run, in memory (``write_run_manifest`` streams it)."""
+    inputs = merge_inputs(previous.get("inputs", ()), entries) if previous else entries
+    head = manifest_head(run=run, inputs=len(inputs), errors=sum(map(_is_error, inputs)),
+                         skipped_files=skipped_files, previous=previous, strict=strict,
+                         started_at=started_at, limits=limits)
+    return {**head, "inputs": inputs}
+
+
+def write_run_manifest(
+    out: Path,
+    entries: EntryLog,
+    *,
+    run: Mapping[str, Any],
+    skipped_files: Mapping[str, int],
+    previous: Mapping[str, Any] | None,
+    strict: bool,
+    started_at: str,
+    limits: Mapping[str, int] | None = None,
+) -> Path:
+    """Write the manifest of a run whose entries are in ``entries`` (this run's, in
+    source-path order), streaming them; with ``previous`` (an incremental run) they
+    are merged with its inputs first (``iter_merged_inputs``, into a second log).
+    The same document as ``write_manifest(out, build_manifest(...))``."""
+    log = entries
+    try:
+        if previous is not None:
+            log = EntryLog(out)
+            for entry in iter_merged_inputs(previous.get("inputs", ()), entries):
+                log.append(entry)
+        head = manifest_head(run=run, inputs=log.count, errors=log.errors,
+                             skipped_files=skipped_files, previous=previous, strict=strict,
+                             started_at=started_at, limits=limits)
+        return write_manifest_streaming(out, head, log)
+    finally:
+        if log is not entries:
+            log.close()

@@ -54,14 +54,14 @@ from ._discover import (
     task_diagnostic,
 )
 from ._manifest import (
-    build_manifest,
+    EntryLog,
     clean_manifest_temporaries,
     prepare_output,
     read_manifest,
     relative_path,
     remove_stale_files,
     utc_now,
-    write_manifest,
+    write_run_manifest,
 )
 from ._read import Document, Limits
 from .model import SCHEMA_VERSION, Diagnostic, Report
@@ -349,12 +349,13 @@ class ConvertSummary:
 class _Collector:
     """The parent's side of a run: takes results in order, drops the rows of reports
     already written, buffers rows (flushed to the sink past a row or byte bound) and
-    keeps the counts and manifest entries."""
+    keeps the counts; manifest entries go to ``entries`` (a file, not memory)."""
 
-    def __init__(self, sink: Any, summary: ConvertSummary, written: set[str]) -> None:
-        self.sink, self.summary, self.written = sink, summary, written
+    def __init__(
+        self, sink: Any, summary: ConvertSummary, written: set[str], entries: EntryLog
+    ) -> None:
+        self.sink, self.summary, self.written, self.entries = sink, summary, written, entries
         self.rows: Counter[str] = Counter()
-        self.entries: list[dict[str, Any]] = []
         self.parts: dict[str, list[pa.Table]] = {}
         self.buffered_rows = self.buffered_bytes = 0
 
@@ -509,46 +510,46 @@ def convert(
     summary = ConvertSummary(out_dir, fmt, used_jobs)
     schemas = {name: tables.SCHEMAS[name] for name in tables.TABLES}
     sink = writers.open_sink(fmt, out_dir, schemas, append=previous is not None)
-    collector = _Collector(sink, summary, written)
-    bar = None  # made after the pool: no tqdm thread in the process when workers fork
-    results: _Chunks = (_in_process(tasks, strict, known, limits) if used_jobs == 1
-                        else _pooled(tasks, used_jobs, strict, known, limits))
-    try:
-        for chunk in results:
-            entries = collector.take(chunk)
-            if callable(progress):
-                for entry in entries:
-                    progress(entry)
-            bar = bar or _progress_bar(len(tasks), progress is True)
-            rate = summary.reports / max(time.monotonic() - started, 1e-9)
-            bar.set_postfix_str(f"{summary.reports} reports, {rate:.0f} reports/s,"
-                                f" {summary.errors} errors", refresh=False)
-            bar.update(len(entries))
-        collector.flush()
-        files = dict(sink.close())
-    except BaseException:
-        with contextlib.suppress(Exception):
-            results.close()
-        sink.abort()
-        raise
-    finally:
-        if bar is not None:
-            bar.close()
+    with contextlib.closing(EntryLog(out_dir)) as log:  # removed once the manifest is written
+        collector = _Collector(sink, summary, written, log)
+        bar = None  # made after the pool: no tqdm thread in the process when workers fork
+        results: _Chunks = (_in_process(tasks, strict, known, limits) if used_jobs == 1
+                            else _pooled(tasks, used_jobs, strict, known, limits))
+        try:
+            for chunk in results:
+                entries = collector.take(chunk)
+                if callable(progress):
+                    for entry in entries:
+                        progress(entry)
+                bar = bar or _progress_bar(len(tasks), progress is True)
+                rate = summary.reports / max(time.monotonic() - started, 1e-9)
+                bar.set_postfix_str(f"{summary.reports} reports, {rate:.0f} reports/s,"
+                                    f" {summary.errors} errors", refresh=False)
+                bar.update(len(entries))
+            collector.flush()
+            files = dict(sink.close())
+        except BaseException:
+            with contextlib.suppress(Exception):
+                results.close()
+            sink.abort()
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
 
-    projects = _write_projects(writers, tables, fmt, out_dir)
-    files.update(projects[0])
-    collector.rows["projects"] = projects[1]
-    summary.rows = {name: collector.rows.get(name, 0) for name in tables.SCHEMAS}
-    summary.files = {name: relative_path(out_dir, path) for name, path in files.items()}
-    if old_manifest is not None:
-        remove_stale_files(out_dir, old_manifest.get("files", {}), summary.files)
-    summary.seconds = time.monotonic() - started
-    manifest = build_manifest(run=summary.as_dict(), entries=collector.entries,
-                              skipped_files=found.skipped,
-                              previous=previous, strict=strict, started_at=started_at,
-                              limits=limits.as_dict())
-    summary.manifest = str(write_manifest(out_dir, manifest))
-    return summary
+        projects = _write_projects(writers, tables, fmt, out_dir)
+        files.update(projects[0])
+        collector.rows["projects"] = projects[1]
+        summary.rows = {name: collector.rows.get(name, 0) for name in tables.SCHEMAS}
+        summary.files = {name: relative_path(out_dir, path) for name, path in files.items()}
+        if old_manifest is not None:
+            remove_stale_files(out_dir, old_manifest.get("files", {}), summary.files)
+        summary.seconds = time.monotonic() - started
+        path = write_run_manifest(out_dir, collector.entries, run=summary.as_dict(),
+                                  skipped_files=found.skipped, previous=previous, strict=strict,
+                                  started_at=started_at, limits=limits.as_dict())
+        summary.manifest = str(path)
+        return summary
 
 
 def _check_appendable(previous: Mapping[str, Any], out: Path, fmt: str) -> None:
