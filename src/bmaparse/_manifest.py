@@ -82,12 +82,6 @@ def clean_manifest_temporaries(out: Path) -> None:
             path.unlink()
 
 
-def write_manifest(out: Path, manifest: dict[str, Any]) -> Path:
-    """Write ``manifest`` to ``out/manifest.json`` atomically; return its path."""
-    head = {k: v for k, v in manifest.items() if k != "inputs"}
-    return write_manifest_streaming(out, head, manifest.get("inputs", ()))
-
-
 def write_manifest_streaming(
     out: Path, head: Mapping[str, Any], inputs: Iterable[Mapping[str, Any]]
 ) -> Path:
@@ -287,24 +281,6 @@ def manifest_head(
     }
 
 
-def build_manifest(
-    *,
-    run: Mapping[str, Any],
-    entries: list[dict[str, Any]],
-    skipped_files: Mapping[str, int],
-    previous: Mapping[str, Any] | None,
-    strict: bool,
-    started_at: str,
-    limits: Mapping[str, int] | None = None,
-) -> dict[str, Any]:
-    """The whole manifest of a run, in memory (``write_run_manifest`` streams it)."""
-    inputs = merge_inputs(previous.get("inputs", ()), entries) if previous else entries
-    head = manifest_head(run=run, inputs=len(inputs), errors=sum(map(_is_error, inputs)),
-                         skipped_files=skipped_files, previous=previous, strict=strict,
-                         started_at=started_at, limits=limits)
-    return {**head, "inputs": inputs}
-
-
 def write_run_manifest(
     out: Path,
     entries: EntryLog,
@@ -319,7 +295,7 @@ def write_run_manifest(
     """Write the manifest of a run whose entries are in ``entries`` (this run's, in
     source-path order), streaming them; with ``previous`` (an incremental run) they
     are merged with its inputs first (``iter_merged_inputs``, into a second log).
-    The same document as ``write_manifest(out, build_manifest(...))``."""
+    The document is what ``json.dumps(manifest, indent=2)`` of it whole would give."""
     log = entries
     try:
         if previous is not None:
