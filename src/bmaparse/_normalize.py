@@ -55,7 +55,7 @@ from collections.abc import Iterable
 
 import regex
 
-__all__ = ["needs_repair", "normalize_line", "normalize_lines"]
+__all__ = ["needs_repair", "normalize_line", "normalize_lines", "without_surrogates"]
 
 _TONES = "\u0e48-\u0e4b"  # mai ek, mai tho, mai tri, mai chattawa
 _VOWELS = "\u0e31\u0e34-\u0e3a\u0e47"  # above/below vowels, phinthu, maitaikhu
@@ -210,3 +210,17 @@ def normalize_lines(text: str) -> list[str]:
     for i in flagged:
         lines[i] = normalize_line(lines[i])
     return lines
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with lone surrogates replaced by U+FFFD, ``text`` itself when it has
+    none. They occur in a Python str (undecodable file names, hand-made strings),
+    never in decoded text, and cannot go into UTF-8, Arrow, JSON or CSV."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text

@@ -32,6 +32,7 @@ from typing import Any
 from . import _kpipage, _rules
 from ._agencies import agency_name_for
 from ._lexer import Kind, Token, tokenize
+from ._normalize import without_surrogates
 from ._notes import Notes
 from ._values import fiscal_year_be_of
 from .errors import ParseError
@@ -362,20 +363,15 @@ def parse(text: str, source: str | None = None, strict: bool = False) -> Report:
     return report
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _valid_unicode(text: str, source: str | None) -> tuple[str, tuple[Diagnostic, ...]]:
     """Lone surrogates (possible in a Python str, never in a file) become U+FFFD."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        first = _SURROGATE.search(text)
-        line = text.count("\n", 0, first.start()) + 1 if first else None
-        problem = Diagnostic(line, None, "warning", "invalid-character",
-                             "lone surrogate code points replaced with U+FFFD", None, source)
-        return _SURROGATE.sub("\ufffd", text), (problem,)
-    return text, ()
+    fixed = without_surrogates(text)
+    if fixed is text:
+        return text, ()
+    first = next(i for i, (a, b) in enumerate(zip(text, fixed, strict=True)) if a != b)
+    problem = Diagnostic(text.count("\n", 0, first) + 1, None, "warning", "invalid-character",
+                         "lone surrogate code points replaced with U+FFFD", None, source)
+    return fixed, (problem,)
 
 
 def _with_diagnostics(report: Report, extra: Sequence[Diagnostic]) -> Report:

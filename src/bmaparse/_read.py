@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from ._decode import decode
 from ._lexer import Kind, Token, tokenize
+from ._normalize import without_surrogates
 from ._parser import build_report, raise_if_problems, split_reports
 from .errors import ParseError
 from .model import Diagnostic, Report
@@ -98,17 +98,10 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-_SURROGATES = re.compile("[\ud800-\udfff]")
-
-
 def display_path(path: str) -> str:
     """``path`` as valid Unicode: undecodable file-name bytes (kept by Python as lone
     surrogates) become U+FFFD, so the name fits a table, JSON or CSV."""
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return _SURROGATES.sub("\ufffd", path)
-    return path
+    return without_surrogates(path)
 
 
 def too_large_message(size: int, limits: Limits, what: str = "input is") -> str:

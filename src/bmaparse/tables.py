@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ._normalize import without_surrogates
 from ._read import Document
 from .model import CHILD_TABLES, SCHEMA_VERSION, Report
 
@@ -310,7 +311,7 @@ def _array(values: list[Any], typ: pa.DataType, start: int, misfits: list[_Misfi
 
 def _text(value: Any) -> str:
     """``str(value)`` with lone surrogates replaced by U+FFFD."""
-    return str(value).encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return without_surrogates(str(value))
 
 
 def _int32(value: Any) -> int | None:
