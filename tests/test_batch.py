@@ -279,6 +279,39 @@ def test_worker_exception_becomes_a_diagnostic(tmp_path: Path, monkeypatch: Any)
         assert outcomes(manifest_of(out))[str(folder / "boom.txt")] == "error"
 
 
+@pytest.mark.skipif(multiprocessing.get_start_method() != "fork",
+                    reason="workers see the patch only when forked from this process")
+def test_a_worker_that_dies_costs_only_its_input(tmp_path: Path, monkeypatch: Any) -> None:
+    # The kernel's OOM killer or a crash in a C extension ends a worker at once;
+    # os._exit does the same. The pool must not hang, and only that input is lost.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(40):
+        (folder / f"r{i:02}.txt").write_bytes(variant(i))
+    (folder / "r17.txt").write_bytes(variant(17) + b"\n<kill the worker>")
+    real_load = _read.load
+    parent = os.getpid()
+
+    def dying_load(source: Any, **kwargs: Any) -> _read.Document:
+        if os.getpid() != parent and "r17" in (kwargs.get("source_path") or ""):
+            os._exit(1)
+        return real_load(source, **kwargs)
+
+    monkeypatch.setattr(_read, "load", dying_load)
+    summary = convert([folder], tmp_path / "out", jobs=2)
+    assert (summary.exit_code, summary.inputs, summary.reports, summary.errors) == (1, 40, 39, 1)
+    rows = pq.read_table(tmp_path / "out" / "diagnostics.parquet").to_pylist()
+    assert [(r["code"], r["source_path"]) for r in rows] == [
+        ("internal-error", str(folder / "r17.txt"))]
+    assert "worker process died" in rows[0]["message"]
+    assert outcomes(manifest_of(tmp_path / "out"))[str(folder / "r17.txt")] == "error"
+    (folder / "r17.txt").unlink()  # the rest is exactly what a run without it writes
+    convert([folder], tmp_path / "clean", jobs=1)
+    for table in ("reports", "progress_updates", "budget_figures", "kpis"):
+        got = pq.read_table(tmp_path / "out" / f"{table}.parquet")
+        assert got.equals(pq.read_table(tmp_path / "clean" / f"{table}.parquet")), table
+
+
 def test_oversized_member_is_refused_with_a_diagnostic(tmp_path: Path) -> None:
     archive = tmp_path / "big.zip"
     archive.write_bytes(zip_bytes({"big.txt": SEED}))

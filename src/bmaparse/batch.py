@@ -27,6 +27,7 @@ already lists, appends to the previous output and merges the manifest.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import multiprocessing
@@ -36,7 +37,9 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -259,35 +262,60 @@ def _in_process(
 def _pooled(
     tasks: Sequence[Task], jobs: int, strict: bool, known: frozenset[str], limits: Limits
 ) -> _Chunks:
-    """``imap`` over a pool, ordered, with at most a window of chunks in flight."""
-    window = threading.Semaphore(jobs * 4)
-    stop = threading.Event()
+    """Chunks through a process pool, in order, at most a window of them in flight.
 
-    def feed() -> Iterator[Sequence[Task]]:
-        for chunk in _chunks(tasks, jobs):
-            while not window.acquire(timeout=0.1):
-                if stop.is_set():
-                    return
-            if stop.is_set():
-                return
-            yield chunk
-
-    pool = multiprocessing.get_context().Pool(
-        jobs, _init_worker, (strict, known, limits, os.getpid())
-    )
-    finished = False
+    A worker that dies (killed, out of memory, a crash in a C extension) breaks the
+    pool instead of hanging it; the chunks in flight then run again, each on a pool
+    of its own, and the one that kills its worker again is run input by input, so
+    only the input that kills a worker is lost (an ``internal-error`` row)."""
+    waiting = collections.deque(_chunks(tasks, jobs))
+    in_flight: collections.deque[tuple[Sequence[Task], Future[_Chunk]]] = collections.deque()
+    options = (strict, known, limits)
+    executor = _executor(jobs, options)
     try:
-        for chunk in pool.imap(_process, feed()):
-            window.release()
-            yield chunk
-        finished = True
+        while waiting or in_flight:
+            while waiting and len(in_flight) < jobs * 4:
+                chunk = waiting.popleft()
+                in_flight.append((chunk, executor.submit(_process, chunk)))
+            try:
+                result = in_flight[0][1].result()
+            except BrokenProcessPool:
+                executor.shutdown(wait=True, cancel_futures=True)
+                for chunk, _ in in_flight:
+                    yield from _isolated(chunk, options)
+                in_flight.clear()
+                executor = _executor(jobs, options)
+                continue
+            in_flight.popleft()
+            yield result
     finally:
-        stop.set()
-        if finished:
-            pool.close()
-        else:
-            pool.terminate()
-        pool.join()
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+_Options = tuple[bool, frozenset[str], Limits]
+
+
+def _executor(jobs: int, options: _Options) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(jobs, multiprocessing.get_context(), _init_worker,
+                               (*options, os.getpid()))
+
+
+def _isolated(chunk: Sequence[Task], options: _Options) -> _Chunks:
+    """``chunk`` on a pool of its own; if that worker dies too, input by input, and
+    an input that kills its worker becomes an internal-error row."""
+    with _executor(1, options) as executor:
+        try:
+            yield executor.submit(_process, chunk).result()
+            return
+        except BrokenProcessPool:
+            pass
+    if len(chunk) > 1:
+        for task in chunk:
+            yield from _isolated([task], options)
+        return
+    result, document = _failed(chunk[0], RuntimeError(
+        "a worker process died converting this input (killed, out of memory or crashed)"))
+    yield _Chunk((result,), _flatten([document]))
 
 
 # --- parent side ----------------------------------------------------------------------
