@@ -6,8 +6,9 @@ worker reads its own bytes, calls ``load`` for each task, flattens the whole
 chunk with one ``tables.to_tables`` call (Arrow's cost is per array, so
 flattening one document at a time cost more than parsing it) and sends back
 the chunk's tables as Arrow IPC bytes with a small outcome record per task. A
-report seen twice inside a chunk is flattened once. Chunks come back in task
-order (``imap``), so the rows written do not depend on the number of workers.
+report seen twice inside a chunk is flattened once. Chunks are taken back in
+task order (a window of futures), so the rows written do not depend on the
+number of workers; a worker that dies costs only the input that killed it.
 The parent:
 
 - drops the rows of reports written by an earlier chunk (same ``report_key``:
