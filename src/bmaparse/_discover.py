@@ -42,7 +42,6 @@ import hashlib
 import itertools
 import lzma
 import os
-import stat
 import struct
 import zipfile
 import zlib
@@ -52,7 +51,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import _read
-from ._read import DEFAULT_LIMITS, Document, Limits, display_path, too_large_message
+from ._read import (
+    DEFAULT_LIMITS,
+    Document,
+    InputTooLargeError,
+    Limits,
+    check_read_size,
+    display_path,
+    read_file_capped,
+    too_large_message,
+)
 from .errors import ParseError
 from .model import Diagnostic
 
@@ -63,8 +71,6 @@ _READ_FAILURES = (
 """What reading a file or an archive member raises when the bytes are bad (a damaged
 archive, an unsupported compression method, an encrypted member ...)."""
 
-"""``max_file_bytes`` used when a caller passes no ``Limits`` (settable, for old callers)."""
-
 _RATIO_FLOOR = 1024 * 1024
 """Members at most this large (decompressed) are never refused for their ratio."""
 
@@ -74,10 +80,6 @@ ARCHIVE_SEPARATOR = "!"
 
 class UsageError(Exception):
     """A problem with how bmaparse was called (exit status 2), e.g. a missing input."""
-
-
-class InputTooLargeError(Exception):
-    """A text is larger than ``Limits.max_file_bytes``."""
 
 
 class ZipBombError(Exception):
@@ -324,21 +326,13 @@ def read_task_bytes(task: Task, limits: Limits | None = None) -> bytes:
     """
     limits = resolve_limits(limits)
     if task.member is None:
-        if not stat.S_ISREG(os.stat(task.path).st_mode):
-            raise OSError(f"not a regular file: {display_path(task.path)}")
-        with open(task.path, "rb") as file:
-            size = os.fstat(file.fileno()).st_size
-            if size > limits.max_file_bytes:
-                raise InputTooLargeError(too_large_message(size, limits))
-            data = file.read(limits.max_file_bytes + 1)
-    else:
-        archive = _archive(task.path)
-        info = archive.getinfo(task.member)
-        check_member(info, limits)
-        with archive.open(info) as member:
-            data = member.read(limits.max_file_bytes + 1)
-    if len(data) > limits.max_file_bytes:
-        raise InputTooLargeError(too_large_message(len(data), limits, "input is more than"))
+        return read_file_capped(task.path, limits)
+    archive = _archive(task.path)
+    info = archive.getinfo(task.member)
+    check_member(info, limits)
+    with archive.open(info) as member:
+        data = member.read(limits.max_file_bytes + 1)
+    check_read_size(data, limits)
     return data
 
 

@@ -141,28 +141,49 @@ def load(
         if path is not None:
             path = display_path(path)
         if len(data) > limits.max_file_bytes:
-            return _finish(_refused(path, len(data), limits), strict)
+            return _finish(_refused(path, too_large_message(len(data), limits)), strict)
         return _finish(_document(data, path, limits), strict)
     path = display_path(source_path or os.fspath(source))
     try:
-        if not stat.S_ISREG(os.stat(source).st_mode):  # a FIFO would block, a device never end
-            raise OSError(f"not a regular file: {path}")
-        with open(source, "rb") as file:
-            size = os.fstat(file.fileno()).st_size
-            if size > limits.max_file_bytes:
-                return _finish(_refused(path, size, limits), strict)
-            data = file.read(limits.max_file_bytes + 1)  # a file that grew, a device
+        data = read_file_capped(source, limits)
+    except InputTooLargeError as exc:
+        return _finish(_refused(path, str(exc)), strict)
     except OSError as exc:
         message = display_path(f"cannot read input: {exc}")
         problem = Diagnostic(None, None, "error", "unreadable-input", message, None, path)
         return _finish(Document(path, "", None, (), (problem,)), strict)
-    if len(data) > limits.max_file_bytes:
-        return _finish(_refused(path, len(data), limits, "input is more than"), strict)
     return _finish(_document(data, path, limits), strict)
 
 
-def _refused(path: str | None, size: int, limits: Limits, what: str = "input is") -> Document:
-    message = too_large_message(size, limits, what)
+class InputTooLargeError(Exception):
+    """A text is larger than ``Limits.max_file_bytes``."""
+
+
+def read_file_capped(path: str | os.PathLike[str], limits: Limits) -> bytes:
+    """A file's bytes, never reading more than ``limits.max_file_bytes`` plus one.
+
+    Raises ``InputTooLargeError`` past the limit (by its size on disk, or by what
+    was read: a file that grew, a device), ``OSError`` when it cannot be read or
+    is not a regular file (a FIFO would block, a device never end).
+    """
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise OSError(f"not a regular file: {display_path(os.fspath(path))}")
+    with open(path, "rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        if size > limits.max_file_bytes:
+            raise InputTooLargeError(too_large_message(size, limits))
+        data = file.read(limits.max_file_bytes + 1)
+    check_read_size(data, limits)
+    return data
+
+
+def check_read_size(data: bytes, limits: Limits) -> None:
+    """Raise ``InputTooLargeError`` when a capped read came back over the limit."""
+    if len(data) > limits.max_file_bytes:
+        raise InputTooLargeError(too_large_message(len(data), limits, "input is more than"))
+
+
+def _refused(path: str | None, message: str) -> Document:
     problem = Diagnostic(None, None, "error", "input-too-large", message, None, path)
     return Document(path, "", None, (), (problem,))
 
