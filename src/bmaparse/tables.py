@@ -227,7 +227,7 @@ def to_tables(items: Iterable[Report | Document]) -> dict[str, pa.Table]:
             runs["reports"].append((len(records["reports"]), len(ctxs) - 1))
             records["reports"].append(r)
             dates = [u.reported_on for u in r.progress_updates if u.reported_on is not None]
-            head["reports"][0].append(max(dates, key=lambda d: d.toordinal()) if dates else None)
+            head["reports"][0].append(max(dates) if dates else None)
             _add_diagnostics(r.diagnostics, key, path, records, head)
     made: list[tuple[Any, ...]] = []
     out = {name: _convert(name, _columns(name, records, head), runs[name], ctxs, made)
