@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ import pytest
 
 from bmaparse import Limits, _discover, _read
 from bmaparse._discover import UsageError, discover, read_task_bytes
-from bmaparse._manifest import iter_merged_inputs, merge_inputs, write_manifest_streaming
+from bmaparse._manifest import _updated, iter_merged_inputs, write_manifest_streaming
 from bmaparse.batch import FORMATS, convert
 from bmaparse.tables import SCHEMAS
 
@@ -406,6 +407,17 @@ def test_progress_callback_sees_every_input(tmp_path: Path) -> None:
     assert seen == sorted(seen) and len(seen) == 6
 
 
+def merge_inputs(
+    previous: Iterable[dict[str, Any]], current: Iterable[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The merge held whole in memory: the oracle for the streaming iter_merged_inputs."""
+    merged = {entry["path"]: entry for entry in previous}
+    by_sha = {entry.get("sha256"): entry for entry in merged.values() if entry.get("sha256")}
+    for entry in current:
+        merged[entry["path"]] = _updated(entry, merged.get(entry["path"]), by_sha)
+    return sorted(merged.values(), key=lambda e: str(e["path"]))
+
+
 def test_merge_inputs_keeps_what_a_skipped_input_had() -> None:
     previous = [
         {"path": "a.txt", "sha256": "1", "outcome": "ok", "reports": 2},
@@ -415,7 +427,7 @@ def test_merge_inputs_keeps_what_a_skipped_input_had() -> None:
         {"path": "a.txt", "sha256": "1", "outcome": "skipped", "reason": "already-converted"},
         {"path": "b.txt", "sha256": "3", "outcome": "ok", "reports": 1},
     ]
-    merged = merge_inputs(previous, current)
+    merged = list(iter_merged_inputs(previous, current))
     assert [e["path"] for e in merged] == ["a.txt", "b.txt", "gone.txt"]
     assert merged[0] == {"path": "a.txt", "sha256": "1", "outcome": "skipped",
                          "reason": "already-converted", "reports": 2, "previous_outcome": "ok"}

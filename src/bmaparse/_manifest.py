@@ -147,21 +147,6 @@ class EntryLog:
             os.unlink(self.path)
 
 
-def merge_inputs(
-    previous: Iterable[dict[str, Any]], current: Iterable[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """Input entries of an incremental run: the previous ones, updated by this run's.
-
-    An input this run skipped keeps what the previous run recorded about it
-    (counts, encoding), with ``outcome`` ``skipped`` and ``previous_outcome``.
-    """
-    merged = {entry["path"]: entry for entry in previous}
-    by_sha = {entry.get("sha256"): entry for entry in merged.values() if entry.get("sha256")}
-    for entry in current:
-        merged[entry["path"]] = _updated(entry, merged.get(entry["path"]), by_sha)
-    return sorted(merged.values(), key=lambda e: str(e["path"]))
-
-
 def _updated(
     entry: dict[str, Any], same_path: dict[str, Any] | None, by_sha: Mapping[Any, dict[str, Any]]
 ) -> dict[str, Any]:
@@ -177,9 +162,12 @@ def _updated(
 def iter_merged_inputs(
     previous: Iterable[dict[str, Any]], current: Iterable[dict[str, Any]]
 ) -> Iterator[dict[str, Any]]:
-    """``merge_inputs`` one entry at a time, for ``current`` sorted by ``str(path)``
-    (a run's entries are: tasks are sorted by source path). Holds the previous
-    entries (an index by path and by sha256) but never this run's."""
+    """Input entries of an incremental run, one at a time, sorted by path: the
+    previous ones, updated by this run's (``current``, sorted by ``str(path)``, as a
+    run's entries are: tasks are sorted by source path). An input this run skipped
+    keeps what the previous run recorded about it (counts, encoding), with
+    ``outcome`` ``skipped`` and ``previous_outcome``. Holds the previous entries
+    (an index by path and by sha256) but never this run's."""
     merged = {entry["path"]: entry for entry in previous}
     by_sha = {entry.get("sha256"): entry for entry in merged.values() if entry.get("sha256")}
     before = sorted(merged, key=str)
