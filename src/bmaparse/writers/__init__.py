@@ -21,8 +21,10 @@ loaded only for the duckdb format.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import importlib
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Protocol
 
 import pyarrow as pa
@@ -30,7 +32,17 @@ import pyarrow as pa
 from ._atomic import clean_stale_temporaries
 
 FORMATS = ("parquet", "csv", "jsonl", "duckdb")
-"""The output formats, by the name ``open_sink`` takes."""
+"""The output formats, by the name ``open_sink`` takes (each the name of its module)."""
+
+_SINK_CLASSES = {"parquet": "ParquetSink", "csv": "CsvSink", "jsonl": "JsonlSink",
+                 "duckdb": "DuckDBSink"}
+
+
+def _format(fmt: str) -> ModuleType:
+    """The writer module of ``fmt``, imported on first use (duckdb only when asked for)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown output format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    return importlib.import_module(f"{__name__}.{fmt}")
 
 __all__ = ("FORMATS", "Sink", "clean_stale_temporaries", "open_sink", "read_existing")
 
@@ -57,24 +69,9 @@ def open_sink(fmt: str, out_dir: str | Path, schemas: Mapping[str, pa.Schema], *
     ``fmt``. ``append=True``: each table's new output is its existing rows (when
     there are any) followed by the new ones; ValueError if the existing columns
     differ from the schema (a schema change needs a full rewrite)."""
-    path = Path(out_dir)
-    if fmt == "parquet":
-        from .parquet import ParquetSink
-
-        return ParquetSink(path, schemas, append=append)
-    if fmt == "csv":
-        from .csv import CsvSink
-
-        return CsvSink(path, schemas, append=append)
-    if fmt == "jsonl":
-        from .jsonl import JsonlSink
-
-        return JsonlSink(path, schemas, append=append)
-    if fmt == "duckdb":
-        from .duckdb import DuckDBSink
-
-        return DuckDBSink(path, schemas, append=append)
-    raise ValueError(f"unknown output format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    module = _format(fmt)
+    sink: Sink = getattr(module, _SINK_CLASSES[fmt])(Path(out_dir), schemas, append=append)
+    return sink
 
 
 def read_existing(fmt: str, out_dir: str | Path, table: str, schema: pa.Schema,
@@ -84,14 +81,6 @@ def read_existing(fmt: str, out_dir: str | Path, table: str, schema: pa.Schema,
     path, names = Path(out_dir), list(columns) if columns is not None else None
     if names is not None and (unknown := [n for n in names if n not in schema.names]):
         raise ValueError(f"columns {unknown} are not in the {table!r} schema")
-    if fmt == "parquet":
-        from .parquet import read_existing as read
-    elif fmt == "csv":
-        from .csv import read_existing as read
-    elif fmt == "jsonl":
-        from .jsonl import read_existing as read
-    elif fmt == "duckdb":
-        from .duckdb import read_existing as read
-    else:
-        raise ValueError(f"unknown output format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    read: Callable[[Path, str, pa.Schema, list[str] | None], pa.Table | None]
+    read = _format(fmt).read_existing
     return read(path, table, schema, names)
