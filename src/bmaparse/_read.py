@@ -194,11 +194,14 @@ def _document(data: bytes, path: str | None, limits: Limits) -> Document:
     encoding = None if decoded.encoding == "binary" else decoded.encoding
     if encoding is None or not decoded.text.strip():
         return Document(path, sha, encoding, (), decoded.diagnostics)
-    lines = decoded.text.split("\n")
-    cut = _cut_long_lines(lines, limits.max_line_chars, path) if (
-        len(decoded.text) > limits.max_line_chars) else []
-    tokens = tokenize(lines)
-    del lines
+    text, cut = decoded.text, []
+    if len(text) > limits.max_line_chars:  # only then can a line be too long
+        lines = text.split("\n")
+        cut = _cut_long_lines(lines, limits.max_line_chars, path)
+        text = "\n".join(lines)
+        del lines
+    tokens = tokenize(text)
+    del text
     found = split_reports(tokens)
     chunks = [c for c in found if any(t.kind in _ANCHORS for t in c)]
     notes = [*decoded.diagnostics, *cut]
