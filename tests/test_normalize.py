@@ -7,7 +7,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bmaparse._normalize import _repair, needs_repair, normalize_line, normalize_lines
@@ -180,6 +180,7 @@ THAI_ALPHABET = (
     "\u00a0\t\u3000\u2002" + ZERO_WIDTH + "\u0301\u0316\u05b0\u094d\u0344e\u00e9\u034f"
 )
 thai_text = st.text(alphabet=st.sampled_from(THAI_ALPHABET), max_size=40)
+thai_words = st.text(alphabet=st.sampled_from(THAI_ALPHABET + "  \n"), max_size=120)
 any_text = st.one_of(thai_text, st.text(), st.sampled_from(SEED_LINES))
 PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -219,9 +220,12 @@ multi_line = st.lists(st.one_of(thai_text, st.sampled_from(SEED_LINES), st.text(
 
 
 @PROPERTY
-@given(st.one_of(multi_line, st.text(alphabet=st.sampled_from(THAI_ALPHABET + "\n"), max_size=80)))
+@given(st.one_of(multi_line, thai_words, st.text(alphabet=st.sampled_from(THAI_ALPHABET + "\n"), max_size=80)))
+@example("ก่ี ข\u200b ค่ี\nง่ี  จ")  # word-level slips beside lines that go whole
+@example("เ่ี ก ีี\nดำา ข")
 def test_whole_text_check_agrees_with_line_by_line(text: str) -> None:
-    # The fast path (one search over the text) may only skip work the per-line path would not do.
+    # The fast path (searches over the text, repairs of single words) may only
+    # skip work the per-line path would not do.
     assert normalize_lines(text) == [normalize_line(line) for line in text.split("\n")]
 
 

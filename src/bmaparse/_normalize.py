@@ -49,9 +49,9 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import operator
 import re
 import unicodedata
-from collections.abc import Iterable
 
 import regex
 
@@ -84,29 +84,30 @@ _NEEDS_REPAIR = re.compile(
     f"|(?<=\u0e4d)[{_TONES}]*\u0e32)"  # สํา, ํ่า: nikhahit + sara aa
 )
 
-# The whole-text check. Its searches find a superset of what needs_repair finds
-# in any line, each starting with one plain character class (on Thai text
-# separate simple searches cost about 2/3 of one search with lookbehinds), and
-# they say where: only the lines they hit go through normalize_line, which
-# decides exactly. A text that is not NFC goes line by line.
+# The whole-text check. Each search finds a superset of what needs_repair finds
+# in any line and says where. A slip (a mark typed out of order or twice, ``ำา``,
+# nikhahit) is repaired in its cluster alone: the text between the Thai
+# consonants or plain spaces around it. No rule moves, joins, drops or composes
+# with a consonant, and a plain space is only ever touched when it is doubled,
+# leading or trailing (found by the line searches), so repairing the cluster and
+# repairing its line give the same line. Anything else (an invisible character,
+# an odd or doubled space) sends its whole line through normalize_line; a text
+# that is not NFC goes line by line. The searches are kept simple on purpose: a
+# plain class or a literal is scanned in C at a few ns a character; one pattern
+# holding them all costs more than the sum (every position tries every branch).
 _ODD_SPACE_NOT_NL = _ODD_SPACE.replace("\t-\r", "\t\x0b-\r")  # "\n" separates lines here
-_TEXT_TRIGGERS = (
+_SLIP_TRIGGERS = (
     re.compile(f"[{_TONES}{_FOLLOW}][{_TONES}{_VOWELS}]"),  # tone before vowel, after ะาำ, twice
     re.compile(f"[{_VOWELS}][{_VOWELS}]"),  # a vowel sign twice
-    re.compile(f"[{_ZERO_WIDTH}{_ODD_SPACE_NOT_NL}\u0e4d]"),  # invisible, odd space, nikhahit
-    re.compile("  |\n | \n|\u0e33\u0e32|\\A | \\Z"),  # double, leading, trailing space; ดำา
+    re.compile("\u0e33\u0e32"),  # ดำา
+    re.compile("\u0e4d"),  # nikhahit: สํา
 )
-
-
-def _lines_to_repair(text: str, lines: list[str]) -> Iterable[int] | None:
-    """Indexes of the lines a trigger hits (None: every line, the text is not NFC)."""
-    hits = [(m.start(), m.end() - 1) for p in _TEXT_TRIGGERS for m in p.finditer(text)]
-    if not hits:
-        return None if not unicodedata.is_normalized("NFC", text) else ()
-    if not unicodedata.is_normalized("NFC", text):
-        return None
-    starts = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
-    return {bisect.bisect_right(starts, pos) - 1 for hit in hits for pos in hit}
+_LINE_TRIGGERS = (
+    re.compile(f"[{_ZERO_WIDTH}{_ODD_SPACE_NOT_NL}]"),  # invisible character, odd space
+    re.compile("  "),  # a doubled space
+    re.compile("\n "),  # a leading space
+    re.compile(" \n"),  # a trailing space
+)
 
 
 _ZERO_WIDTH_RE = re.compile(f"[{_ZERO_WIDTH}]+")
@@ -116,6 +117,7 @@ _TONE_RE = re.compile(f"[{_TONES}]+")
 _FOLLOW_RE = re.compile(f"[{_FOLLOW}]")
 _STRAY_AA_RE = re.compile("\u0e33\u0e32+")
 _DOUBLED_RE = re.compile(f"([{_VOWELS}{_TONES}])\\1+")
+_FIRST_GROUP = operator.itemgetter(1)  # a replacement in C: a "\\1" template costs a Python call
 # A mark run: Thai vowel signs, tones, ะาำ, and any combining mark NFC may
 # reorder (``\P{ccc=0}``), so that repairing a run leaves it in canonical order
 # and no later NFC pass can move a tone back next to a vowel.
@@ -154,9 +156,11 @@ def normalize_line(s: str) -> str:
 def _repair(s: str) -> str:
     """Apply every rule to ``s`` (the slow path; see the module comment)."""
     s = _ZERO_WIDTH_RE.sub("", s)
-    s = _LONG_MARK_RUN_RE.sub("\\g<0>\u034f", s)
+    if len(s) > 30:  # (a template replacement costs a Python call: skip it when it can't apply)
+        s = _LONG_MARK_RUN_RE.sub("\\g<0>\u034f", s)
     s = _SPACES_RE.sub(" ", s).strip(" ")
-    s = _NIKHAHIT_AA_RE.sub("\\1\u0e33", s)
+    if "\u0e4d" in s:
+        s = _NIKHAHIT_AA_RE.sub("\\1\u0e33", s)
     if not unicodedata.is_normalized("NFC", s):
         s = unicodedata.normalize("NFC", s)
     s = _repair_runs(s)
@@ -194,22 +198,65 @@ def _repair_run(run: str) -> str:
     cut = follow.start() if follow else len(rest)
     head = unicodedata.normalize("NFC", rest[:cut] + tones)
     tail = _STRAY_AA_RE.sub("\u0e33", rest[cut:])
-    return _DOUBLED_RE.sub("\\1", head + tail)
+    return _DOUBLED_RE.sub(_FIRST_GROUP, head + tail)
+
+
+def _hits(patterns: tuple[re.Pattern[str], ...], text: str) -> list[int]:
+    """Positions of the first and last character of every match."""
+    return [pos for p in patterns for m in p.finditer(text) for pos in (m.start(), m.end() - 1)]
 
 
 def normalize_lines(text: str) -> list[str]:
     """``text`` split at ``"\n"`` with every line normalised (:func:`normalize_line`).
 
     A few searches over the whole text, and one NFC quick-check, find the lines
-    that may need work; most texts have none and cost just that.
+    (or clusters) that may need work; most texts have none and cost just that.
     """
     lines = text.split("\n")
-    flagged = _lines_to_repair(text, lines)
-    if flagged is None:
+    if not unicodedata.is_normalized("NFC", text):
         return [normalize_line(line) for line in lines]
-    for i in flagged:
+    line_hits = _hits(_LINE_TRIGGERS, text)
+    if text.startswith(" "):
+        line_hits.append(0)
+    if text.endswith(" "):
+        line_hits.append(len(text) - 1)
+    slip_hits = _hits(_SLIP_TRIGGERS, text)
+    if not line_hits and not slip_hits:
+        return lines
+    starts = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
+    whole = {bisect.bisect_right(starts, pos) - 1 for pos in line_hits}
+    for i in whole:
         lines[i] = normalize_line(lines[i])
+    spots: dict[int, list[int]] = {}
+    for pos in slip_hits:
+        i = bisect.bisect_right(starts, pos) - 1
+        if i not in whole:
+            spots.setdefault(i, []).append(pos - starts[i])
+    for i, offsets in spots.items():
+        lines[i] = _repair_clusters(lines[i], offsets)
     return lines
+
+
+_CLUSTER_START_RE = regex.compile("(?r)[\u0e01-\u0e2e ]")  # searched backwards from a slip
+_CLUSTER_END_RE = re.compile("[\u0e01-\u0e2e ]")
+
+
+def _repair_clusters(line: str, offsets: list[int]) -> str:
+    """``line`` with the clusters holding ``offsets`` normalised (the line's only
+    problems are slips inside those clusters)."""
+    parts: list[str] = []
+    done = 0
+    for offset in sorted(offsets):
+        if offset < done:  # in the cluster just repaired
+            continue
+        before = _CLUSTER_START_RE.search(line, done, offset + 1)
+        start = done if before is None else before.start() + (line[before.start()] == " ")
+        after = _CLUSTER_END_RE.search(line, offset + 1)
+        end = len(line) if after is None else after.start()
+        parts += (line[done:start], normalize_line(line[start:end]))
+        done = end
+    parts.append(line[done:])
+    return "".join(parts)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
