@@ -78,13 +78,13 @@ def kpi_page(tokens: Sequence[Token], notes: Notes) -> KpiPage:
     return KpiPage(fields, kpis, tuple(rows))
 
 
-def _skip(toks: Sequence[Token], i: int, kinds: frozenset[Kind]) -> int:
+def _skip(toks: Sequence[Token], i: int, kinds: frozenset[str]) -> int:
     while i < len(toks) and toks[i].kind in kinds:
         i += 1
     return i
 
 
-def _next_kind(toks: Sequence[Token], i: int, kind: Kind) -> int:
+def _next_kind(toks: Sequence[Token], i: int, kind: str) -> int:
     return next((j for j in range(i, len(toks)) if toks[j].kind is kind), len(toks))
 
 

@@ -55,5 +55,5 @@ class Notes:
             token,
             "warning",
             "unrecognized-line",
-            f"line not recognised in the {where} ({token.kind.value}); kept here, not in a field",
+            f"line not recognised in the {where} ({token.kind}); kept here, not in a field",
         )

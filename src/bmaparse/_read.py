@@ -255,7 +255,7 @@ def _outside_reports(chunks: Sequence[Sequence[Token]], path: str | None,
     """Lines that belong to no report (text before the first one): never dropped."""
     return [
         Diagnostic(t.line, t.col, "warning", "unrecognized-line",
-                   f"line {where} ({t.kind.value}); kept here, not in a field",
+                   f"line {where} ({t.kind}); kept here, not in a field",
                    t.text[:200], path)
         for chunk in chunks for t in chunk if t.kind is not Kind.BLANK
     ]
