@@ -52,6 +52,7 @@ import itertools
 import operator
 import re
 import unicodedata
+from functools import lru_cache
 
 import regex
 
@@ -241,6 +242,16 @@ _CLUSTER_START_RE = regex.compile("(?r)[\u0e01-\u0e2e ]")  # searched backwards 
 _CLUSTER_END_RE = re.compile("[\u0e01-\u0e2e ]")
 
 
+# A cluster is a few characters, and the same slips recur across an archive
+# (นา้, ท่ี, ดำา): most repairs are a cache hit. Only short ones are kept, so the
+# cache stays small whatever the input.
+_normalize_short = lru_cache(maxsize=4096)(normalize_line)
+
+
+def _normalize_cluster(cluster: str) -> str:
+    return _normalize_short(cluster) if len(cluster) <= 16 else normalize_line(cluster)
+
+
 def _repair_clusters(line: str, offsets: list[int]) -> str:
     """``line`` with the clusters holding ``offsets`` normalised (the line's only
     problems are slips inside those clusters)."""
@@ -253,7 +264,7 @@ def _repair_clusters(line: str, offsets: list[int]) -> str:
         start = done if before is None else before.start() + (line[before.start()] == " ")
         after = _CLUSTER_END_RE.search(line, offset + 1)
         end = len(line) if after is None else after.start()
-        parts += (line[done:start], normalize_line(line[start:end]))
+        parts += (line[done:start], _normalize_cluster(line[start:end]))
         done = end
     parts.append(line[done:])
     return "".join(parts)
