@@ -4,7 +4,8 @@ Strategy: every line is normalised (``_normalize.normalize_lines``), then
 classified once. Classification dispatches on the line's first character to the
 few patterns that can start with it (``_RULES_BY_FIRST``), then tries the few
 patterns anchored at the line's end (name : id, agency : (year)), and falls back
-to ``TEXT``. Patterns match digits with ``\d``, which in ``re`` matches Thai
+to ``TEXT``. A short line is classified once and remembered (an archive
+repeats its chrome, headings and separators endlessly). Patterns match digits with ``\d``, which in ``re`` matches Thai
 digits too, so lines are matched as written and groups keep Thai digits; the
 rules turn them into ASCII where they read values. A token remembers its
 1-based line and column and the pattern's groups, so no later stage re-matches
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import NamedTuple
 
 from ._normalize import normalize_lines
@@ -156,21 +158,36 @@ _LONGEST_HEADING = max(map(len, _HEADINGS)) + 1
 
 def classify(text: str, line: int) -> Token:
     """Classify one normalised line."""
+    kind, kept, groups, col = _look(text) if len(text) > _MEMO_MAX else _look_memo(text)
+    return Token(kind, kept, line, groups, col)
+
+
+_Look = tuple[str, str, tuple[str | None, ...], int]
+"""What a line looks like: kind, text as kept, the pattern's groups, column."""
+
+
+def _look(text: str) -> _Look:
     if not text:
-        return Token(Kind.BLANK, text, line)
+        return Kind.BLANK, text, (), 1
     if text[0] == ":" and len(text) > 1:  # some pages prefix strategy levels with ":"
         stripped = text[1:].lstrip()
         match = _match_prefix(stripped)
         if match is not None and match[0] is Kind.STRATEGY:
-            return _token(match[0], text, line, match[1], len(text) - len(stripped))
+            return Kind.STRATEGY, text, match[1].groups(), 1 + len(text) - len(stripped)
     if len(text) <= _LONGEST_HEADING and text.rstrip("ฯ") in _HEADING_SET:
-        return Token(Kind.HEADING, text.rstrip("ฯ"), line)
+        return Kind.HEADING, text.rstrip("ฯ"), (), 1
     match = _match_prefix(text)
     if match is None and (text[-1] == ")" or text[-1].isdigit()):
         match = _match_suffix(text)
     if match is None:
-        return Token(Kind.TEXT, text, line)
-    return _token(match[0], text, line, match[1], 0)
+        return Kind.TEXT, text, (), 1
+    return match[0], text, match[1].groups(), 1
+
+
+# Short lines repeat across an archive (chrome, headings, separators, "ไม่มี"
+# problems, dates): they are classified once. Long ones (rationale) are not kept.
+_MEMO_MAX = 100
+_look_memo = lru_cache(maxsize=8192)(_look)
 
 
 def _match_prefix(text: str) -> tuple[str, re.Match[str]] | None:
@@ -189,10 +206,6 @@ def _match_suffix(text: str) -> tuple[str, re.Match[str]] | None:
         if found is not None:
             return kind, found
     return None
-
-
-def _token(kind: str, text: str, line: int, found: re.Match[str], offset: int) -> Token:
-    return Token(kind, text, line, found.groups(), 1 + offset)
 
 
 def tokenize(text: str | Iterable[str], first_line: int = 1) -> list[Token]:
