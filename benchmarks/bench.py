@@ -413,10 +413,14 @@ SHAPES = tuple(_PIECES)
 
 
 def long_line(shape: str, size: int) -> str:
-    """A line of about ``size`` UTF-8 bytes: the shape's piece repeated, cut to size."""
+    """A line of about ``size`` UTF-8 bytes: the shape's piece repeated, cut to size.
+
+    A space left at the cut is dropped: a trailing space sends a whole line
+    through normalisation's slow path, and a series of sizes should take one path
+    (either is linear, but the step between them would read as a blow-up)."""
     piece = _PIECES[shape]()
     line = piece * (size // len(piece.encode("utf-8")) + 1)
-    return line.encode("utf-8")[:size].decode("utf-8", "ignore")
+    return line.encode("utf-8")[:size].decode("utf-8", "ignore").rstrip(" ")
 
 
 def line_report(shape: str, size: int, placement: str) -> str:
