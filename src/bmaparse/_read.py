@@ -172,7 +172,11 @@ def read_file_capped(path: str | os.PathLike[str], limits: Limits) -> bytes:
         size = os.fstat(file.fileno()).st_size
         if size > limits.max_file_bytes:
             raise InputTooLargeError(too_large_message(size, limits))
-        data = file.read(limits.max_file_bytes + 1)
+        # read(n) allocates n bytes first: ask for the size on disk, and only
+        # if the file grew since fstat read on, up to the cap.
+        data = file.read(size + 1)
+        if len(data) > size:
+            data += file.read(limits.max_file_bytes + 1 - len(data))
     check_read_size(data, limits)
     return data
 
