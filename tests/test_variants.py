@@ -422,3 +422,10 @@ def test_kpi_detail_page() -> None:
     ]
     assert report.quarterly_results[0].narrative == "15/01/2566 : จัดเก็บภาษีตามแผน\nรายละเอียดเพิ่มเติม"
     assert report.quarterly_results[2].narrative is None
+
+
+def test_an_indicator_line_without_a_name_is_reported() -> None:
+    # found by the line-accounting property: "ตัวชี้วัด:" alone went into no field and no diagnostic
+    report = bmaparse.parse("ตัวชี้วัด:")
+    assert [k.name for k in report.kpis] == [""]
+    assert ("missing-value", 1) in problems(report)

@@ -427,6 +427,8 @@ def kpi(tokens: list[Token], notes: Notes, ordinal: int, kpi_id: str | None = No
         elif kind is not Kind.BLANK:
             notes.unrecognized(tok, "indicator block")
     name = " ".join(p.strip() for p in name_parts if p.strip())
+    if not name:
+        notes.add(head, "warning", "missing-value", "indicator line has no name")
     kinds_raw = " ".join(p.strip() for p in kinds_parts if p.strip()) or None
     return Kpi(
         ordinal=ordinal,
