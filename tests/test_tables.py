@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import random
 import subprocess
 import sys
 from collections import Counter
@@ -280,6 +281,24 @@ def test_build_projects_from_full_reports_and_empty() -> None:
     assert projects["snapshots"].to_pylist() == [2]
     assert projects["latest_reported_on"].to_pylist() == [date(2023, 4, 6)]
     assert build_projects(to_tables([])["reports"]).equals(SCHEMAS["projects"].empty_table())
+
+
+def _many_reports(n: int, projects: int, seed: int = 7) -> pa.Table:
+    """n reports (unique keys) of a few projects, with ties and nulls in every sort key."""
+    rng = random.Random(seed)
+    return _reports(*(
+        (f"k{i:05d}", None if rng.random() < 0.05 else f"P{rng.randrange(projects)}",
+         None if rng.random() < 0.2 else date(2023, 1, 1 + rng.randrange(4)),
+         None if rng.random() < 0.2 else str(rng.randrange(3)))
+        for i in rng.sample(range(n), n)))
+
+
+def test_build_projects_counts_belong_to_their_project() -> None:
+    reports = _many_reports(400, 40)  # enough groups that group_by reorders them
+    projects = build_projects(reports)
+    expected = Counter(p for p in reports["project_id"].to_pylist() if p is not None)
+    assert dict(zip(projects["project_id"].to_pylist(), projects["snapshots"].to_pylist(),
+                    strict=True)) == expected
 
 
 def test_data_dictionary_lists_everything() -> None:

@@ -342,8 +342,8 @@ def build_projects(reports: pa.Table) -> pa.Table:
     pid = t["project_id"].combine_chunks()
     first = pc.not_equal(pid.slice(1), pid.slice(0, len(pid) - 1))  # a new project starts
     latest = t.filter(pa.concat_arrays([pa.array([True]), first]))
-    counts = t.group_by("project_id", use_threads=False).aggregate(
-        [("report_key", "count_distinct")])["report_key_count_distinct"]
+    counts = t.group_by("project_id", use_threads=False).aggregate(  # groups: any order
+        [("report_key", "count_distinct")]).sort_by("project_id")["report_key_count_distinct"]
     columns = {n: latest[n] for n in PROJECT_SOURCE_COLUMNS} | {"snapshots": counts}
     return pa.table([columns[n].cast(f.type) for n, f in zip(schema.names, schema, strict=True)],
                     schema=schema)
