@@ -177,6 +177,24 @@ def test_parquet_row_groups_are_bounded(tmp_path: Path, monkeypatch: pytest.Monk
     assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [7, 7, 7, 7, 4]
 
 
+def test_parquet_buffers_are_bounded_over_all_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bmaparse.writers import parquet
+
+    monkeypatch.setattr(parquet, "BUFFER_BYTES", 20_000)
+    batches = [batch(i, 1) for i in range(12)]
+    sink = open_sink("parquet", tmp_path, FACTS)
+    for one in batches:
+        sink.write(one)
+        assert sum(size for _, size in sink._sizes.values()) < 20_000  # type: ignore[attr-defined]
+    sink.close()
+    for name, table in concat(*batches).items():
+        assert pq.read_table(tmp_path / f"{name}.parquet").equals(table), name
+    assert any(pq.read_metadata(tmp_path / f"{name}.parquet").num_row_groups > 1
+               for name in FACTS)  # the largest buffer was written out early
+
+
 def test_csv_bom_quoting_and_neutralisation(tmp_path: Path) -> None:
     write("csv", tmp_path, batch(0, 1))
     raw = (tmp_path / "reports.csv").read_bytes()

@@ -3,7 +3,10 @@
 Strategy: one ``pq.ParquetWriter`` per table, opened on a staged file. Batches
 are buffered per table and written as row groups of ``ROW_GROUP_ROWS`` rows
 (or fewer when the buffer passes ``ROW_GROUP_BYTES``), so small batches do not
-make small row groups and memory stays flat. The Arrow schema (with field
+make small row groups; when all the buffers together pass ``BUFFER_BYTES`` the
+largest is written out whole, so memory stays flat however many tables fill
+slowly (a table with a few bytes per report would otherwise hold its bound only
+after tens of thousands of reports). The Arrow schema (with field
 descriptions and Thai labels) is stored in the file, and the schema metadata
 (``schema_version``, ``table``) lands in Parquet's key-value metadata. When
 appending, the old file is read row group by row group into the same buffer.
@@ -21,6 +24,8 @@ from ._atomic import FileSink, conform, subschema
 
 ROW_GROUP_ROWS = 65_536
 ROW_GROUP_BYTES = 8 << 20
+BUFFER_BYTES = 16 << 20
+"""Bytes buffered over all tables at most (then the largest buffer is written)."""
 
 
 class ParquetSink(FileSink):
@@ -47,6 +52,8 @@ class ParquetSink(FileSink):
         self._sizes[name] = rows, nbytes
         if rows >= ROW_GROUP_ROWS or nbytes >= ROW_GROUP_BYTES:
             self._flush(name, final=False)
+        if sum(size for _, size in self._sizes.values()) >= BUFFER_BYTES:
+            self._flush(max(self._sizes, key=lambda n: self._sizes[n][1]), final=True)
 
     def _flush(self, name: str, *, final: bool) -> None:
         buffer, writer = self._buffers[name], self._writers[name]
