@@ -125,6 +125,17 @@ def test_discover_order_and_repeats_do_not_matter(tmp_path: Path) -> None:
     assert two.skipped["repeated"] == 2
 
 
+def test_discover_sees_a_file_through_links_once(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    (folder / "real").mkdir(parents=True)
+    (folder / "real" / "a.txt").write_bytes(SEED)
+    (folder / "link.txt").symlink_to(folder / "real" / "a.txt")
+    (tmp_path / "alias").symlink_to(folder, target_is_directory=True)
+    found = discover([folder, tmp_path / "alias", folder / "real" / "a.txt"])
+    assert [t.source_path for t in found.tasks] == [str(folder / "link.txt")]
+    assert found.skipped["repeated"] == 4
+
+
 def test_discover_reads_any_named_file_and_refuses_missing(tmp_path: Path) -> None:
     odd = tmp_path / "report.export"
     odd.write_bytes(SEED)
