@@ -23,7 +23,12 @@ import pytest
 
 from bmaparse import Limits, _discover, _read
 from bmaparse._discover import UsageError, discover, read_task_bytes
-from bmaparse._manifest import _updated, iter_merged_inputs, write_manifest_streaming
+from bmaparse._manifest import (
+    _entry_json,
+    _updated,
+    iter_merged_inputs,
+    write_manifest_streaming,
+)
 from bmaparse.batch import FORMATS, convert
 from bmaparse.tables import SCHEMAS
 
@@ -453,6 +458,15 @@ def test_streamed_manifest_is_the_json_dumps_document(tmp_path: Path) -> None:
         assert path.read_bytes() == expected.encode("utf-8", "backslashreplace")
         assert json.loads(path.read_text(encoding="utf-8"))["inputs"] == inputs
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json"]
+
+
+@pytest.mark.parametrize("entry", [
+    {}, {"path": 'a\nb"ก\\', "size": None, "ok": True, "n": 0, "odd": "\udc80"},
+    {"nested": {"a": [1, 2]}}, {"list": []},
+])
+def test_manifest_entries_render_as_json_dumps_with_indent(entry: dict[str, Any]) -> None:
+    want = json.dumps(entry, ensure_ascii=False, indent=2).replace("\n", "\n    ")
+    assert _entry_json(entry) == want
 
 
 def test_iter_merged_inputs_is_merge_inputs() -> None:
