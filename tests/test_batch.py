@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from bmaparse import Limits, _discover, _read
+from bmaparse import Limits, _discover, _read, batch
 from bmaparse._discover import UsageError, discover, read_task_bytes
 from bmaparse._manifest import (
     _entry_json,
@@ -30,7 +30,7 @@ from bmaparse._manifest import (
     write_manifest_streaming,
 )
 from bmaparse.batch import FORMATS, convert
-from bmaparse.tables import SCHEMAS
+from bmaparse.tables import SCHEMAS, ProjectsBuilder, build_projects
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_PATH = ROOT / "samples" / "000_8c07428080a9c9ea.txt"
@@ -269,6 +269,32 @@ def test_copies_inside_and_across_chunks_are_written_once(tmp_path: Path) -> Non
     assert updates.num_rows == 30 * 5  # every report's five blocks, once
     outcomes = [e["outcome"] for e in manifest_of(tmp_path / "one")["inputs"]]
     assert outcomes.count("ok") == 30 and outcomes.count("duplicate") == 50
+
+
+def test_projects_is_build_projects_of_the_reports_written(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    # 5 projects (ids from the file names) with up to 8 snapshots each, some copies;
+    # small flushes and reductions, so that the projects table is reduced in steps
+    monkeypatch.setattr(batch, "_FLUSH_ROWS", 3)
+    monkeypatch.setattr(ProjectsBuilder, "_REDUCE_ROWS", 4)
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    for i in range(30):
+        (folder / f"5024000{i % 5}-7108_{i:02}.txt").write_bytes(variant(i % 26))
+    convert([folder], out, jobs=1, incremental=True)
+    for i in range(30, 40):  # an incremental run: old reports and new make the projects
+        (folder / f"5024000{i % 5}-7108_{i:02}.txt").write_bytes(variant(i))
+    convert([folder], out, jobs=1, incremental=True)
+    projects = pq.read_table(out / "projects.parquet")
+    assert projects.equals(build_projects(pq.read_table(out / "reports.parquet")))
+    assert sorted(projects["snapshots"].to_pylist()) == [7, 7, 7, 7, 8]
+
+
+def test_written_keys_tell_every_key_apart() -> None:
+    keys = batch._KeySet(["0" * 32, "AB" * 16, "k1", "g" * 32])
+    assert all(k in keys for k in ("0" * 32, "AB" * 16, "k1", "g" * 32))
+    assert not any(k in keys for k in ("ab" * 16, "1" * 32, "k2", "0" * 31))
 
 
 def test_worker_exception_becomes_a_diagnostic(tmp_path: Path, monkeypatch: Any) -> None:

@@ -32,6 +32,7 @@ from bmaparse.tables import (
     PROJECT_SOURCE_COLUMNS,
     SCHEMAS,
     TABLES,
+    ProjectsBuilder,
     build_projects,
     data_dictionary,
     to_pandas,
@@ -299,6 +300,27 @@ def test_build_projects_counts_belong_to_their_project() -> None:
     expected = Counter(p for p in reports["project_id"].to_pylist() if p is not None)
     assert dict(zip(projects["project_id"].to_pylist(), projects["snapshots"].to_pylist(),
                     strict=True)) == expected
+
+
+@pytest.mark.parametrize("batch", [1, 7, 64, 1000])
+def test_projects_builder_is_build_projects(batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ProjectsBuilder, "_REDUCE_ROWS", 50)  # reduce often
+    monkeypatch.setattr(ProjectsBuilder, "_SLICE_ROWS", 16)  # yield several slices
+    reports = _many_reports(1000, 120)
+    builder = ProjectsBuilder()
+    for start in range(0, reports.num_rows, batch):
+        builder.add(reports.slice(start, batch))
+    built = pa.concat_tables([SCHEMAS["projects"].empty_table(), *builder.tables()])
+    assert built.equals(build_projects(reports), check_metadata=True)
+
+
+def test_projects_builder_of_full_reports_and_of_nothing() -> None:
+    tables = to_tables([seed_report("k1"), seed_report("k2", days=5), seed_report("k3", None)])
+    builder = ProjectsBuilder()
+    builder.add(tables["reports"].slice(0, 1))
+    builder.add(tables["reports"].slice(1))
+    assert pa.concat_tables(builder.tables()).equals(build_projects(tables["reports"]))
+    assert list(ProjectsBuilder().tables()) == []
 
 
 def test_data_dictionary_lists_everything() -> None:

@@ -12,13 +12,15 @@ number of workers; a worker that dies costs only the input that killed it.
 The parent:
 
 - drops the rows of reports written by an earlier chunk (same ``report_key``:
-  a copied file), keeping a set of written keys;
+  a copied file), keeping a set of written keys (``_KeySet``: 16 bytes a key);
 - buffers rows up to a bound and writes them through a writers ``Sink`` (flat
   memory: no archive is ever held whole, and at most a window of results is in
   flight, because the task feed waits for the parent to take results);
+- hands every reports row it writes to a ``tables.ProjectsBuilder``, which keeps
+  about one row per project (not per report) for the ``projects`` table;
 - after the last input closes the sink (every table moves into place
-  atomically), reads back the reports table and writes ``projects``, and last
-  writes ``manifest.json``.
+  atomically), writes ``projects`` from the builder, and last writes
+  ``manifest.json``.
 
 Nothing an input holds can stop the batch: unreadable bytes, a zip bomb, a
 parser exception all become diagnostics rows (``report_key`` null) and the
@@ -72,6 +74,8 @@ from .model import SCHEMA_VERSION, Diagnostic, Report
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from . import tables
 
 __all__ = (
     "FORMATS", "ConvertSummary", "Limits", "UsageError", "convert", "iter_documents", "load_task",
@@ -375,15 +379,45 @@ class ConvertSummary:
         )
 
 
+class _KeySet:
+    """The report_keys written so far. A key of 32 lowercase hex digits (every key
+    bmaparse makes) is held as the 16 bytes it spells, about half the memory of
+    the text; any other key as its text (bytes never equal a str: no collision)."""
+
+    def __init__(self, keys: Iterable[str] = ()) -> None:
+        self._ids: set[bytes | str] = set()
+        self.update(keys)
+
+    @staticmethod
+    def _id(key: str) -> bytes | str:
+        if len(key) == 32:
+            try:
+                digest = bytes.fromhex(key)
+            except ValueError:
+                return key
+            if digest.hex() == key:
+                return digest
+        return key
+
+    def __contains__(self, key: str) -> bool:
+        return self._id(key) in self._ids
+
+    def update(self, keys: Iterable[str]) -> None:
+        """Add ``keys``."""
+        self._ids.update(map(self._id, keys))
+
+
 class _Collector:
     """The parent's side of a run: takes results in order, drops the rows of reports
     already written, buffers rows (flushed to the sink past a row or byte bound) and
     keeps the counts; manifest entries go to ``entries`` (a file, not memory)."""
 
     def __init__(
-        self, sink: Any, summary: ConvertSummary, written: set[str], entries: EntryLog
+        self, sink: Any, summary: ConvertSummary, written: _KeySet, entries: EntryLog,
+        projects: tables.ProjectsBuilder,
     ) -> None:
         self.sink, self.summary, self.written, self.entries = sink, summary, written, entries
+        self.projects = projects
         self.rows: Counter[str] = Counter()
         self.parts: dict[str, list[pa.Table]] = {}
         self.buffered_rows = self.buffered_bytes = 0
@@ -428,7 +462,10 @@ class _Collector:
         import pyarrow as pa
 
         if self.parts:
-            self.sink.write({name: pa.concat_tables(parts) for name, parts in self.parts.items()})
+            batch = {name: pa.concat_tables(parts) for name, parts in self.parts.items()}
+            self.sink.write(batch)
+            if "reports" in batch:
+                self.projects.add(batch["reports"])
         self.parts, self.buffered_rows, self.buffered_bytes = {}, 0, 0
 
 
@@ -532,7 +569,10 @@ def convert(
     known = frozenset(
         e["sha256"] for e in (previous or {}).get("inputs", ()) if e.get("sha256")
     )
-    written = _existing_keys(writers, tables, fmt, out_dir) if previous is not None else set()
+    projects = tables.ProjectsBuilder()
+    written = _KeySet()
+    if previous is not None:
+        written = _existing_reports(writers, tables, fmt, out_dir, projects)
 
     tasks = found.tasks
     used_jobs = min(used_jobs, max(1, len(tasks)))
@@ -540,7 +580,7 @@ def convert(
     schemas = {name: tables.SCHEMAS[name] for name in tables.TABLES}
     sink = writers.open_sink(fmt, out_dir, schemas, append=previous is not None)
     with contextlib.closing(EntryLog(out_dir)) as log:  # removed once the manifest is written
-        collector = _Collector(sink, summary, written, log)
+        collector = _Collector(sink, summary, written, log, projects)
         bar = None  # made after the pool: no tqdm thread in the process when workers fork
         results: _Chunks = (_in_process(tasks, strict, known, limits) if used_jobs == 1
                             else _pooled(tasks, used_jobs, strict, known, limits))
@@ -566,9 +606,9 @@ def convert(
             if bar is not None:
                 bar.close()
 
-        projects = _write_projects(writers, tables, fmt, out_dir)
-        files.update(projects[0])
-        collector.rows["projects"] = projects[1]
+        files_rows = _write_projects(writers, tables, fmt, out_dir, projects)
+        files.update(files_rows[0])
+        collector.rows["projects"] = files_rows[1]
         summary.rows = {name: collector.rows.get(name, 0) for name in tables.SCHEMAS}
         summary.files = {name: relative_path(out_dir, path) for name, path in files.items()}
         if old_manifest is not None:
@@ -595,29 +635,34 @@ def _check_appendable(previous: Mapping[str, Any], out: Path, fmt: str) -> None:
         )
 
 
-def _existing_keys(writers: Any, tables: Any, fmt: str, out: Path) -> set[str]:
-    """report_keys already in the output's reports table."""
-    table = writers.read_existing(fmt, out, "reports", tables.SCHEMAS["reports"], ["report_key"])
-    if table is None:
-        return set()
-    return {k for k in table.column("report_key").to_pylist() if k is not None}
-
-
-def _write_projects(writers: Any, tables: Any, fmt: str, out: Path) -> tuple[dict[str, str], int]:
-    """Rebuild ``projects`` from the reports table now in ``out``; (files, rows)."""
-    schema = tables.SCHEMAS["reports"]
+def _existing_reports(
+    writers: Any, tables: Any, fmt: str, out: Path, projects: tables.ProjectsBuilder
+) -> _KeySet:
+    """report_keys already in the output's reports table; its rows go to ``projects``
+    (the projects table is rebuilt from every report, old and new)."""
     columns = list(tables.PROJECT_SOURCE_COLUMNS)
-    reports = writers.read_existing(fmt, out, "reports", schema, columns)
-    if reports is None:
-        reports = schema.empty_table().select(columns)
-    projects = tables.build_projects(reports)
+    table = writers.read_existing(fmt, out, "reports", tables.SCHEMAS["reports"], columns)
+    if table is None:
+        return _KeySet()
+    projects.add(table)
+    return _KeySet(k for k in table.column("report_key").to_pylist() if k is not None)
+
+
+def _write_projects(
+    writers: Any, tables: Any, fmt: str, out: Path, projects: tables.ProjectsBuilder
+) -> tuple[dict[str, str], int]:
+    """Write ``projects`` from the builder (its own sink: it replaces, never appends);
+    (files, rows)."""
     sink = writers.open_sink(fmt, out, {"projects": tables.SCHEMAS["projects"]})
+    rows = 0
     try:
-        sink.write({"projects": projects})
+        for part in projects.tables():
+            sink.write({"projects": part})
+            rows += part.num_rows
         files = dict(sink.close())
     except BaseException:
         sink.abort()
         raise
-    return files, projects.num_rows
+    return files, rows
 
 

@@ -11,14 +11,15 @@ number that does not fit its column becomes null, text that is not valid
 Unicode gets U+FFFD, and each adds a diagnostics row, so flattening never
 raises on a well-typed Report. Row order is input order, then the order of
 the records on the report; diagnostics made while flattening come last.
-``build_projects`` is pure pyarrow compute. pandas is imported only by
-``to_pandas``.
+``build_projects`` is pure pyarrow compute; ``ProjectsBuilder`` computes the
+same table while the reports stream past, holding about one row per project
+rather than every report. pandas is imported only by ``to_pandas``.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -186,6 +187,9 @@ TABLES = tuple(name for name in SCHEMAS if name != "projects")
 """The tables ``to_tables`` returns (``projects`` comes from ``build_projects``)."""
 PROJECT_SOURCE_COLUMNS = tuple(n for n in SCHEMAS["projects"].names if n != "snapshots")
 """The reports columns ``build_projects`` reads."""
+_HELD = pa.schema([*(SCHEMAS["reports"].field(n) for n in PROJECT_SOURCE_COLUMNS),
+                   pa.field("snapshots", pa.int32(), False)])
+"""The rows a ``ProjectsBuilder`` holds."""
 
 _OWN = {t: SCHEMAS[t].names[2 if t == "progress_updates" else 1 :] for t in CHILD_TABLES}
 _OWN["reports"] = SCHEMAS["reports"].names[:-1]  # all but latest_reported_on
@@ -326,6 +330,12 @@ def to_pandas(items: Iterable[Report | Document]) -> dict[str, pd.DataFrame]:
     return {name: t.to_pandas(types_mapper=pd.ArrowDtype) for name, t in to_tables(items).items()}
 
 
+_LATEST_FIRST: Any = [  # per-key null placement (pyarrow >= 25; the stubs only know pairs)
+    ("project_id", "ascending", "at_end"), ("latest_reported_on", "descending", "at_end"),
+    ("progress_percent", "descending", "at_end"), ("report_key", "ascending", "at_end")]
+"""The order of build_projects: each project's latest snapshot first."""
+
+
 def build_projects(reports: pa.Table) -> pa.Table:
     """One row per non-null project_id of a reports table (or a projection of it with
     ``PROJECT_SOURCE_COLUMNS``), from its latest snapshot: latest_reported_on descending
@@ -335,10 +345,7 @@ def build_projects(reports: pa.Table) -> pa.Table:
     t = t.filter(pc.is_valid(t["project_id"]))
     if t.num_rows == 0:
         return schema.empty_table()
-    keys: Any = [  # per-key null placement (pyarrow >= 25; the stubs only know pairs)
-        ("project_id", "ascending", "at_end"), ("latest_reported_on", "descending", "at_end"),
-        ("progress_percent", "descending", "at_end"), ("report_key", "ascending", "at_end")]
-    t = t.take(pc.sort_indices(t, sort_keys=keys))
+    t = t.take(pc.sort_indices(t, sort_keys=_LATEST_FIRST))
     pid = t["project_id"].combine_chunks()
     first = pc.not_equal(pid.slice(1), pid.slice(0, len(pid) - 1))  # a new project starts
     latest = t.filter(pa.concat_arrays([pa.array([True]), first]))
@@ -347,6 +354,82 @@ def build_projects(reports: pa.Table) -> pa.Table:
     columns = {n: latest[n] for n in PROJECT_SOURCE_COLUMNS} | {"snapshots": counts}
     return pa.table([columns[n].cast(f.type) for n, f in zip(schema.names, schema, strict=True)],
                     schema=schema)
+
+
+class ProjectsBuilder:
+    """``build_projects`` of a reports table that arrives in batches (``add``), holding
+    about one row per project instead of every report.
+
+    Each batch is cut to ``PROJECT_SOURCE_COLUMNS`` (copied, so the batch's buffers
+    can go) with a ``snapshots`` count of 1 per row. When the rows held pass twice
+    what the last reduction kept, they are reduced to the latest row of each project
+    (the order of ``build_projects``; a stable sort, so of equal rows the earliest
+    wins, as there), its ``snapshots`` the sum of its rows'; a reduction that would
+    keep most rows is skipped (it would only copy them). ``tables`` yields the
+    result in slices, so the last reduction never holds a second copy of it.
+    Equal to ``build_projects`` of all the batches together as long as no
+    report_key comes twice, which is how convert writes reports."""
+
+    _REDUCE_ROWS = 65_536
+    """Rows held before the first reduction is tried."""
+    _SLICE_ROWS = 65_536
+    """Rows per table ``tables`` yields."""
+
+    def __init__(self) -> None:
+        self._held: list[pa.Table] = []
+        self._rows = 0
+        self._next = self._REDUCE_ROWS
+
+    def add(self, reports: pa.Table) -> None:
+        """Take one batch of report rows (the reports schema, or its
+        ``PROJECT_SOURCE_COLUMNS``)."""
+        t = reports.select(list(PROJECT_SOURCE_COLUMNS))
+        t = t.take(pc.indices_nonzero(pc.is_valid(t["project_id"])))  # take copies
+        if t.num_rows:
+            ones = pa.repeat(pa.scalar(1, pa.int32()), t.num_rows)
+            self._held.append(t.append_column("snapshots", ones))
+            self._rows += t.num_rows
+            if self._rows >= self._next:
+                self._reduce(final=False)
+
+    def tables(self) -> Iterator[pa.Table]:
+        """The projects table (``SCHEMAS["projects"]``), in slices, in project_id order;
+        the builder is empty afterwards."""
+        schema = SCHEMAS["projects"]
+        held, firsts, counts = self._reduce(final=True)
+        self._held, self._rows = [], 0
+        for start in range(0, len(firsts), self._SLICE_ROWS):
+            part = held.take(firsts.slice(start, self._SLICE_ROWS))
+            part = part.set_column(part.schema.get_field_index("snapshots"), "snapshots",
+                                   counts.slice(start, self._SLICE_ROWS))
+            yield pa.table([part[n].cast(f.type) for n, f in zip(schema.names, schema,
+                                                                   strict=True)], schema=schema)
+
+    def _reduce(self, *, final: bool) -> tuple[pa.Table, pa.Array[Any], pa.Array[Any]]:
+        """(rows held, index of each project's latest row in project_id order, its
+        snapshots); held rows are replaced by the reduced ones when that saves."""
+        held = pa.concat_tables(self._held) if self._held else _HELD.empty_table()
+        if held.num_rows == 0:
+            return held, pa.array([], pa.int64()), pa.array([], pa.int64())
+        order = pc.sort_indices(held, sort_keys=_LATEST_FIRST)
+        pid = held["project_id"].take(order).combine_chunks()
+        first = pc.not_equal(pid.slice(1), pid.slice(0, len(pid) - 1))  # a new project
+        starts = pc.indices_nonzero(pa.concat_arrays([pa.array([True]), first])).cast(pa.int64())
+        firsts = order.take(starts)
+        # snapshots per project: the running sum in that order, read at each project's
+        # last row and differenced (no hash table of every project)
+        total = pc.cumulative_sum(held["snapshots"].take(order).combine_chunks().cast(pa.int64()))
+        ends = total.take(pa.concat_arrays([pc.subtract(starts.slice(1), 1),
+                                            pa.array([len(pid) - 1], pa.int64())]))
+        counts = pc.subtract(ends, pa.concat_arrays([pa.array([0], pa.int64()),
+                                                     ends.slice(0, len(ends) - 1)]))
+        if not final and len(firsts) <= held.num_rows * 3 // 4:
+            reduced = held.take(firsts)
+            held = reduced.set_column(reduced.schema.get_field_index("snapshots"), "snapshots",
+                                      counts.cast(pa.int32()))
+        self._held, self._rows = [held], held.num_rows
+        self._next = max(self._REDUCE_ROWS, 2 * held.num_rows)
+        return held, firsts, counts
 
 
 def data_dictionary(fmt: str = "markdown") -> str:
