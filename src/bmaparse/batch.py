@@ -606,6 +606,11 @@ def convert(
             if bar is not None:
                 bar.close()
 
+        # A task and a key per input were the run's to keep; free them before the
+        # last step that needs memory, writing projects.
+        del tasks, results
+        found.tasks.clear()
+        collector.written = _KeySet()
         files_rows = _write_projects(writers, tables, fmt, out_dir, projects)
         files.update(files_rows[0])
         collector.rows["projects"] = files_rows[1]
