@@ -27,6 +27,8 @@ from bmaparse._manifest import (
     _entry_json,
     _updated,
     iter_merged_inputs,
+    read_manifest,
+    read_manifest_head,
     write_manifest_streaming,
 )
 from bmaparse.batch import FORMATS, convert
@@ -484,6 +486,24 @@ def test_streamed_manifest_is_the_json_dumps_document(tmp_path: Path) -> None:
         assert path.read_bytes() == expected.encode("utf-8", "backslashreplace")
         assert json.loads(path.read_text(encoding="utf-8"))["inputs"] == inputs
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json"]
+
+
+def test_manifest_head_is_the_manifest_without_its_inputs(tmp_path: Path) -> None:
+    head = {"tool": "bmaparse", "files": {"reports": "reports.parquet"},
+            "run": {"inputs": 2}, "note": 'a line\n  "inputs": [ in a value'}
+    for inputs in ([{"path": "a", "sha256": "0" * 64}, {"path": "b"}], []):
+        write_manifest_streaming(tmp_path, head, iter(inputs))
+        assert read_manifest(tmp_path) == {**head, "inputs": inputs}
+        assert read_manifest_head(tmp_path) == head
+    # a manifest written whole, or not by bmaparse, or not JSON
+    (tmp_path / "manifest.json").write_text(json.dumps({**head, "inputs": []}), encoding="utf-8")
+    assert read_manifest_head(tmp_path) == head
+    (tmp_path / "manifest.json").write_text(json.dumps({"tool": "other"}), encoding="utf-8")
+    assert read_manifest_head(tmp_path) is None
+    (tmp_path / "manifest.json").write_text('{\n  "tool": "bmaparse",\n  "inputs": [', encoding="utf-8")
+    assert read_manifest_head(tmp_path) == {"tool": "bmaparse"}  # cut after its head: still read
+    (tmp_path / "manifest.json").write_text("{", encoding="utf-8")
+    assert read_manifest_head(tmp_path) is None
 
 
 @pytest.mark.parametrize("entry", [

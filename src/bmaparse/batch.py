@@ -64,6 +64,7 @@ from ._manifest import (
     clean_manifest_temporaries,
     prepare_output,
     read_manifest,
+    read_manifest_head,
     relative_path,
     remove_stale_files,
     utc_now,
@@ -559,7 +560,7 @@ def convert(
     limits = resolve_limits(limits)
     out_dir = Path(out)
     found = discover(inputs, exclude=out_dir, limits=limits)
-    old_manifest = read_manifest(out_dir)
+    old_manifest = read_manifest(out_dir) if incremental else read_manifest_head(out_dir)
     previous = old_manifest if incremental else None
     if previous is not None:
         _check_appendable(previous, out_dir, fmt)
