@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -201,3 +204,22 @@ def test_convert_incremental(capsys: Capture, tmp_path: Path) -> None:
     summary = json.loads(out)
     assert (summary["inputs"], summary["skipped"], summary["reports"]) == (2, 1, 1)
     assert pq.read_table(out_dir / "reports.parquet").num_rows == 2
+
+
+_POOL_PROBE = (
+    "from bmaparse.cli import _lean_arrow_allocator; _lean_arrow_allocator(); "
+    "import pyarrow as pa; print(pa.default_memory_pool().backend_name)"
+)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pyarrow's Windows wheels have no jemalloc")
+@pytest.mark.parametrize(("preset", "expected"), [(None, "jemalloc"), ("system", "system")])
+def test_convert_picks_jemalloc_unless_told(preset: str | None, expected: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    if preset is not None:
+        env["ARROW_DEFAULT_MEMORY_POOL"] = preset
+    if "jemalloc" not in __import__("pyarrow").supported_memory_backends():
+        pytest.skip("this pyarrow was built without jemalloc")
+    done = subprocess.run([sys.executable, "-c", _POOL_PROBE], env=env, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == expected

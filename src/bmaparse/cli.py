@@ -258,6 +258,7 @@ def _schema(args: argparse.Namespace) -> int:
 def _convert(args: argparse.Namespace) -> int:
     from .batch import convert
 
+    _lean_arrow_allocator()
     summary = convert(
         args.inputs,
         args.output,
@@ -274,6 +275,19 @@ def _convert(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(summary.line(), file=sys.stderr)
     return summary.exit_code
+
+
+def _lean_arrow_allocator() -> None:
+    """Arrow buffers from jemalloc, unless ARROW_DEFAULT_MEMORY_POOL says otherwise.
+
+    pyarrow's default pool (mimalloc in its wheels) keeps more freed memory:
+    convert --jobs 1 of 10k synth reports peaked at 215 MB with it and 180 MB with
+    jemalloc, at the same speed. Arrow reads the variable once, when pyarrow is
+    first imported, so it is set before that, in the CLI's own process (forked
+    workers inherit the pool); the library leaves its callers' process alone.
+    pyarrow's Windows wheels have no jemalloc."""
+    if sys.platform != "win32" and "pyarrow" not in sys.modules:
+        os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
 
 
 if __name__ == "__main__":
