@@ -302,8 +302,18 @@ _Options = tuple[bool, frozenset[str], Limits]
 
 
 def _executor(jobs: int, options: _Options) -> ProcessPoolExecutor:
+    _load_what_workers_load()
     return ProcessPoolExecutor(jobs, multiprocessing.get_context(), _init_worker,
                                (*options, os.getpid()))
+
+
+def _load_what_workers_load() -> None:
+    """Import in the parent what every worker imports for its first table: pyarrow
+    loads pandas (~0.17 s) the first time it builds an array from a list. Forked
+    workers then share it instead of each loading it again."""
+    import pyarrow as pa
+
+    pa.array([0])
 
 
 def _isolated(chunk: Sequence[Task], options: _Options) -> _Chunks:
