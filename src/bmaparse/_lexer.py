@@ -5,11 +5,11 @@ classified once. Classification dispatches on the line's first character to the
 few patterns that can start with it (``_RULES_BY_FIRST``), then tries the few
 patterns anchored at the line's end (name : id, agency : (year)), and falls back
 to ``TEXT``. A short line is classified once and remembered (an archive
-repeats its chrome, headings and separators endlessly). Patterns match digits with ``\d``, which in ``re`` matches Thai
-digits too, so lines are matched as written and groups keep Thai digits; the
-rules turn them into ASCII where they read values. A token remembers its
-1-based line and column and the pattern's groups, so no later stage re-matches
-or loses its position.
+repeats its chrome, headings and separators endlessly). Patterns match digits
+with ``\d``, which in ``re`` matches Thai digits too, so lines are matched as
+written and groups keep Thai digits; the rules turn them into ASCII where they
+read values. A token remembers its 1-based line and column and the pattern's
+groups, so no later stage re-matches or loses its position.
 
 Rules kept: no pattern is tried on a line whose first character cannot start
 it; every pattern is anchored and free of nested quantifiers (linear time on a

@@ -256,9 +256,9 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _convert(args: argparse.Namespace) -> int:
+    _lean_arrow_allocator()  # before anything imports pyarrow
     from .batch import convert
 
-    _lean_arrow_allocator()
     summary = convert(
         args.inputs,
         args.output,
