@@ -372,7 +372,7 @@ class ProjectsBuilder:
 
     _REDUCE_ROWS = 65_536
     """Rows held before the first reduction is tried."""
-    _SLICE_ROWS = 65_536
+    _SLICE_ROWS = 8_192
     """Rows per table ``tables`` yields."""
 
     def __init__(self) -> None:
