@@ -65,20 +65,7 @@ def test_strict_parse_raises_only_parse_error(text: str) -> None:
 def test_every_line_is_taken_or_reported(text: str) -> None:
     """A non-blank line's text is found in some field, or it is reported, or it is
     a line whose whole meaning is structure (chrome, headings, separators ...)."""
-    report = bmaparse.parse(text)
-    reported = {d.line for d in report.diagnostics if d.line is not None}
-    values = _all_text(report)
-    structural = {
-        Kind.PAGE_TITLE, Kind.KPI_TITLE, Kind.CHROME, Kind.HEADING, Kind.SEPARATOR, Kind.ROUTINE,
-        Kind.EVAL_SECTION, Kind.QTABLE_TITLE, Kind.NUMBER, Kind.BLANK,
-    }
-    for tok in tokenize(lines_of(without_surrogates(text))):  # what parse reads
-        if tok.kind in structural or tok.line in reported or _header_cell(tok):
-            continue
-        if tok.kind is not Kind.TEXT and tok.groups and not any(g and g.strip() for g in tok.groups):
-            continue  # a label with no value (ตัวชี้วัด:, ปัญหาของโครงการ): the field is null
-        pieces = [g for g in tok.groups if g and g.strip()] or [tok.text]
-        assert any(_found(p, values) for p in pieces), (tok.line, tok.kind, tok.text)
+    _assert_accounted(lines_of(text), [bmaparse.parse(text)])
 
 
 NONE_WORDS = {"ไม่มี", "-"}  # problems/obstacles that say "none" become null by contract
