@@ -249,6 +249,8 @@ def inprocess(root: Path, n: int, folders: int, chunk: int) -> dict[str, Any]:
     wall = dict.fromkeys(("floor", "parse", "load", "py floor"), 0.0)
     cpu = dict(wall)
     parse, load = bmaparse.parse, bmaparse.load
+    normalize = importlib.import_module(f"{bmaparse.__name__}._normalize")
+    scans = (*normalize._SLIP_TRIGGERS, *normalize._LINE_TRIGGERS)
     lines = 0
     for start in range(0, n, chunk):
         batch = files[start : start + chunk]
@@ -270,7 +272,7 @@ def inprocess(root: Path, n: int, folders: int, chunk: int) -> dict[str, Any]:
 
         w, c = time.perf_counter(), time.process_time()
         for text in texts:
-            python_floor(text)
+            python_floor(text, scans)
         wall["py floor"] += time.perf_counter() - w
         cpu["py floor"] += time.process_time() - c
         del texts
@@ -287,11 +289,13 @@ def inprocess(root: Path, n: int, folders: int, chunk: int) -> dict[str, Any]:
 _ANY_LINE = re.compile(r"(\S)\S*")
 
 
-def python_floor(text: str) -> list[tuple[int, str, re.Match[str] | None]]:
-    """The least a CPython parser that normalises Thai pays (see ``py floor`` above)."""
-    normalize = importlib.import_module("bmaparse._normalize")
+def python_floor(
+    text: str, scans: Sequence[re.Pattern[str]]
+) -> list[tuple[int, str, re.Match[str] | None]]:
+    """The least a CPython parser that normalises Thai pays (see ``py floor`` above);
+    ``scans`` are bmaparse's whole-text normalisation searches."""
     unicodedata.is_normalized("NFC", text)
-    for pattern in (*normalize._SLIP_TRIGGERS, *normalize._LINE_TRIGGERS):
+    for pattern in scans:
         pattern.findall(text)
     return [(n, line, _ANY_LINE.match(line)) for n, line in enumerate(text.split("\n"), 1)]
 
