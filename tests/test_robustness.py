@@ -335,7 +335,7 @@ def test_csv_cells_never_start_a_formula(tmp_path: Path) -> None:
     assert seen > 100
     reports = (out / "reports.csv").read_text(encoding="utf-8-sig")
     assert "'=cmd.txt" not in reports  # a path is neutralised as a whole cell, not inside it
-    assert "\ufffd-name.txt" in reports  # an undecodable file-name byte is U+FFFD
+    assert "bad\\xff-name.txt" in reports  # an undecodable file-name byte is its escape
 
 
 def test_jsonl_and_manifest_are_always_valid_json(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -99,9 +100,19 @@ DEFAULT_LIMITS = Limits()
 
 
 def display_path(path: str) -> str:
-    """``path`` as valid Unicode: undecodable file-name bytes (kept by Python as lone
-    surrogates) become U+FFFD, so the name fits a table, JSON or CSV."""
-    return without_surrogates(path)
+    """``path`` as valid Unicode: an undecodable file-name byte (kept by Python as a
+    lone surrogate U+DC80-U+DCFF) becomes its escape ``\\xNN``, so the name fits a
+    table, JSON or CSV and two names that differ only in such bytes stay two names
+    (U+FFFD made ``a\\xff.txt`` and ``a\\xfe.txt`` one, and one manifest entry was
+    lost). Any other lone surrogate (a hand-made str) becomes U+FFFD."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return without_surrogates(_ESCAPED_BYTE.sub(lambda m: f"\\x{ord(m[0]) - 0xDC00:02x}", path))
+    return path
+
+
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 
 
 def too_large_message(size: int, limits: Limits, what: str = "input is") -> str:
