@@ -21,9 +21,10 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from bmaparse import Limits, _discover, _read, batch
+from bmaparse import Limits, _collect, _discover, _read, batch
 from bmaparse._discover import UsageError, discover, read_task_bytes
 from bmaparse._manifest import (
+    MANIFEST_NAME,
     _entry_json,
     _updated,
     iter_merged_inputs,
@@ -278,7 +279,7 @@ def test_projects_is_build_projects_of_the_reports_written(
 ) -> None:
     # 5 projects (ids from the file names) with up to 8 snapshots each, some copies;
     # small flushes and reductions, so that the projects table is reduced in steps
-    monkeypatch.setattr(batch, "_FLUSH_ROWS", 3)
+    monkeypatch.setattr(_collect, "_FLUSH_ROWS", 3)
     monkeypatch.setattr(ProjectsBuilder, "_REDUCE_ROWS", 4)
     folder, out = tmp_path / "in", tmp_path / "out"
     folder.mkdir()
@@ -481,7 +482,7 @@ def test_streamed_manifest_is_the_json_dumps_document(tmp_path: Path) -> None:
     head = {"tool": "bmaparse", "totals": {"inputs": 2, "rows": {"a": 1}}, "empty": {}}
     entries = [{"path": "ก/\udcff.txt", "n": [1, 2], "x": None}, {"path": "b", "e": {}}]
     for inputs in (entries, []):
-        path = write_manifest_streaming(tmp_path, head, iter(inputs))
+        path = write_manifest_streaming(tmp_path / MANIFEST_NAME, head, iter(inputs))
         expected = json.dumps({**head, "inputs": inputs}, ensure_ascii=False, indent=2) + "\n"
         assert path.read_bytes() == expected.encode("utf-8", "backslashreplace")
         assert json.loads(path.read_text(encoding="utf-8"))["inputs"] == inputs
@@ -492,7 +493,7 @@ def test_manifest_head_is_the_manifest_without_its_inputs(tmp_path: Path) -> Non
     head = {"tool": "bmaparse", "files": {"reports": "reports.parquet"},
             "run": {"inputs": 2}, "note": 'a line\n  "inputs": [ in a value'}
     for inputs in ([{"path": "a", "sha256": "0" * 64}, {"path": "b"}], []):
-        write_manifest_streaming(tmp_path, head, iter(inputs))
+        write_manifest_streaming(tmp_path / MANIFEST_NAME, head, iter(inputs))
         assert read_manifest(tmp_path) == {**head, "inputs": inputs}
         assert read_manifest_head(tmp_path) == head
     # a manifest written whole, or not by bmaparse, or not JSON

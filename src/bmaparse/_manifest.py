@@ -1,8 +1,8 @@
 """The manifest (``OUT/manifest.json``) and the output folder's ownership rules.
 
-Strategy: the manifest is the last file a run writes, atomically (a temporary
-in the output folder, fsync, ``os.replace``), so its presence means "a whole
-run finished here". It is plain JSON a pipeline can read: one entry per input
+Strategy: the manifest is the last file a run writes, into the run's staging
+folder; the run's commit (``writers._atomic``) moves it into place with the
+tables, last, so the tables and the manifest of one run become visible together. It is plain JSON a pipeline can read: one entry per input
 (path, sha256, size, outcome, counts) and totals for the dataset in the folder.
 
 A folder is *ours* when it holds a manifest with ``"tool": "bmaparse"`` or the
@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
@@ -76,8 +75,8 @@ def read_manifest_head(out: Path) -> dict[str, Any] | None:
     return None
 
 
-def prepare_output(out: Path, *, force: bool) -> None:
-    """Create ``out`` or check that bmaparse may write into it; mark it as ours.
+def check_output(out: Path, *, force: bool) -> None:
+    """Check that bmaparse may write into ``out``, without writing anything.
 
     Raises ``UsageError`` when ``out`` is a file, or a non-empty folder that
     bmaparse did not write (unless ``force``).
@@ -91,7 +90,10 @@ def prepare_output(out: Path, *, force: bool) -> None:
                 f"output folder {out} is not empty and was not written by bmaparse;"
                 " choose another folder or pass --force to write into it"
             )
-    out.mkdir(parents=True, exist_ok=True)
+
+
+def mark_output(out: Path) -> None:
+    """Mark ``out`` (which exists) as a folder bmaparse writes."""
     try:  # O_EXCL: never follows a symbolic link planted as the marker out of ``out``
         fd = os.open(out / MARKER_NAME, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
@@ -108,35 +110,26 @@ def clean_manifest_temporaries(out: Path) -> None:
 
 
 def write_manifest_streaming(
-    out: Path, head: Mapping[str, Any], inputs: Iterable[Mapping[str, Any]]
+    path: Path, head: Mapping[str, Any], inputs: Iterable[Mapping[str, Any]]
 ) -> Path:
-    """Write ``head`` plus ``"inputs": [...]`` (last) to ``out/manifest.json``
-    atomically, one input at a time: the same bytes as ``json.dumps`` of the
-    whole document with ``indent=2``, without ever holding the whole list."""
-    final = out / MANIFEST_NAME
-    fd, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX, dir=out)
-    try:
-        # A lone surrogate (an odd file name) is written as its JSON escape: valid JSON.
-        with os.fdopen(fd, "wb", buffering=1 << 20) as file:
-            def put(text: str) -> None:
-                file.write(text.encode("utf-8", "backslashreplace"))
+    """Write ``head`` plus ``"inputs": [...]`` (last) to ``path`` (a staged file: the
+    run's commit moves it into place), one input at a time: the same bytes as
+    ``json.dumps`` of the whole document with ``indent=2``, without ever holding
+    the whole list."""
+    # A lone surrogate (an odd file name) is written as its JSON escape: valid JSON.
+    with open(path, "wb", buffering=1 << 20) as file:
+        def put(text: str) -> None:
+            file.write(text.encode("utf-8", "backslashreplace"))
 
-            text = json.dumps(dict(head), ensure_ascii=False, indent=2)
-            put((text[:-2] + ",\n") if head else "{\n")  # "...\n}" less its closing brace
-            put('  "inputs": [')
-            first = True
-            for entry in inputs:
-                put(("\n    " if first else ",\n    ") + _entry_json(entry))
-                first = False
-            put("]\n}\n" if first else "\n  ]\n}\n")
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, final)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    return final
+        text = json.dumps(dict(head), ensure_ascii=False, indent=2)
+        put((text[:-2] + ",\n") if head else "{\n")  # "...\n}" less its closing brace
+        put('  "inputs": [')
+        first = True
+        for entry in inputs:
+            put(("\n    " if first else ",\n    ") + _entry_json(entry))
+            first = False
+        put("]\n}\n" if first else "\n  ]\n}\n")
+    return path
 
 
 def _entry_json(entry: Mapping[str, Any]) -> str:
@@ -238,20 +231,18 @@ def relative_path(out: Path, path: str | os.PathLike[str]) -> str:
         return str(path)
 
 
-def remove_stale_files(out: Path, old: Mapping[str, str], new: Mapping[str, str]) -> None:
-    """Remove the outputs a previous run listed that this run did not write again
-    (another format); never anything outside ``out``."""
+def stale_outputs(out: Path, old: Mapping[str, str], new: Mapping[str, str]) -> list[str]:
+    """The outputs a previous run listed (``old``: table -> path relative to ``out``)
+    that this run does not write again (another format), as names directly in
+    ``out``; a path that leaves ``out`` (a manifest is data) is never one."""
     root = out.resolve()
     keep = {(root / p).resolve() for p in new.values()}
+    stale = set()
     for relative in old.values():
-        path = (root / relative).resolve()
-        if path in keep or root not in path.parents:
-            continue
-        with contextlib.suppress(OSError):
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
+        path = (root / str(relative)).resolve()
+        if path not in keep and path.parent == root and path.name != MANIFEST_NAME:
+            stale.add(path.name)
+    return sorted(stale)
 
 
 def _is_error(entry: Mapping[str, Any]) -> bool:
@@ -304,7 +295,7 @@ def manifest_head(
 
 
 def write_run_manifest(
-    out: Path,
+    path: Path,
     entries: EntryLog,
     *,
     run: Mapping[str, Any],
@@ -314,20 +305,21 @@ def write_run_manifest(
     started_at: str,
     limits: Mapping[str, int] | None = None,
 ) -> Path:
-    """Write the manifest of a run whose entries are in ``entries`` (this run's, in
-    source-path order), streaming them; with ``previous`` (an incremental run) they
-    are merged with its inputs first (``iter_merged_inputs``, into a second log).
-    The document is what ``json.dumps(manifest, indent=2)`` of it whole would give."""
+    """Write to ``path`` (a staged file) the manifest of a run whose entries are in
+    ``entries`` (this run's, in source-path order), streaming them; with ``previous``
+    (an incremental run) they are merged with its inputs first
+    (``iter_merged_inputs``, into a second log beside ``path``). The document is
+    what ``json.dumps(manifest, indent=2)`` of it whole would give."""
     log = entries
     try:
         if previous is not None:
-            log = EntryLog(out)
+            log = EntryLog(path.parent)
             for entry in iter_merged_inputs(previous.get("inputs", ()), entries):
                 log.append(entry)
         head = manifest_head(run=run, inputs=log.count, errors=log.errors,
                              skipped_files=skipped_files, previous=previous, strict=strict,
                              started_at=started_at, limits=limits)
-        return write_manifest_streaming(out, head, log)
+        return write_manifest_streaming(path, head, log)
     finally:
         if log is not entries:
             log.close()

@@ -11,16 +11,16 @@ task order (a window of futures), so the rows written do not depend on the
 number of workers; a worker that dies costs only the input that killed it.
 The parent:
 
-- drops the rows of reports written by an earlier chunk (same ``report_key``:
-  a copied file), keeping a set of written keys (``_KeySet``: 16 bytes a key);
-- buffers rows up to a bound and writes them through a writers ``Sink`` (flat
-  memory: no archive is ever held whole, and at most a window of results is in
-  flight, because the task feed waits for the parent to take results);
-- hands every reports row it writes to a ``tables.ProjectsBuilder``, which keeps
-  about one row per project (not per report) for the ``projects`` table;
-- after the last input closes the sink (every table moves into place
-  atomically), writes ``projects`` from the builder, and last writes
-  ``manifest.json``.
+- takes the output folder's lock (``_lock``: one writer at a time) and first
+  finishes or undoes whatever a stopped run left there (``_commit.recover``);
+- takes results in order (``_collect``: drops the rows of reports written by an
+  earlier chunk or run, buffers rows up to a bound and writes them through a
+  writers ``Sink``, feeds the ``projects`` builder; flat memory: no archive is
+  ever held whole, and at most a window of results is in flight, because the
+  task feed waits for the parent to take results);
+- writes every table, then ``projects``, then ``manifest.json`` into one staging
+  folder, and commits them together (``_commit.Staging.commit``: a journal,
+  then renames), so the folder is always one run's state or the next's.
 
 Nothing an input holds can stop the batch: unreadable bytes, a zip bomb, a
 parser exception all become diagnostics rows (``report_key`` null) and the
@@ -39,15 +39,17 @@ import signal
 import sys
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._collect import ConvertSummary, _Collector, _KeySet, file_signature
+from ._commit import JOURNAL_NAME, recover
 from ._discover import (
+    Discovery,
     Task,
     UsageError,
     close_archives,
@@ -59,18 +61,22 @@ from ._discover import (
     severity_counts,
     task_diagnostic,
 )
+from ._lock import OutputLock
 from ._manifest import (
+    MANIFEST_NAME,
     EntryLog,
+    check_output,
     clean_manifest_temporaries,
-    prepare_output,
+    mark_output,
     read_manifest,
     read_manifest_head,
     relative_path,
-    remove_stale_files,
+    stale_outputs,
     utc_now,
     write_run_manifest,
 )
 from ._read import Document, Limits
+from .errors import OutputError
 from .model import SCHEMA_VERSION, Diagnostic, Report
 
 if TYPE_CHECKING:
@@ -85,10 +91,6 @@ __all__ = (
 
 FORMATS = ("parquet", "csv", "jsonl", "duckdb")
 """Output formats ``convert`` writes (the writers package's names)."""
-
-_FLUSH_ROWS = 100_000
-_FLUSH_BYTES = 8 * 1024 * 1024
-
 
 # --- worker side ----------------------------------------------------------------------
 
@@ -337,194 +339,12 @@ def _isolated(chunk: Sequence[Task], options: _Options) -> _Chunks:
 # --- parent side ----------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class ConvertSummary:
-    """What a ``convert`` run did (also the ``--json`` output)."""
-
-    out: Path
-    fmt: str
-    jobs: int
-    inputs: int = 0
-    """Inputs (texts) seen this run, skipped ones included."""
-    reports: int = 0
-    """Reports written this run."""
-    duplicates: int = 0
-    """Reports not written because an earlier input (or run) had them."""
-    skipped: int = 0
-    """Inputs skipped (already converted, nested archives)."""
-    errors: int = 0
-    """Inputs with an error (outcome ``error``)."""
-    rows: dict[str, int] = field(default_factory=dict)
-    """Rows written this run, per table (``projects``: the whole rebuilt table)."""
-    files: dict[str, str] = field(default_factory=dict)
-    """Table -> output file or folder."""
-    manifest: str = ""
-    seconds: float = 0.0
-
-    @property
-    def exit_code(self) -> int:
-        """0 when every input parsed cleanly, 1 when some had errors."""
-        return 1 if self.errors else 0
-
-    def as_dict(self) -> dict[str, Any]:
-        """The summary as plain JSON-able values."""
-        return {
-            "out": str(self.out), "format": self.fmt, "jobs": self.jobs,
-            "inputs": self.inputs, "reports": self.reports, "duplicates": self.duplicates,
-            "skipped": self.skipped, "errors": self.errors, "rows": dict(self.rows),
-            "files": dict(self.files), "manifest": self.manifest,
-            "seconds": round(self.seconds, 3), "exit_code": self.exit_code,
-        }
-
-    def line(self) -> str:
-        """One human-readable line: counts, rows per table, time, where the files are."""
-        extras = [f"{n} {what}" for n, what in (
-            (self.errors, "with errors"), (self.duplicates, "duplicate reports"),
-            (self.skipped, "skipped"),
-        ) if n]
-        rows = ", ".join(f"{name} {n}" for name, n in self.rows.items())
-        return (
-            f"bmaparse: {self.inputs} inputs{' (' + ', '.join(extras) + ')' if extras else ''}, "
-            f"{self.reports} reports; rows: {rows}; {self.seconds:.1f} s; "
-            f"wrote {self.fmt} to {self.out}"
-        )
-
-
-class _KeySet:
-    """The report_keys written so far. A key of 32 lowercase hex digits (every key
-    bmaparse makes) is held as the 16 bytes it spells, about half the memory of
-    the text; any other key as its text (bytes never equal a str: no collision)."""
-
-    def __init__(self, keys: Iterable[str] = ()) -> None:
-        self._ids: set[bytes | str] = set()
-        self.update(keys)
-
-    @staticmethod
-    def _id(key: str) -> bytes | str:
-        if len(key) == 32:
-            try:
-                digest = bytes.fromhex(key)
-            except ValueError:
-                return key
-            if digest.hex() == key:
-                return digest
-        return key
-
-    def __contains__(self, key: str) -> bool:
-        return self._id(key) in self._ids
-
-    def update(self, keys: Iterable[str]) -> None:
-        """Add ``keys``."""
-        self._ids.update(map(self._id, keys))
-
-
-class _Collector:
-    """The parent's side of a run: takes results in order, drops the rows of reports
-    already written, buffers rows (flushed to the sink past a row or byte bound) and
-    keeps the counts; manifest entries go to ``entries`` (a file, not memory)."""
-
-    def __init__(
-        self, sink: Any, summary: ConvertSummary, written: _KeySet, entries: EntryLog,
-        projects: tables.ProjectsBuilder,
-    ) -> None:
-        self.sink, self.summary, self.written, self.entries = sink, summary, written, entries
-        self.projects = projects
-        self.rows: Counter[str] = Counter()
-        self.parts: dict[str, list[pa.Table]] = {}
-        self.buffered_rows = self.buffered_bytes = 0
-
-    def take(self, chunk: _Chunk) -> list[dict[str, Any]]:
-        """Account for one chunk; its inputs' manifest entries, in order."""
-        earlier = {k for r in chunk.results for k in r.report_keys if k in self.written}
-        entries = [self._take_one(result) for result in chunk.results]
-        decoded = _decode_tables(chunk.tables)
-        self._add(_drop_reports(decoded, earlier) if earlier else decoded)
-        return entries
-
-    def _take_one(self, result: _Result) -> dict[str, Any]:
-        fresh = [k for k in result.report_keys if k not in self.written]
-        self.written.update(fresh)
-        outcome = ("error" if result.severities.get("error") else
-                   "skipped" if result.skipped_as else
-                   "duplicate" if result.report_keys and not fresh else "ok")
-        duplicates = len(result.report_keys) - len(fresh) + result.repeated_in_file
-        entry = _entry(result, outcome, len(fresh), duplicates)
-        self.entries.append(entry)
-        summary = self.summary
-        summary.inputs += 1
-        summary.reports += len(fresh)
-        summary.duplicates += duplicates
-        summary.errors += outcome == "error"
-        summary.skipped += outcome == "skipped"
-        return entry
-
-    def _add(self, tables: Mapping[str, pa.Table]) -> None:
-        for name, table in tables.items():
-            self.rows[name] += table.num_rows
-            if table.num_rows:
-                self.parts.setdefault(name, []).append(table)
-                self.buffered_rows += table.num_rows
-                self.buffered_bytes += table.nbytes
-        if self.buffered_rows >= _FLUSH_ROWS or self.buffered_bytes >= _FLUSH_BYTES:
-            self.flush()
-
-    def flush(self) -> None:
-        """Write the buffered rows through the sink."""
-        import pyarrow as pa
-
-        if self.parts:
-            batch = {name: pa.concat_tables(parts) for name, parts in self.parts.items()}
-            self.sink.write(batch)
-            if "reports" in batch:
-                self.projects.add(batch["reports"])
-        self.parts, self.buffered_rows, self.buffered_bytes = {}, 0, 0
-
-
-def _decode_tables(encoded: Mapping[str, bytes]) -> dict[str, pa.Table]:
-    import pyarrow as pa
-
-    return {name: pa.ipc.open_stream(data).read_all() for name, data in encoded.items()}
-
-
-def _drop_reports(tables: Mapping[str, pa.Table], keys: Iterable[str]) -> dict[str, pa.Table]:
-    """``tables`` without the rows of the reports in ``keys``."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    value_set = pa.array(sorted(set(keys)), pa.string())
-    kept = {}
-    for name, table in tables.items():
-        if table.num_rows and "report_key" in table.column_names:
-            hit: Any = pc.is_in(table["report_key"], value_set=value_set)
-            table = table.filter(pc.invert(pc.fill_null(hit, False)))
-        kept[name] = table
-    return kept
-
-
 def _check_options(fmt: str, jobs: int | None) -> int:
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs must be at least 1, not {jobs}")
     return jobs or os.cpu_count() or 1
-
-
-def _entry(result: _Result, outcome: str, written: int, duplicates: int) -> dict[str, Any]:
-    if result.skipped_as == "already-converted":
-        return {"path": result.source_path, "sha256": result.sha256 or None, "size": result.size,
-                "outcome": "skipped", "reason": result.skipped_as}
-    entry: dict[str, Any] = {
-        "path": result.source_path, "sha256": result.sha256 or None, "size": result.size,
-        "outcome": outcome, "reports": written + duplicates, "written": written,
-        "duplicates": duplicates, "encoding": result.encoding,
-        "errors": result.severities.get("error", 0),
-        "warnings": result.severities.get("warning", 0),
-    }
-    if result.skipped_as:
-        entry["reason"] = result.skipped_as
-    if result.failure:
-        entry["failure"] = result.failure
-    return entry
 
 
 def _progress_bar(total: int, enabled: bool) -> Any:
@@ -559,42 +379,116 @@ def convert(
     members, compression ratio; default ``Limits()``); an input past a bound is
     a diagnostic, never the end of the run. Nothing is written outside ``out``.
 
-    Raises ``UsageError`` (a missing input, a bad option, a folder that is not
-    ours) before writing anything. Returns the summary; ``exit_code`` is 1 when
-    some input had errors.
-    """
-    from . import tables, writers
+    The run is one transaction: every table, ``projects`` and the manifest
+    become visible together, and whatever stops the run leaves ``out`` as the
+    previous run left it (see ``writers._atomic``). One run at a time writes a
+    folder (``_lock``).
 
+    Raises ``UsageError`` (a missing input, a bad option, a folder that is not
+    ours) before writing anything; ``OutputBusyError`` when another process is
+    writing ``out`` (nothing touched); ``OutputError`` when the output could not
+    be written (``out`` keeps its previous state). Returns the summary;
+    ``exit_code`` is 1 when some input had errors.
+    """
     started, started_at = time.monotonic(), utc_now()
     used_jobs = _check_options(fmt, jobs)
     limits = resolve_limits(limits)
     out_dir = Path(out)
     found = discover(inputs, exclude=out_dir, limits=limits)
-    old_manifest = read_manifest(out_dir) if incremental else read_manifest_head(out_dir)
-    previous = old_manifest if incremental else None
-    if previous is not None:
-        _check_appendable(previous, out_dir, fmt)
-    prepare_output(out_dir, force=force)
-    writers.clean_stale_temporaries(out_dir)
-    clean_manifest_temporaries(out_dir)
-    known = frozenset(
-        e["sha256"] for e in (previous or {}).get("inputs", ()) if e.get("sha256")
-    )
-    projects = tables.ProjectsBuilder()
-    written = _KeySet()
-    if previous is not None:
-        written = _existing_reports(writers, tables, fmt, out_dir, projects)
+    check_output(out_dir, force=force)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with OutputLock(out_dir, "convert"):
+        recover(out_dir)  # the previous run's state, whole, before it is read
+        clean_manifest_temporaries(out_dir)
+        mark_output(out_dir)
+        run = _Run(out_dir, fmt, used_jobs, strict, incremental, progress, limits)
+        return run.convert(found, started, started_at)
 
-    tasks = found.tasks
-    used_jobs = min(used_jobs, max(1, len(tasks)))
-    summary = ConvertSummary(out_dir, fmt, used_jobs)
-    schemas = {name: tables.SCHEMAS[name] for name in tables.TABLES}
-    sink = writers.open_sink(fmt, out_dir, schemas, append=previous is not None)
-    with contextlib.closing(EntryLog(out_dir)) as log:  # removed once the manifest is written
-        collector = _Collector(sink, summary, written, log, projects)
+
+class _Run:
+    """One ``convert`` run into a locked, recovered output folder."""
+
+    def __init__(self, out: Path, fmt: str, jobs: int, strict: bool, incremental: bool,
+                 progress: bool | Callable[[dict[str, Any]], None], limits: Limits) -> None:
+        self.out, self.fmt, self.jobs, self.strict = out, fmt, jobs, strict
+        self.progress, self.limits = progress, limits
+        self.old_manifest = read_manifest(out) if incremental else read_manifest_head(out)
+        self.previous = self.old_manifest if incremental else None
+        if self.previous is not None:
+            _check_appendable(self.previous, out, fmt)
+
+    def convert(self, found: Discovery, started: float, started_at: str) -> ConvertSummary:
+        from . import writers
+
+        staging = writers.Staging(self.out)
+        try:
+            with _output_errors(self.out):
+                summary = self._write(found, staging, started)
+                path = staging.path(MANIFEST_NAME)
+                summary.seconds = time.monotonic() - started
+                write_run_manifest(
+                    path, self.entries, run=summary.as_dict(), skipped_files=found.skipped,
+                    previous=self.previous, strict=self.strict, started_at=started_at,
+                    limits=self.limits.as_dict())
+                staging.stage([MANIFEST_NAME])
+                old_files = (self.old_manifest or {}).get("files", {})
+                staging.commit(last=[MANIFEST_NAME],
+                               remove=stale_outputs(self.out, old_files, summary.files))
+        except BaseException:
+            staging.discard()  # kept when the commit is decided: recover() finishes it
+            raise
+        finally:
+            self.entries.close()
+        summary.manifest = str(self.out / MANIFEST_NAME)
+        return summary
+
+    def _write(self, found: Discovery, staging: Any, started: float) -> ConvertSummary:
+        """Every table and ``projects`` into ``staging``; the summary (files, rows)."""
+        from . import tables, writers
+
+        self.entries = EntryLog(staging.dir)
+        known = frozenset(
+            e["sha256"] for e in (self.previous or {}).get("inputs", ()) if e.get("sha256"))
+        projects = tables.ProjectsBuilder()
+        written = _KeySet()
+        if self.previous is not None:
+            written = _existing_reports(writers, tables, self.fmt, self.out, projects)
+        tasks, unchanged = _unchanged_failures(found.tasks, self.previous)
+        jobs = min(self.jobs, max(1, len(tasks)))
+        summary = ConvertSummary(self.out, self.fmt, jobs)
+        summary.inputs = summary.skipped = unchanged
+        schemas = {name: tables.SCHEMAS[name] for name in tables.TABLES}
+        sink = writers.open_sink(self.fmt, self.out, schemas, append=self.previous is not None,
+                                 staging=staging)
+        collector = _Collector(sink, summary, written, self.entries, projects, tasks)
+        try:
+            self._collect(collector, tasks, known, started)
+            collector.flush()
+            files = dict(sink.close())
+        except BaseException:
+            sink.abort()
+            raise
+        # A task and a key per input were the run's to keep; free them before the
+        # last step that needs memory, writing projects.
+        found.tasks.clear()
+        del tasks
+        collector.written = _KeySet()
+        collector.tasks = []
+        project_files, collector.rows["projects"] = _write_projects(
+            writers, tables, self.fmt, self.out, projects, staging)
+        files.update(project_files)
+        summary.rows = {name: collector.rows.get(name, 0) for name in tables.SCHEMAS}
+        summary.files = {name: relative_path(self.out, path) for name, path in files.items()}
+        return summary
+
+    def _collect(self, collector: _Collector, tasks: Sequence[Task], known: frozenset[str],
+                 started: float) -> None:
+        """Run every task (in this process or a pool) and hand each chunk to ``collector``."""
+        summary, progress = collector.summary, self.progress
         bar = None  # made after the pool: no tqdm thread in the process when workers fork
-        results: _Chunks = (_in_process(tasks, strict, known, limits) if used_jobs == 1
-                            else _pooled(tasks, used_jobs, strict, known, limits))
+        results: _Chunks = (
+            _in_process(tasks, self.strict, known, self.limits) if summary.jobs == 1
+            else _pooled(tasks, summary.jobs, self.strict, known, self.limits))
         try:
             for chunk in results:
                 entries = collector.take(chunk)
@@ -606,35 +500,45 @@ def convert(
                 bar.set_postfix_str(f"{summary.reports} reports, {rate:.0f} reports/s,"
                                     f" {summary.errors} errors", refresh=False)
                 bar.update(len(entries))
-            collector.flush()
-            files = dict(sink.close())
         except BaseException:
             with contextlib.suppress(Exception):
                 results.close()
-            sink.abort()
             raise
         finally:
             if bar is not None:
                 bar.close()
 
-        # A task and a key per input were the run's to keep; free them before the
-        # last step that needs memory, writing projects.
-        del tasks, results
-        found.tasks.clear()
-        collector.written = _KeySet()
-        files_rows = _write_projects(writers, tables, fmt, out_dir, projects)
-        files.update(files_rows[0])
-        collector.rows["projects"] = files_rows[1]
-        summary.rows = {name: collector.rows.get(name, 0) for name in tables.SCHEMAS}
-        summary.files = {name: relative_path(out_dir, path) for name, path in files.items()}
-        if old_manifest is not None:
-            remove_stale_files(out_dir, old_manifest.get("files", {}), summary.files)
-        summary.seconds = time.monotonic() - started
-        path = write_run_manifest(out_dir, collector.entries, run=summary.as_dict(),
-                                  skipped_files=found.skipped, previous=previous, strict=strict,
-                                  started_at=started_at, limits=limits.as_dict())
-        summary.manifest = str(path)
-        return summary
+
+@contextlib.contextmanager
+def _output_errors(out: Path) -> Generator[None, None, None]:
+    """An ``OSError`` while writing the output (a full disk, a folder made read-only)
+    as an ``OutputError`` that says what became of ``out``."""
+    try:
+        yield
+    except OSError as exc:
+        journal = (out / JOURNAL_NAME).exists()
+        state = ("the run's commit was interrupted; the next bmaparse command on it (for"
+                 f" example `bmaparse verify {out}`) finishes it" if journal else
+                 "it keeps the previous run's tables and manifest")
+        raise OutputError(f"could not write the output folder {out}: {exc}; {state}") from exc
+
+
+def _unchanged_failures(
+    tasks: list[Task], previous: Mapping[str, Any] | None
+) -> tuple[list[Task], int]:
+    """An incremental run's tasks without the inputs that failed before without a
+    sha256 (too large, unreadable) and have not changed since (same ``file_signature``):
+    reading them again would only append the same diagnostics again. Their manifest
+    entries stay as they were. (tasks, how many were left out)."""
+    if previous is None:
+        return tasks, 0
+    failed = {e["path"]: e["file_signature"] for e in previous.get("inputs", ())
+              if not e.get("sha256") and e.get("file_signature")}
+    if not failed:
+        return tasks, 0
+    kept = [t for t in tasks if t.source_path not in failed
+            or failed[t.source_path] != file_signature(t.path)]
+    return kept, len(tasks) - len(kept)
 
 
 def _check_appendable(previous: Mapping[str, Any], out: Path, fmt: str) -> None:
@@ -665,11 +569,13 @@ def _existing_reports(
 
 
 def _write_projects(
-    writers: Any, tables: Any, fmt: str, out: Path, projects: tables.ProjectsBuilder
+    writers: Any, tables: Any, fmt: str, out: Path, projects: tables.ProjectsBuilder,
+    staging: Any,
 ) -> tuple[dict[str, str], int]:
-    """Write ``projects`` from the builder (its own sink: it replaces, never appends);
-    (files, rows)."""
-    sink = writers.open_sink(fmt, out, {"projects": tables.SCHEMAS["projects"]})
+    """Write ``projects`` from the builder into the run's ``staging`` (its own sink:
+    it replaces, never appends); (files, rows)."""
+    sink = writers.open_sink(fmt, out, {"projects": tables.SCHEMAS["projects"]},
+                             staging=staging)
     rows = 0
     try:
         for part in projects.tables():
@@ -680,5 +586,3 @@ def _write_projects(
         sink.abort()
         raise
     return files, rows
-
-

@@ -1,10 +1,12 @@
-"""The one error type bmaparse raises, and the warning it can emit."""
+"""The errors bmaparse raises: ``ParseError`` for a text, ``OutputError`` for an output folder."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from .model import Diagnostic
+if TYPE_CHECKING:
+    from .model import Diagnostic
 
 
 class ParseError(ValueError):
@@ -24,3 +26,18 @@ class ParseError(ValueError):
             f"{first.message} [{first.code}] "
             f"(at {where}, line {first.line or 0}, column {first.col or 0})"
         )
+
+
+class BmaparseError(Exception):
+    """The base of the errors bmaparse raises about its inputs and outputs as a whole
+    (``ParseError``, a ``ValueError``, is kept apart for ``except ValueError``)."""
+
+
+class OutputError(BmaparseError):
+    """The output could not be written, or a folder's tables and manifest could not be
+    brought to a consistent state (a full disk, a database another process holds, a
+    damaged commit journal). The output folder keeps its previous state; exit status 1."""
+
+
+class OutputBusyError(OutputError):
+    """Another process is writing the output folder: nothing was touched."""

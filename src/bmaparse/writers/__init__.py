@@ -1,9 +1,9 @@
 """Writers: Arrow tables in, Parquet / CSV / JSON Lines / DuckDB out.
 
 Strategy: a ``Sink`` receives batches (table name -> ``pa.Table``) and streams
-them into staged files inside the output folder; ``close()`` moves every output
-into place atomically, ``abort()`` (or a crash) leaves the previous output as
-it was. A sink owns the tables in the ``schemas`` it was opened with and
+them into staged files inside the output folder; ``close()`` stages them for
+the run's commit (or, on a sink of its own, moves them into place), ``abort()``
+(or a crash) leaves the previous output as it was. A sink owns the tables in the ``schemas`` it was opened with and
 writes every one of them, with no rows if it got none; other outputs in the
 folder are left alone. Writers see only Arrow schemas and tables, never the
 Report model. Each format module is imported on first use, so duckdb is
@@ -29,7 +29,7 @@ from typing import Protocol
 
 import pyarrow as pa
 
-from ._atomic import clean_stale_temporaries
+from ._atomic import Staging, clean_stale_temporaries, recover
 
 FORMATS = ("parquet", "csv", "jsonl", "duckdb")
 """The output formats, by the name ``open_sink`` takes (each the name of its module)."""
@@ -44,7 +44,8 @@ def _format(fmt: str) -> ModuleType:
         raise ValueError(f"unknown output format {fmt!r}; expected one of {', '.join(FORMATS)}")
     return importlib.import_module(f"{__name__}.{fmt}")
 
-__all__ = ("FORMATS", "Sink", "clean_stale_temporaries", "open_sink", "read_existing")
+__all__ = ("FORMATS", "Sink", "Staging", "clean_stale_temporaries", "open_sink", "read_existing",
+           "recover")
 
 
 class Sink(Protocol):
@@ -64,13 +65,16 @@ class Sink(Protocol):
 
 
 def open_sink(fmt: str, out_dir: str | Path, schemas: Mapping[str, pa.Schema], *,
-              append: bool = False) -> Sink:
+              append: bool = False, staging: Staging | None = None) -> Sink:
     """A sink writing ``schemas``' tables into ``out_dir`` (created if missing) as
     ``fmt``. ``append=True``: each table's new output is its existing rows (when
     there are any) followed by the new ones; ValueError if the existing columns
-    differ from the schema (a schema change needs a full rewrite)."""
+    differ from the schema (a schema change needs a full rewrite). With
+    ``staging`` (a run's ``Staging``), ``close()`` stages the files for the run's
+    ``staging.commit()``; without, the sink commits its own files on ``close()``."""
     module = _format(fmt)
-    sink: Sink = getattr(module, _SINK_CLASSES[fmt])(Path(out_dir), schemas, append=append)
+    sink: Sink = getattr(module, _SINK_CLASSES[fmt])(Path(out_dir), schemas, append=append,
+                                                     staging=staging)
     return sink
 
 

@@ -1,95 +1,24 @@
-"""Atomic output: staging folders, fsync + rename, and the base of the file sinks.
+"""The base of the file sinks: conforming batches to schemas, staged files per table.
 
-Strategy: a sink writes everything into one staging folder inside the output
-folder, ``OUT/.bmaparse-tmp-<pid>-<random>/``, so that temporary names are
-obviously temporary and a rename into place never crosses a file system. On
-close every staged file is fsynced, then each is ``os.replace``d over its final
-name and the output folder is fsynced: a reader sees either the old file or the
-new one, never half of one (each file is atomic on its own; the set is not, so
-``batch`` writes its manifest last). A killed process leaves only its staging
-folder, which ``clean_stale_temporaries`` removes once that process is gone.
-A sink owns the tables in its ``schemas`` and touches no other output.
+Strategy: a sink writes each table into a file of the run's staging folder
+(``bmaparse._commit.Staging``) and only *stages* it on ``close()``; the run
+commits all its files together. A sink opened without a staging folder makes
+its own and commits it on ``close()``. A sink owns the tables in its
+``schemas`` and touches no other output.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import re
-import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import pyarrow as pa
 
-TMP_PREFIX = ".bmaparse-tmp-"
-_TMP_NAME = re.compile(re.escape(TMP_PREFIX) + r"(\d+)-")
+from .._commit import Staging, clean_stale_temporaries, recover
 
-
-class Staging:
-    """A private folder inside ``out_dir`` whose files become final at ``commit``."""
-
-    def __init__(self, out_dir: Path) -> None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        self.out_dir = out_dir
-        self.dir = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=out_dir))
-
-    def path(self, name: str) -> Path:
-        return self.dir / name
-
-    def commit(self, names: list[str]) -> dict[str, str]:
-        """fsync every staged file, rename each over its final name; name -> final path."""
-        for name in names:
-            _fsync(self.dir / name)
-        for name in names:
-            os.replace(self.dir / name, self.out_dir / name)
-        _fsync(self.out_dir, directory=True)
-        self.discard()
-        return {name: str(self.out_dir / name) for name in names}
-
-    def discard(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def _fsync(path: Path, *, directory: bool = False) -> None:
-    flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError:
-        if directory:  # not possible everywhere (Windows); the files are synced
-            return
-        raise
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def clean_stale_temporaries(out_dir: str | os.PathLike[str]) -> list[Path]:
-    """Remove staging folders left in ``out_dir`` by processes that no longer run
-    (assumes one host); returns what was removed. Live sinks are left alone."""
-    root, removed = Path(out_dir), list[Path]()
-    if not root.is_dir():
-        return removed
-    for entry in root.iterdir():
-        match = _TMP_NAME.match(entry.name)
-        if match and entry.is_dir() and not _alive(int(match.group(1))):
-            shutil.rmtree(entry, ignore_errors=True)
-            removed.append(entry)
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True  # exists but is not ours, or we cannot tell: leave it
-    return True
+__all__ = ("FileSink", "Staging", "clean_stale_temporaries", "conform", "conformed_batch",
+           "recover", "subschema")
 
 
 def subschema(schema: pa.Schema, names: list[str]) -> pa.Schema:
@@ -131,13 +60,17 @@ def conformed_batch(
 class FileSink:
     """One staged file per table: ``<table><suffix>``. Subclasses implement
     ``_open`` (start a table, stream ``old`` into it when appending), ``_append``,
-    ``_finish`` (flush and close one table) and ``_release`` (close handles)."""
+    ``_finish`` (flush and close one table) and ``_release`` (close handles).
+    With ``staging`` (the run's), ``close()`` only stages the files for the run's
+    commit; without, the sink commits its own."""
 
     suffix = ""
 
-    def __init__(self, out_dir: Path, schemas: Mapping[str, pa.Schema], *, append: bool) -> None:
+    def __init__(self, out_dir: Path, schemas: Mapping[str, pa.Schema], *, append: bool,
+                 staging: Staging | None = None) -> None:
         self.schemas = dict(schemas)
-        self._staging = Staging(out_dir)
+        self._own = staging is None
+        self._staging = staging or Staging(out_dir)
         self._done = False
         try:
             for name, schema in self.schemas.items():
@@ -154,13 +87,17 @@ class FileSink:
             self._append(name, table)
 
     def close(self) -> dict[str, str]:
-        """Finish every table and move it into place; table -> final path."""
+        """Finish every table and stage it (or, on a sink of its own, move it into
+        place); table -> final path."""
         if self._done:
             raise RuntimeError("close() on a sink that is closed or aborted")
         try:
             for name in self.schemas:
                 self._finish(name)
-            paths = self._staging.commit([name + self.suffix for name in self.schemas])
+            names = [name + self.suffix for name in self.schemas]
+            paths = self._staging.stage(names)
+            if self._own:
+                self._staging.commit()
         except BaseException:
             self.abort()
             raise
@@ -168,13 +105,15 @@ class FileSink:
         return {name: paths[name + self.suffix] for name in self.schemas}
 
     def abort(self) -> None:
-        """Drop the staged files; the previous output stays as it was."""
+        """Drop the staged files; the previous output stays as it was. On the run's
+        staging, the run discards the folder as a whole."""
         if self._done:
             return
         self._done = True
         with contextlib.suppress(Exception):
             self._release()
-        self._staging.discard()
+        if self._own:
+            self._staging.discard()
 
     def _open(self, name: str, schema: pa.Schema, path: Path, old: Path | None) -> None:
         raise NotImplementedError

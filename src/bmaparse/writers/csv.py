@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from ._atomic import FileSink, conform, subschema
+from ._atomic import FileSink, Staging, conform, subschema
 
 BOM = b"\xef\xbb\xbf"
 # eol= exists since pyarrow 13; pyarrow-stubs do not know it yet
@@ -52,10 +52,11 @@ def neutralise(table: pa.Table) -> pa.Table:
 class CsvSink(FileSink):
     suffix = ".csv"
 
-    def __init__(self, out_dir: Path, schemas: Mapping[str, pa.Schema], *, append: bool) -> None:
+    def __init__(self, out_dir: Path, schemas: Mapping[str, pa.Schema], *, append: bool,
+                 staging: Staging | None = None) -> None:
         self._files: dict[str, BinaryIO] = {}
         self._writers: dict[str, pacsv.CSVWriter] = {}
-        super().__init__(out_dir, schemas, append=append)
+        super().__init__(out_dir, schemas, append=append, staging=staging)
 
     def _open(self, name: str, schema: pa.Schema, path: Path, old: Path | None) -> None:
         out = self._files[name] = path.open("wb")

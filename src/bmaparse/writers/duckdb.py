@@ -8,7 +8,11 @@ in ``schemas`` is created from the Arrow schema (``DECIMAL(18,2)``, ``DATE``,
 where the schema says so; descriptions and Thai labels as column comments)
 unless appending to a table that already has exactly those columns. Batches
 are inserted straight from Arrow (DuckDB scans the registered table). close()
-checkpoints, closes and renames the file over the old one. duckdb is imported
+checkpoints, closes and stages the file (the run's commit renames it over the
+old one; a second sink of the same run, ``projects``, continues the staged
+file). The existing database is always opened first (read-only), so one that
+another process holds is refused before anything is written, and DuckDB's
+errors (a lock, a full disk) become ``OutputError``: one line naming the file. duckdb is imported
 only here, and this module only when the duckdb format is asked for.
 """
 
@@ -16,13 +20,14 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from ..errors import OutputError
 from ._atomic import Staging, conform, conformed_batch, subschema
 
 DATABASE = "bmaparse.duckdb"
@@ -55,28 +60,41 @@ def _columns(con: Any, table: str) -> list[tuple[str, str]] | None:
 
 
 class DuckDBSink:
-    def __init__(self, out_dir: Path, schemas: Mapping[str, pa.Schema], *, append: bool) -> None:
+    def __init__(self, out_dir: Path, schemas: Mapping[str, pa.Schema], *, append: bool,
+                 staging: Staging | None = None) -> None:
         self.schemas = dict(schemas)
-        self._staging = Staging(out_dir)
+        self._own = staging is None
+        self._staging = staging or Staging(out_dir)
         self._done = False
         self.path = out_dir / DATABASE
         try:
-            tmp = self._staging.path(DATABASE)
-            if self.path.is_file() and (append or _others(self.path, self.schemas)):
-                shutil.copyfile(self.path, tmp)
-            self._con: Any = duckdb.connect(str(tmp))
-            for name, schema in self.schemas.items():
-                want = [(f.name, sql_type(f.type)) for f in schema]
-                have = _columns(self._con, name)
-                if append and have is not None:
-                    if have != want:
-                        raise ValueError(f"cannot append to table {name!r} of {self.path}: "
-                                         f"its columns are {have}, expected {want}")
-                    continue
-                self._create(name, schema)
+            with _clear_errors(self.path):
+                self._con: Any = duckdb.connect(str(self._start(append)))
+                for name, schema in self.schemas.items():
+                    want = [(f.name, sql_type(f.type)) for f in schema]
+                    have = _columns(self._con, name)
+                    if append and have is not None:
+                        if have != want:
+                            raise ValueError(f"cannot append to table {name!r} of {self.path}: "
+                                             f"its columns are {have}, expected {want}")
+                        continue
+                    self._create(name, schema)
         except BaseException:
             self.abort()
             raise
+
+    def _start(self, append: bool) -> Path:
+        """The staged database to write: the one this run already staged (``projects``
+        after the other tables), else a copy of the existing one when something of it
+        is kept (``append``, tables this sink does not own), else a new file. The
+        existing database is opened first in any case, so that one another process
+        holds is refused before anything is written."""
+        tmp = self._staging.path(DATABASE)
+        if DATABASE in self._staging.staged:
+            return tmp
+        if self.path.is_file() and (_others(self.path, self.schemas) or append):
+            shutil.copyfile(self.path, tmp)
+        return tmp
 
     def _create(self, name: str, schema: pa.Schema) -> None:
         cols = ", ".join(f"{_q(f.name)} {sql_type(f.type)}{'' if f.nullable else ' NOT NULL'}"
@@ -96,19 +114,24 @@ class DuckDBSink:
             cols = ", ".join(_q(n) for n in batch.column_names)
             self._con.register("_bmaparse_batch", batch)
             try:
-                self._con.execute(f"INSERT INTO {_q(name)} ({cols}) "
-                                  f"SELECT {cols} FROM _bmaparse_batch")
+                with _clear_errors(self.path):
+                    self._con.execute(f"INSERT INTO {_q(name)} ({cols}) "
+                                      f"SELECT {cols} FROM _bmaparse_batch")
             finally:
                 self._con.unregister("_bmaparse_batch")
 
     def close(self) -> dict[str, str]:
-        """Checkpoint and move the database into place; table -> database path."""
+        """Checkpoint and stage the database (or, on a sink of its own, move it into
+        place); table -> database path."""
         if self._done:
             raise RuntimeError("close() on a sink that is closed or aborted")
         try:
-            self._con.execute("CHECKPOINT")
-            self._con.close()
-            path = self._staging.commit([DATABASE])[DATABASE]
+            with _clear_errors(self.path):
+                self._con.execute("CHECKPOINT")
+                self._con.close()
+            path = self._staging.stage([DATABASE])[DATABASE]
+            if self._own:
+                self._staging.commit()
         except BaseException:
             self.abort()
             raise
@@ -124,12 +147,27 @@ class DuckDBSink:
         if con is not None:
             with contextlib.suppress(Exception):  # must not hide the cause of the abort
                 con.close()
-        self._staging.discard()
+        if self._own:
+            self._staging.discard()
+
+
+@contextlib.contextmanager
+def _clear_errors(path: Path) -> Iterator[None]:
+    """DuckDB's errors as ``OutputError``: one line that names the database (a lock
+    held by another process, a full disk), never a DuckDB traceback."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        detail = " ".join(str(exc).split())
+        if "lock" in detail.lower():
+            raise OutputError(f"the database {path} is in use by another process; close it"
+                              f" and run again ({detail})") from None
+        raise OutputError(f"writing the database {path} failed: {detail}") from None
 
 
 def _others(path: Path, schemas: Mapping[str, pa.Schema]) -> bool:
     """Does the database at ``path`` hold tables this sink does not own?"""
-    with duckdb.connect(str(path), read_only=True) as con:
+    with _clear_errors(path), duckdb.connect(str(path), read_only=True) as con:
         names = {str(n) for (n,) in con.execute("SELECT table_name FROM duckdb_tables()")
                  .fetchall()}
     return bool(names - set(schemas))
@@ -141,7 +179,7 @@ def read_existing(out_dir: Path, table: str, schema: pa.Schema,
     if not path.is_file():
         return None
     names = columns or schema.names
-    with duckdb.connect(str(path), read_only=True) as con:
+    with _clear_errors(path), duckdb.connect(str(path), read_only=True) as con:
         if _columns(con, table) is None:
             return None
         data = con.sql(f"SELECT {', '.join(_q(n) for n in names)} FROM {_q(table)}")

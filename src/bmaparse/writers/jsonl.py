@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._atomic import FileSink, conform, subschema
+from ._atomic import FileSink, Staging, conform, subschema
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 _JOIN: Callable[..., Any] = pc.binary_join_element_wise  # the stubs reject str + array
@@ -58,9 +58,10 @@ def render(table: pa.Table) -> bytes:
 class JsonlSink(FileSink):
     suffix = ".jsonl"
 
-    def __init__(self, out_dir: Path, schemas: Mapping[str, pa.Schema], *, append: bool) -> None:
+    def __init__(self, out_dir: Path, schemas: Mapping[str, pa.Schema], *, append: bool,
+                 staging: Staging | None = None) -> None:
         self._files: dict[str, BinaryIO] = {}
-        super().__init__(out_dir, schemas, append=append)
+        super().__init__(out_dir, schemas, append=append, staging=staging)
 
     def _open(self, name: str, schema: pa.Schema, path: Path, old: Path | None) -> None:
         out = self._files[name] = path.open("wb")

@@ -20,7 +20,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ._atomic import FileSink, conform, subschema
+from ._atomic import FileSink, Staging, conform, subschema
 
 ROW_GROUP_ROWS = 65_536
 ROW_GROUP_BYTES = 8 << 20
@@ -31,11 +31,12 @@ BUFFER_BYTES = 16 << 20
 class ParquetSink(FileSink):
     suffix = ".parquet"
 
-    def __init__(self, out_dir: Path, schemas: Mapping[str, pa.Schema], *, append: bool) -> None:
+    def __init__(self, out_dir: Path, schemas: Mapping[str, pa.Schema], *, append: bool,
+                 staging: Staging | None = None) -> None:
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._buffers: dict[str, list[pa.Table]] = {}
         self._sizes: dict[str, tuple[int, int]] = {}  # buffered (rows, bytes)
-        super().__init__(out_dir, schemas, append=append)
+        super().__init__(out_dir, schemas, append=append, staging=staging)
 
     def _open(self, name: str, schema: pa.Schema, path: Path, old: Path | None) -> None:
         self._writers[name] = pq.ParquetWriter(path, schema, compression="zstd")
