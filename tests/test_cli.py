@@ -161,9 +161,12 @@ def test_convert_summary_and_exit_1(capsys: Capture, tmp_path: Path) -> None:
     folder, out_dir = mixed_inputs(tmp_path), tmp_path / "out"
     status, out, err = run(capsys, "convert", str(folder), "-o", str(out_dir), "--jobs", "2")
     assert status == 1 and out == ""
-    (line,) = err.splitlines()  # no progress bar: stderr is not a terminal
+    line, failures = err.splitlines()  # no progress bar: stderr is not a terminal
     assert line.startswith("bmaparse: 6 inputs (2 with errors, 2 duplicate reports, 1 skipped)")
     assert f"wrote parquet to {out_dir}" in line and "reports 1" in line
+    assert failures == (f"bmaparse: inputs with errors: {folder}/empty.txt, {folder}/garbage.txt"
+                        f' (all of them: outcome "error" in {out_dir}/manifest.json;'
+                        " why: the diagnostics table)")
     assert pq.read_table(out_dir / "reports.parquet").num_rows == 1
 
 

@@ -6,9 +6,11 @@
 ...     ...
 >>> tables = bmaparse.to_tables(reports)                # dict[str, pyarrow.Table]
 >>> frames = bmaparse.to_pandas(reports)                # dict[str, pandas.DataFrame]
+>>> summary = bmaparse.convert(["exports/"], "out/")    # the batch converter, into tables
+>>> bmaparse.verify("out/").ok                           # do its tables and manifest agree?
 
-``to_tables`` and ``to_pandas`` load pyarrow (and pandas) on first use, so
-``import bmaparse`` stays light for code that only parses.
+``to_tables``, ``to_pandas``, ``convert`` and ``verify`` load pyarrow (and
+pandas) on first use, so ``import bmaparse`` stays light for code that only parses.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._parser import parse
 from ._read import Document, Limits, load, read
-from .errors import ParseError
+from .errors import BmaparseError, OutputBusyError, OutputError, ParseError
 from .model import (
     PARSER_VERSION,
     SCHEMA_VERSION,
@@ -32,6 +34,8 @@ from .model import (
 )
 
 if TYPE_CHECKING:
+    from ._verify import verify
+    from .batch import convert
     from .tables import to_pandas, to_tables
 
 __version__ = PARSER_VERSION
@@ -39,29 +43,38 @@ __version__ = PARSER_VERSION
 __all__ = (
     "PARSER_VERSION",
     "SCHEMA_VERSION",
+    "BmaparseError",
     "BudgetFigure",
     "Diagnostic",
     "Document",
     "Kpi",
     "Limits",
     "Objective",
+    "OutputBusyError",
+    "OutputError",
     "ParseError",
     "ProgressUpdate",
     "QuarterlyResult",
     "Report",
     "StrategyLink",
     "__version__",
+    "convert",
     "load",
     "parse",
     "read",
     "to_pandas",
     "to_tables",
+    "verify",
 )
 
 
-def __getattr__(name: str) -> Any:
-    if name in ("to_tables", "to_pandas"):
-        from . import tables
+_LAZY = {"to_tables": "tables", "to_pandas": "tables", "convert": "batch", "verify": "_verify"}
+"""Public names whose modules load pyarrow: imported on first use."""
 
-        return getattr(tables, name)
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'bmaparse' has no attribute {name!r}")

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ._discover import UsageError
+from ._lock import LOCK_NAME
 from .model import PARSER_VERSION, SCHEMA_VERSION
 
 MANIFEST_NAME = "manifest.json"
@@ -84,7 +85,8 @@ def check_output(out: Path, *, force: bool) -> None:
     if out.exists() and not out.is_dir():
         raise UsageError(f"output {out} exists and is not a folder")
     if out.is_dir() and not force and any(out.iterdir()):
-        ours = read_manifest_head(out) is not None or (out / MARKER_NAME).is_file()
+        ours = (read_manifest_head(out) is not None or (out / MARKER_NAME).is_file()
+                or (out / LOCK_NAME).is_file())  # a first run that has just begun
         if not ours:
             raise UsageError(
                 f"output folder {out} is not empty and was not written by bmaparse;"

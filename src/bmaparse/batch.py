@@ -136,6 +136,7 @@ def _init_worker(
     _worker_strict, _worker_known, _worker_limits = strict, known, limits
     if parent is not None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the CLI's handler: just end
         threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
 

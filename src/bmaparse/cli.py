@@ -1,10 +1,12 @@
-"""The ``bmaparse`` command: ``parse``, ``convert``, ``validate``, ``schema``.
+"""The ``bmaparse`` command: ``parse``, ``convert``, ``validate``, ``schema``, ``verify``.
 
 Strategy: ``main(argv) -> int`` is a plain function (tests call it with a list
 and check the exit status); argparse builds the commands, and each command is
 one small handler that returns the exit status. Exit status: 0 clean, 1 some
-input had an error (or the output could not be written), 2 usage error (argparse
-errors, a missing input, an output folder bmaparse may not write into).
+input had an error (``convert --fail-on`` and ``--max-errors`` set the policy),
+the output could not be written, another process is writing it, or ``verify``
+found the folder inconsistent; 2 usage error (argparse errors, a missing input,
+an output folder bmaparse may not write into); 130 interrupted (Ctrl-C, SIGTERM).
 Expected problems print one line ``bmaparse: error: ...`` on stderr, never a
 traceback. Heavy modules (pyarrow, tqdm, the writers) are imported inside the
 handlers that need them, so ``bmaparse --help`` stays fast. JSON goes to
@@ -14,20 +16,24 @@ stdout, with Thai kept readable and decimals written exactly as numbers.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
 import re
+import signal
 import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from ._collect import FAIL_ON
 from ._discover import UsageError, severity_counts
 from ._read import DEFAULT_LIMITS, Limits
 from .batch import FORMATS
+from .errors import BmaparseError
 from .model import PARSER_VERSION, Report
 
 
@@ -38,6 +44,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
     return value
 
 
@@ -107,8 +123,19 @@ def build_parser() -> argparse.ArgumentParser:
                          help="no progress bar and no summary line")
     convert.add_argument("--json", action="store_true",
                          help="print the run summary as one JSON object on stdout")
+    convert.add_argument("--fail-on", choices=FAIL_ON, default="error",
+                         help="exit 1 when inputs have errors (default), errors or warnings, or"
+                              " never (the manifest and diagnostics still say which)")
+    convert.add_argument("--max-errors", type=_count, default=0, metavar="N",
+                         help="exit 1 only when more than N inputs fail under --fail-on"
+                              " (default: 0)")
     _add_limit_options(convert)
     convert.set_defaults(handler=_convert)
+
+    verify = commands.add_parser(
+        "verify", help="check that the tables and the manifest of a converted folder agree")
+    verify.add_argument("output", metavar="OUT", help="a folder written by bmaparse convert")
+    verify.set_defaults(handler=_verify)
 
     validate = commands.add_parser(
         "validate", help="print every diagnostic as PATH:LINE:COL: SEVERITY CODE message"
@@ -135,16 +162,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
-        return handler(args)
+        with _terminated_as_interrupt():
+            return handler(args)
     except UsageError as exc:
         return _fail(str(exc), 2)
+    except BmaparseError as exc:
+        return _fail(str(exc), 1)
     except KeyboardInterrupt:
-        return _fail("interrupted", 130)
+        return _fail("interrupted; the output folder keeps its previous state", 130)
     except BrokenPipeError:  # the reader went away (`| head`): stop quietly
         _silence_stdout()
         return 1
     except OSError as exc:
         return _fail(str(exc), 1)
+
+
+@contextlib.contextmanager
+def _terminated_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a scheduler stopping the job) handled as Ctrl-C: the run stops the same
+    clean way (its staged files removed, the output folder as it was), exit 130."""
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _fail(message: str, status: int) -> int:
@@ -270,11 +318,24 @@ def _convert(args: argparse.Namespace) -> int:
         progress=not args.quiet and sys.stderr.isatty(),
         limits=_limits(args),
     )
+    status = summary.status(args.fail_on, args.max_errors)
     if args.json:
-        _emit(json.dumps(summary.as_dict(), ensure_ascii=False) + "\n")
+        _emit(json.dumps({**summary.as_dict(), "exit_code": status}, ensure_ascii=False) + "\n")
     if not args.quiet:
         print(summary.line(), file=sys.stderr)
-    return summary.exit_code
+        failures = summary.failures()
+        if failures:
+            print(failures, file=sys.stderr)
+    return status
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from ._verify import verify
+
+    found = verify(args.output)
+    for line in found.lines():
+        print(line, file=sys.stdout if found.ok else sys.stderr)
+    return 0 if found.ok else 1
 
 
 def _lean_arrow_allocator() -> None:

@@ -1,0 +1,176 @@
+"""verify: do the tables and the manifest of a converted folder agree?
+
+Strategy: take the folder's lock (a run writing it is not disturbed: verify
+refuses, as a second writer would), finish or undo an interrupted commit
+(``_commit.recover``), then read the manifest and only the key columns of each
+table, and check what a pipeline relies on:
+
+- every file the manifest lists exists, and every table can be read;
+- each table has the rows the manifest's totals say;
+- ``reports.report_key`` is never null and never repeated; ``projects.project_id``
+  is never repeated;
+- every child row's ``report_key`` (null allowed in ``diagnostics``: a problem
+  of an input as a whole), and every ``projects.report_key``, is in ``reports``;
+- every input the manifest says wrote reports (``written``) has exactly that many
+  rows in ``reports`` with its path and sha256.
+
+Every finding is a line that names the table or the input; ``ok`` is True
+when there is none.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._commit import recover
+from ._lock import OutputLock
+from ._manifest import MANIFEST_NAME, MARKER_NAME, read_manifest
+
+_SHOWN = 3
+"""Examples named per finding."""
+
+
+@dataclass(slots=True)
+class Verification:
+    """What ``verify`` found in an output folder."""
+
+    out: Path
+    recovered: list[str] = field(default_factory=list)
+    """What was finished or undone first (an interrupted commit), one line each."""
+    problems: list[str] = field(default_factory=list)
+    """Each way the folder is not consistent, one line each."""
+    rows: dict[str, int] = field(default_factory=dict)
+    """Rows found per table."""
+    inputs: int = 0
+    """Inputs the manifest lists."""
+
+    @property
+    def ok(self) -> bool:
+        """True when the tables and the manifest agree."""
+        return not self.problems
+
+    def lines(self) -> list[str]:
+        """The findings as printed by ``bmaparse verify``."""
+        lines = [f"bmaparse: {self.out}: {line}" for line in self.recovered]
+        lines += [f"bmaparse: {self.out}: {problem}" for problem in self.problems]
+        if self.ok:
+            total = sum(self.rows.values())
+            lines.append(f"bmaparse: {self.out}: consistent: {len(self.rows)} tables,"
+                         f" {self.rows.get('reports', 0)} reports, {total} rows,"
+                         f" {self.inputs} inputs")
+        else:
+            lines.append(f"bmaparse: {self.out}: NOT consistent ({len(self.problems)} problems)")
+        return lines
+
+
+def verify(out: str | os.PathLike[str]) -> Verification:
+    """Check that the tables and the manifest in ``out`` agree, after finishing or
+    undoing an interrupted commit. Raises ``OutputBusyError`` when another process
+    is writing ``out``."""
+    root = Path(out)
+    found = Verification(root)
+    if not root.is_dir():
+        found.problems.append("not a folder")
+        return found
+    with OutputLock(root, "verify"):
+        found.recovered = recover(root)
+        manifest = read_manifest(root)
+        if manifest is None:
+            found.problems.append(
+                "no manifest.json: a convert never finished here" if (root / MARKER_NAME).exists()
+                else "no bmaparse manifest.json: not a folder bmaparse wrote")
+            return found
+        _check(root, manifest, found)
+    return found
+
+
+def _check(root: Path, manifest: dict[str, Any], found: Verification) -> None:
+    from . import tables, writers
+
+    problems = found.problems
+    fmt = str(manifest.get("format"))
+    if fmt not in writers.FORMATS:
+        problems.append(f"{MANIFEST_NAME} names an unknown format {fmt!r}")
+        return
+    for name, relative in sorted(manifest.get("files", {}).items()):
+        if not (root / str(relative)).exists():
+            problems.append(f"table {name}: its file {relative} is missing")
+    columns = {name: [c for c in ("report_key", "project_id", "source_path", "source_sha256")
+                      if c in schema.names] for name, schema in tables.SCHEMAS.items()}
+    read: dict[str, Any] = {}
+    for name, names in columns.items():
+        try:
+            table = writers.read_existing(fmt, root, name, tables.SCHEMAS[name], names)
+        except Exception as exc:  # a damaged file: any reader's error, said in one line
+            problems.append(f"table {name}: cannot be read: {' '.join(str(exc).split())[:200]}")
+            continue
+        if table is None:
+            problems.append(f"table {name}: missing")
+            continue
+        read[name] = table
+        found.rows[name] = table.num_rows
+    expected = manifest.get("totals", {}).get("rows", {})
+    for name, rows in found.rows.items():
+        if name in expected and expected[name] != rows:
+            problems.append(f"table {name}: {rows} rows, the manifest says {expected[name]}")
+    if "reports" in read:
+        _check_keys(read, problems)
+        _check_inputs(read["reports"], manifest.get("inputs", ()), found)
+
+
+def _check_keys(read: dict[str, Any], problems: list[str]) -> None:
+    import pyarrow.compute as pc
+
+    keys = read["reports"]["report_key"]
+    if keys.null_count:
+        problems.append(f"table reports: {keys.null_count} rows without a report_key")
+    repeated = _repeated(keys.to_pylist())
+    if repeated:
+        problems.append(f"table reports: {len(repeated)} report_keys appear more than once"
+                        f" (e.g. {', '.join(repeated[:_SHOWN])})")
+    known = pc.unique(keys.drop_null())
+    for name, table in read.items():
+        if name == "reports" or "report_key" not in table.column_names:
+            continue
+        column = table["report_key"].drop_null()
+        if name != "diagnostics" and table["report_key"].null_count:
+            problems.append(f"table {name}: {table['report_key'].null_count} rows without a"
+                            " report_key")
+        orphan = column.filter(pc.invert(pc.is_in(column, value_set=known)))
+        if len(orphan):
+            shown = ", ".join(sorted(set(orphan.to_pylist()))[:_SHOWN])
+            problems.append(f"table {name}: {len(orphan)} rows point to reports that are not in"
+                            f" reports (report_key {shown})")
+    if "projects" in read:
+        repeated = _repeated(read["projects"]["project_id"].to_pylist())
+        if repeated:
+            problems.append(f"table projects: {len(repeated)} project_ids appear more than once"
+                            f" (e.g. {', '.join(map(str, repeated[:_SHOWN]))})")
+
+
+def _check_inputs(reports: Any, inputs: Iterable[dict[str, Any]], found: Verification) -> None:
+    """Each input that wrote reports has exactly that many rows, by path and sha256."""
+    have = Counter(zip(reports["source_path"].to_pylist(), reports["source_sha256"].to_pylist(),
+                       strict=True))
+    short: list[str] = []
+    for entry in inputs:
+        found.inputs += 1
+        written = entry.get("written") or 0
+        if entry.get("outcome") == "skipped" or not written or not entry.get("sha256"):
+            continue
+        rows = have.get((entry["path"], entry["sha256"]), 0)
+        if rows != written:
+            short.append(f"{entry['path']} ({rows} of {written})")
+    if short:
+        found.problems.append(
+            f"{len(short)} inputs do not have the reports the manifest says they wrote:"
+            f" {'; '.join(short[:_SHOWN])}{' ...' if len(short) > _SHOWN else ''}")
+
+
+def _repeated(values: list[Any]) -> list[str]:
+    return sorted(str(v) for v, n in Counter(v for v in values if v is not None).items() if n > 1)
