@@ -503,3 +503,12 @@ def test_bmaparse_exposes_convert_and_verify() -> None:
     assert issubclass(bmaparse.OutputBusyError, bmaparse.OutputError)
     assert issubclass(bmaparse.OutputError, bmaparse.BmaparseError)
     assert ROOT.is_dir()
+
+
+def test_verify_reads_a_folder_it_may_not_write(tmp_path: Path) -> None:
+    out = converted(tmp_path)
+    with small_disk(tmp_path, "8m") as disk:
+        shutil.copytree(out, disk / "out")
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        found = verify(disk / "out")  # an archived copy on a read-only file system
+        assert found.ok and found.rows["reports"] == 4, found.lines()

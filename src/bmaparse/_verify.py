@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._commit import recover
+from ._commit import JOURNAL_NAME, recover
 from ._lock import OutputLock
 from ._manifest import MANIFEST_NAME, MARKER_NAME, read_manifest
+from .errors import OutputBusyError
 
 _SHOWN = 3
 """Examples named per finding."""
@@ -77,16 +78,33 @@ def verify(out: str | os.PathLike[str]) -> Verification:
     if not root.is_dir():
         found.problems.append("not a folder")
         return found
-    with OutputLock(root, "verify"):
-        found.recovered = recover(root)
-        manifest = read_manifest(root)
-        if manifest is None:
-            found.problems.append(
-                "no manifest.json: a convert never finished here" if (root / MARKER_NAME).exists()
-                else "no bmaparse manifest.json: not a folder bmaparse wrote")
+    lock = OutputLock(root, "verify")
+    try:
+        lock.acquire()
+    except OutputBusyError:
+        raise
+    except OSError as exc:  # a folder we may read but not write (an archived copy)
+        if (root / JOURNAL_NAME).exists():
+            found.problems.append(f"a commit was interrupted and cannot be finished here: {exc}")
             return found
-        _check(root, manifest, found)
+        _verify_locked(root, found)
+        return found
+    try:
+        found.recovered = recover(root)
+        _verify_locked(root, found)
+    finally:
+        lock.release()
     return found
+
+
+def _verify_locked(root: Path, found: Verification) -> None:
+    manifest = read_manifest(root)
+    if manifest is None:
+        found.problems.append(
+            "no manifest.json: a convert never finished here" if (root / MARKER_NAME).exists()
+            else "no bmaparse manifest.json: not a folder bmaparse wrote")
+        return
+    _check(root, manifest, found)
 
 
 def _check(root: Path, manifest: dict[str, Any], found: Verification) -> None:
