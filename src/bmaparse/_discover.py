@@ -1,19 +1,42 @@
 """Discovery: command-line inputs in, a sorted list of tasks (one per input text)
 out; and reading one task into a Document.
 
-Strategy: discovery only looks at names and at zip central directories; it never
-reads or decodes a text. A *task* is a small picklable descriptor (a file path,
-or an archive path plus a member name) that a worker turns into bytes itself
-with ``read_task_bytes``. The rules it keeps:
+Strategy: discovery only looks at names, file types and zip central directories;
+it never reads or decodes a text. A *task* is a small picklable descriptor (a
+file path, or an archive path plus a member's name and ``Entry``: where its data
+is) that a worker turns into bytes itself with ``read_task_bytes``. The rules it
+keeps:
 
 - A file named on the command line is read whatever its name, except ``*.zip``,
   which is opened as an archive. Folders are walked recursively for ``*.txt``
   and ``*.zip`` (any case); hidden files and folders (a name starting with
   ``.``) are skipped and counted, and so is every other file.
+- Only regular files are ever opened. A FIFO, device or socket, named on the
+  command line or found in a walk, is skipped and counted (``special-file``);
+  files are opened with ``O_NONBLOCK`` and checked again once open
+  (``_read.open_regular``), so one swapped in later cannot hang a worker either.
+- Symbolic links are followed only within the inputs. The *roots* are the real
+  paths of the inputs named on the command line (a file named there is a root
+  itself). A link found in a walk whose real target is outside every root is
+  skipped and counted (``link-outside-inputs``) unless ``follow_links``. Also
+  skipped and counted: a dangling or looping link (``broken-link``), a link to
+  a folder it is in (``link-loop``), a link to a folder already walked
+  (``repeated``): through links, each folder is walked at most once, and after
+  the folders found without links, so a folder keeps its own name if it can.
+- A folder that cannot be listed becomes a note task with an
+  ``unreadable-folder`` error naming it: never a silent gap in the data.
 - Archive members are read in place (never extracted to disk): ``*.txt``
   members only. A nested archive is not followed; it becomes a *note* task that
   yields one ``nested-archive-skipped`` diagnostic. An archive that cannot be
-  opened becomes a note task with an ``unreadable-archive`` error.
+  opened becomes a note task with an ``unreadable-archive`` error; so does one
+  whose central directory is damaged part way, and the members before the
+  damage are still read.
+- An archive's directory is read once, here (``_archive``); a member's task
+  carries its ``Entry``, and a worker seeks straight to its data: archive work
+  is linear in the members. Tasks are keyed by entry, not name: two members
+  with one name are both read, the second named ``name#2`` in ``source_path``
+  (``#3`` ..., never a name the archive already has). A name whose bytes are
+  not the UTF-8 the archive claims keeps them as ``\\xNN`` escapes.
 - ``source_path`` is the path as the user wrote it, joined with the walk
   (``exports/2566/a.txt``), and ``exports/a.zip!dir/b.txt`` inside archives.
   Tasks are deduplicated by real path and sorted by ``source_path``, so the
@@ -31,9 +54,9 @@ with ``read_task_bytes``. The rules it keeps:
   ``max_compression_ratio``:1 over 1 MiB, or whose data overlaps another
   member's (the two zip-bomb tricks), is refused with ``ZipBombError``
   (``zip-bomb``) before a byte of it is decompressed. An archive is read only up
-  to ``max_archive_members`` members (``too-many-members``); one whose end
-  record declares more is not opened at all (zipfile would hold its whole
-  directory in memory). The other members of an archive are still read.
+  to ``max_archive_members`` members (``too-many-members``), counted while its
+  directory is read, so an end record that declares fewer than it holds cannot
+  lift the limit; one whose end record declares more is not read at all.
 - Member names are data only: they become ``source_path`` and nothing is ever
   written, created or opened by a member's name (``../x``, ``/etc/x`` included).
 """
@@ -41,18 +64,28 @@ with ``read_task_bytes``. The rules it keeps:
 from __future__ import annotations
 
 import hashlib
-import itertools
 import lzma
 import os
+import stat
 import struct
 import zipfile
 import zlib
-from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections import Counter, deque
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from . import _read
+from ._archive import (
+    Entry,
+    Labels,
+    Member,
+    open_member,
+    overlapping_members,
+    read_directory,
+    read_end,
+)
 from ._read import (
     DEFAULT_LIMITS,
     Document,
@@ -60,6 +93,7 @@ from ._read import (
     Limits,
     check_read_size,
     display_path,
+    open_regular,
     read_file_capped,
     too_large_message,
 )
@@ -104,11 +138,13 @@ class Task:
     source_path: str
     """What diagnostics and tables call the input (``a.zip!dir/b.txt`` in archives)."""
     path: str
-    """The file on disk (the archive, for members)."""
+    """The file on disk (the archive, for members; the folder, for an unreadable one)."""
     member: str | None = None
     """The member name inside the archive at ``path``; None for plain files."""
     note: Note | None = None
-    """Set for inputs that are not parsed (nested or unreadable archives)."""
+    """Set for inputs that are not parsed (nested or unreadable archives ...)."""
+    entry: Entry | None = None
+    """Where the member is in the archive (set with ``member``): what reads it."""
 
 
 @dataclass(slots=True)
@@ -119,7 +155,8 @@ class Discovery:
     """Sorted by ``source_path``."""
     skipped: Counter[str] = field(default_factory=Counter)
     """Files passed over, by reason: ``hidden``, ``not-text``, ``repeated``,
-    ``unreadable-folder``."""
+    ``special-file`` (FIFO, device, socket), ``link-outside-inputs``,
+    ``broken-link``, ``link-loop``."""
 
 
 def _is_hidden(name: str) -> bool:
@@ -139,149 +176,220 @@ def discover(
     *,
     exclude: Path | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    follow_links: bool = False,
 ) -> Discovery:
     """Expand files, folders and ``.zip`` archives into sorted tasks.
 
     ``exclude`` is a folder never walked into (the output folder); ``limits``
-    bounds the members read from one archive. Raises
-    ``UsageError`` when an input does not exist, before looking at any other.
+    bounds the members read from one archive; ``follow_links`` follows symbolic
+    links whose target is outside every input (by default they are skipped).
+    Raises ``UsageError`` when an input does not exist, before looking at any
+    other.
     """
     paths = [os.fspath(p) for p in inputs]
-    missing = [p for p in paths if not os.path.exists(p)]
+    modes = [_mode(p) for p in paths]
+    missing = [p for p, mode in zip(paths, modes, strict=True) if mode is None]
     if missing:
         raise UsageError(f"input not found: {missing[0]}")
     found = Discovery()
     seen: set[str] = set()
-    excluded = os.path.realpath(exclude) if exclude is not None else None
+    walker = _Walker(
+        roots=frozenset(os.path.realpath(p) for p in paths),
+        excluded=os.path.realpath(exclude) if exclude is not None else None,
+        follow_links=follow_links,
+        skipped=found.skipped,
+    )
 
-    def add_file(path: str, real: str) -> None:
+    def add(path: str, real: str, error: OSError | None = None) -> None:
         if real in seen:
             found.skipped["repeated"] += 1
         else:
             seen.add(real)
-            if _is_zip_name(path):
+            if error is not None:
+                found.tasks.append(_unreadable_folder(path, error))
+            elif _is_zip_name(path):
                 found.tasks.extend(_archive_tasks(path, found.skipped, limits))
             else:
                 found.tasks.append(Task(source_path=display_path(path), path=path))
 
-    for path in paths:
-        if os.path.isdir(path):
-            for file, real in _walk(path, excluded, found.skipped):
-                add_file(file, real)
+    for path, mode in zip(paths, modes, strict=True):
+        if stat.S_ISDIR(mode or 0):
+            for file, real, error in walker.walk(path):
+                add(file, real, error)
+        elif stat.S_ISREG(mode or 0):
+            add(path, os.path.realpath(path))
         else:
-            add_file(path, os.path.realpath(path))
+            found.skipped["special-file"] += 1
     found.tasks.sort(key=lambda t: t.source_path)
     return found
 
 
-def _walk(top: str, excluded: str | None, skipped: Counter[str]) -> Iterable[tuple[str, str]]:
-    """(path, real path) of the text and zip files under ``top``."""
-    def unreadable(_: OSError) -> None:
-        skipped["unreadable-folder"] += 1
+def _mode(path: str) -> int | None:
+    """The file type and mode of ``path`` (links followed); None when it does not exist."""
+    try:
+        return os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
 
-    for root, dirs, files in os.walk(top, onerror=unreadable):
-        real_root = os.path.realpath(root)
-        kept = []
-        for name in sorted(dirs):
-            full = os.path.join(root, name)
-            if _is_hidden(name):
-                skipped["hidden"] += 1
-            elif excluded is None or os.path.realpath(full) != excluded:
-                kept.append(name)
-        dirs[:] = kept
-        for name in sorted(files):
-            if _is_hidden(name):
-                skipped["hidden"] += 1
-            elif _is_text_name(name) or _is_zip_name(name):
-                path = os.path.join(root, name)
-                yield path, (os.path.realpath(path) if os.path.islink(path)
-                             else os.path.join(real_root, name))
-            else:
-                skipped["not-text"] += 1
+
+def _unreadable_folder(path: str, error: OSError) -> Task:
+    reason = error.strerror or type(error).__name__
+    message = f"cannot list the folder ({reason}): nothing in it was read"
+    return Task(display_path(path), path, note=Note("error", "unreadable-folder", message))
+
+
+def _within(path: str, folder: str) -> bool:
+    """True when ``path`` is ``folder`` or under it (both real paths)."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+@dataclass(slots=True)
+class _Walker:
+    """Walks folders by the rules of discovery; ``walked`` is shared by every walk of
+    one discovery, so a folder reached through links is walked once."""
+
+    roots: frozenset[str]
+    """Real paths of the inputs: links are followed only to under one of them."""
+    excluded: str | None
+    follow_links: bool
+    skipped: Counter[str]
+    walked: set[str] = field(default_factory=set)
+    """Real paths of the folders walked so far."""
+
+    def walk(self, top: str) -> Iterator[tuple[str, str, OSError | None]]:
+        """(path, real path, None) of the text and zip files under ``top``, a folder's
+        files before its folders, by name, and the folders reached through links
+        last (a folder found both ways is named by its own path); (folder, real
+        path, error) for a folder that cannot be listed. Iterative: a deep tree
+        costs no recursion."""
+        stack = [(top, os.path.realpath(top), False)]
+        linked: deque[tuple[str, str, bool]] = deque()
+        while stack or linked:
+            folder, real, through_link = stack.pop() if stack else linked.popleft()
+            if through_link and real in self.walked:
+                self.skipped["repeated"] += 1
+                continue
+            self.walked.add(real)
+            try:
+                with os.scandir(folder) as listing:
+                    entries = sorted(listing, key=lambda e: e.name)
+            except OSError as exc:
+                yield folder, real, exc
+                continue
+            below = []
+            for entry in entries:
+                name = entry.name
+                if _is_hidden(name):
+                    self.skipped["hidden"] += 1
+                    continue
+                link = entry.is_symlink()
+                if link:
+                    target, mode = self._follow(entry.path)
+                    if mode is None:
+                        continue
+                    is_folder, is_file = stat.S_ISDIR(mode), stat.S_ISREG(mode)
+                else:
+                    target = os.path.join(real, name)
+                    is_folder = entry.is_dir(follow_symlinks=False)
+                    is_file = entry.is_file(follow_symlinks=False)
+                if is_folder:
+                    if target == self.excluded:
+                        continue
+                    if not link:
+                        below.append((entry.path, target, False))
+                    elif _within(real, target):
+                        self.skipped["link-loop"] += 1
+                    else:
+                        linked.append((entry.path, target, True))
+                elif not (_is_text_name(name) or _is_zip_name(name)):
+                    self.skipped["not-text"] += 1
+                elif not is_file:
+                    self.skipped["special-file"] += 1
+                else:
+                    yield entry.path, target, None
+            stack.extend(reversed(below))
+
+    def _follow(self, path: str) -> tuple[str, int | None]:
+        """(real path, mode) of the link at ``path``; mode None (and the reason
+        counted) when it is not followed."""
+        target = os.path.realpath(path)
+        if not self.follow_links and not self._inside(target):
+            self.skipped["link-outside-inputs"] += 1
+            return target, None
+        try:
+            return target, os.stat(path).st_mode
+        except (OSError, ValueError):
+            self.skipped["broken-link"] += 1
+            return target, None
+
+    def _inside(self, path: str) -> bool:
+        """True when the real path ``path`` is a root or under one."""
+        while path not in self.roots:
+            parent = os.path.dirname(path)
+            if parent == path:
+                return False
+            path = parent
+        return True
 
 
 def _archive_tasks(path: str, skipped: Counter[str], limits: Limits) -> list[Task]:
     shown = display_path(path)
+    limit = limits.max_archive_members
     try:
-        declared = _declared_members(path)
-        if declared is not None and declared > limits.max_archive_members:
-            message = (f"the archive declares {declared:,} members; the limit is"
-                       f" {limits.max_archive_members:,} (max_archive_members): archive not read")
-            return [Task(source_path=shown, path=path, note=Note("error", "too-many-members", message))]
-        with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
+        with open_regular(path) as file:
+            end = read_end(file)
+            if end.declared > limit:
+                message = (f"the archive declares {end.declared:,} members; the limit is"
+                           f" {limit:,} (max_archive_members): archive not read")
+                return [Task(shown, path, note=Note("error", "too-many-members", message))]
+            directory = read_directory(file, end, limit)
     except _READ_FAILURES as exc:
         message = display_path(f"cannot open the zip archive: {exc}")
-        return [Task(source_path=shown, path=path, note=Note("error", "unreadable-archive", message))]
+        return [Task(shown, path, note=Note("error", "unreadable-archive", message))]
     tasks = []
-    if len(infos) > limits.max_archive_members:
-        message = (f"the archive holds {len(infos):,} members; only the first"
-                   f" {limits.max_archive_members:,} were read (max_archive_members)")
-        tasks.append(Task(source_path=shown, path=path, note=Note("error", "too-many-members", message)))
-        infos = infos[: limits.max_archive_members]
-    overlapping = _overlapping(infos)
-    names: set[str] = set()
-    for info in infos:
-        name = info.filename
-        if info.is_dir() or name in names:
+    if directory.more:
+        message = (f"the archive holds more than {limit:,} members (its end record declares"
+                   f" {end.declared:,}); only the first {limit:,} were read (max_archive_members)")
+        tasks.append(Task(shown, path, note=Note("error", "too-many-members", message)))
+    if directory.damage:
+        message = (f"the archive's central directory is damaged after"
+                   f" {len(directory.members):,} members ({directory.damage});"
+                   " the members before the damage were read")
+        tasks.append(Task(shown, path, note=Note("error", "unreadable-archive", message)))
+    tasks.extend(_member_tasks(path, shown, directory.members, skipped))
+    return tasks
+
+
+def _member_tasks(path: str, shown: str, members: Sequence[Member],
+                  skipped: Counter[str]) -> Iterator[Task]:
+    labels = Labels({m.name for m in members})
+    overlapping = overlapping_members([m.entry for m in members])
+    for index, member in enumerate(members):
+        name = member.name
+        if name.endswith("/"):  # a folder entry
             continue
-        names.add(name)
+        source_path = f"{shown}{ARCHIVE_SEPARATOR}{labels.label(name)}"
         # "." and ".." are not hidden names: a member "../a.txt" is read (its name is data)
         parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".", "..")]
-        source_path = f"{shown}{ARCHIVE_SEPARATOR}{name}"
+        note = None
         if any(_is_hidden(p) for p in parts):
             skipped["hidden"] += 1
-        elif _is_text_name(name) and id(info) in overlapping:
+            continue
+        if not (_is_text_name(name) or _is_zip_name(name)):
+            skipped["not-text"] += 1
+            continue
+        if member.problem is not None:
+            note = Note("error", "unreadable-member", f"member not read: {member.problem}")
+        elif _is_text_name(name) and index in overlapping:
             note = Note("error", "zip-bomb", "member refused: its data overlaps another member's"
                         " (an overlapping-entry zip bomb); not decompressed")
-            tasks.append(Task(source_path=source_path, path=path, member=name, note=note))
-        elif _is_text_name(name):
-            tasks.append(Task(source_path=source_path, path=path, member=name))
         elif _is_zip_name(name):
             note = Note(
                 "info",
                 "nested-archive-skipped",
                 "an archive inside an archive is not read; extract it and convert it on its own",
             )
-            tasks.append(Task(source_path=source_path, path=path, member=name, note=note))
-        else:
-            skipped["not-text"] += 1
-    return tasks
-
-
-def _declared_members(path: str) -> int | None:
-    """The member count an archive's end record declares (ZIP64 too), without
-    reading its directory; None when there is no end record to read."""
-    with open(path, "rb") as file:
-        size = file.seek(0, os.SEEK_END)
-        start = max(0, size - (22 + 65535 + 20))
-        file.seek(start)
-        tail = file.read()
-        end = tail.rfind(b"PK\x05\x06")
-        if end < 0 or len(tail) - end < 22:
-            return None
-        count = int.from_bytes(tail[end + 10 : end + 12], "little")
-        locator = end - 20
-        if count != 0xFFFF or locator < 0 or tail[locator : locator + 4] != b"PK\x06\x07":
-            return count
-        file.seek(int.from_bytes(tail[locator + 8 : locator + 16], "little"))
-        record = file.read(56)
-        if len(record) < 40 or record[:4] != b"PK\x06\x06":
-            return count
-        return int.from_bytes(record[32:40], "little")
-
-
-def _overlapping(infos: Sequence[zipfile.ZipInfo]) -> set[int]:
-    """ids of the members whose compressed data overlaps another member's local
-    header (a legitimate archive never has this; overlapping-entry zip bombs do).
-    A local header is at least 30 bytes plus the name; so a member ends no earlier
-    than its offset + 30 + its compressed size."""
-    ordered = sorted(infos, key=lambda i: i.header_offset)
-    bad: set[int] = set()
-    for here, after in itertools.pairwise(ordered):
-        if after.header_offset < here.header_offset + 30 + here.compress_size:
-            bad.update((id(here), id(after)))
-    return bad
+        yield Task(source_path, path, member=name, note=note, entry=member.entry)
 
 
 def resolve_limits(limits: Limits | None) -> Limits:
@@ -289,29 +397,29 @@ def resolve_limits(limits: Limits | None) -> Limits:
     return DEFAULT_LIMITS if limits is None else limits
 
 
-def check_member(info: zipfile.ZipInfo, limits: Limits) -> None:
+def check_member(entry: Entry, limits: Limits) -> None:
     """Refuse a member by what it declares, before decompressing any of it."""
-    if info.file_size > limits.max_file_bytes:
-        raise InputTooLargeError(too_large_message(info.file_size, limits, "member declares"))
-    ratio = info.file_size / max(info.compress_size, 1)
-    if info.file_size > _RATIO_FLOOR and ratio > limits.max_compression_ratio:
+    if entry.file_size > limits.max_file_bytes:
+        raise InputTooLargeError(too_large_message(entry.file_size, limits, "member declares"))
+    ratio = entry.file_size / max(entry.compress_size, 1)
+    if entry.file_size > _RATIO_FLOOR and ratio > limits.max_compression_ratio:
         raise ZipBombError(
-            f"member refused: it declares {info.compress_size:,} bytes that expand to"
-            f" {info.file_size:,} ({ratio:,.0f}:1); more than {limits.max_compression_ratio}:1"
+            f"member refused: it declares {entry.compress_size:,} bytes that expand to"
+            f" {entry.file_size:,} ({ratio:,.0f}:1); more than {limits.max_compression_ratio}:1"
             " on a member over 1 MiB (max_compression_ratio) is taken for a zip bomb"
         )
 
 
-_open_archives: dict[str, zipfile.ZipFile] = {}
-"""Archives a worker keeps open between tasks (a big archive is not re-opened per member)."""
+_open_archives: dict[str, BinaryIO] = {}
+"""Archive files a worker keeps open between tasks (a member's task seeks in them)."""
 
 
-def _archive(path: str) -> zipfile.ZipFile:
+def _archive(path: str) -> BinaryIO:
     archive = _open_archives.get(path)
     if archive is None:
         while len(_open_archives) >= 4:
             _open_archives.pop(next(iter(_open_archives))).close()
-        archive = _open_archives[path] = zipfile.ZipFile(path)
+        archive = _open_archives[path] = open_regular(path)
     return archive
 
 
@@ -319,6 +427,14 @@ def close_archives() -> None:
     """Close the archives ``read_task_bytes`` kept open."""
     while _open_archives:
         _open_archives.popitem()[1].close()
+
+
+def _open_member(task: Task, limits: Limits) -> zipfile.ZipExtFile:
+    """A reader of a member task's decompressed bytes, refused first by what the
+    member declares (``check_member``)."""
+    assert task.member is not None and task.entry is not None
+    check_member(task.entry, limits)
+    return open_member(_archive(task.path), task.member, task.entry)
 
 
 def read_task_bytes(task: Task, limits: Limits | None = None) -> bytes:
@@ -330,12 +446,9 @@ def read_task_bytes(task: Task, limits: Limits | None = None) -> bytes:
     ``zipfile.BadZipFile`` (and the like) when the bytes cannot be read.
     """
     limits = resolve_limits(limits)
-    if task.member is None:
+    if task.entry is None:
         return read_file_capped(task.path, limits)
-    archive = _archive(task.path)
-    info = archive.getinfo(task.member)
-    check_member(info, limits)
-    with archive.open(info) as member:
+    with _open_member(task, limits) as member:
         data = member.read(limits.max_file_bytes + 1)
     check_read_size(data, limits)
     return data
@@ -355,33 +468,26 @@ def _hash_task(task: Task, limits: Limits) -> str:
     digest = hashlib.sha256()
     left = limits.max_file_bytes
     try:
-        if task.member is None:
-            with open(task.path, "rb") as file:
-                for block in iter(lambda: file.read(1 << 20), b""):
-                    digest.update(block)
-        else:
-            with zipfile.ZipFile(task.path) as archive:
-                info = archive.getinfo(task.member)
-                check_member(info, limits)
-                with archive.open(info) as member:
-                    for block in iter(lambda: member.read(1 << 20), b""):
-                        left -= len(block)
-                        if left < 0:
-                            return ""
-                        digest.update(block)
+        with (open_regular(task.path) if task.entry is None else _open_member(task, limits)) as data:
+            for block in iter(lambda: data.read(1 << 20), b""):
+                left -= len(block)
+                if left < 0:
+                    return ""
+                digest.update(block)
     except (*_READ_FAILURES, InputTooLargeError, ZipBombError):
         return ""
     return digest.hexdigest()
 
 
 def _task_size(task: Task) -> int | None:
+    """The declared size of a member; the size of a regular file; else None."""
+    if task.entry is not None:
+        return task.entry.file_size
     try:
-        if task.member is None:
-            return os.path.getsize(task.path)
-        with zipfile.ZipFile(task.path) as archive:
-            return archive.getinfo(task.member).file_size
-    except _READ_FAILURES:
+        info = os.stat(task.path)
+    except (OSError, ValueError):
         return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
 def read_document(
@@ -448,13 +554,16 @@ def iter_documents(
     *,
     strict: bool = False,
     limits: Limits | None = None,
+    follow_links: bool = False,
 ) -> Iterator[Document]:
     """The Documents of files, folders and ``.zip`` archives, in source-path order.
 
-    Raises ``UsageError`` before reading anything when an input does not exist.
+    ``follow_links`` follows symbolic links whose target is outside every input
+    (see ``discover``). Raises ``UsageError`` before reading anything when an
+    input does not exist.
     """
     limits = resolve_limits(limits)
-    tasks = discover(inputs, limits=limits).tasks
+    tasks = discover(inputs, limits=limits, follow_links=follow_links).tasks
     try:
         for task in tasks:
             yield load_task(task, strict=strict, limits=limits)

@@ -11,12 +11,13 @@ file's other reports are kept).
 
 Bounded work (``Limits``): an input over ``max_file_bytes`` is refused before it
 is decoded (``input-too-large``, nothing parsed; a path is never read past the
-limit, so ``/dev/zero`` is refused too); a line over ``max_line_chars`` is cut
+limit, and only a regular file is ever opened, ``open_regular``: ``/dev/zero``
+or a FIFO is refused, never read or waited on); a line over ``max_line_chars`` is cut
 to the limit before tokenizing (``line-too-long``, what is kept still parses).
 Lines before the first report of a file (no report anchor in them) are not
 dropped: each becomes an ``unrecognized-line`` warning of the first report.
 Source paths are shown as valid Unicode (bytes of a file name that are not
-UTF-8 become U+FFFD), so they always fit a table, JSON or CSV.
+UTF-8 become ``\xNN``), so they always fit a table, JSON or CSV.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import re
 import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from ._decode import decode
 from ._lexer import Kind, Token, tokenize
@@ -177,9 +179,7 @@ def read_file_capped(path: str | os.PathLike[str], limits: Limits) -> bytes:
     was read: a file that grew, a device), ``OSError`` when it cannot be read or
     is not a regular file (a FIFO would block, a device never end).
     """
-    if not stat.S_ISREG(os.stat(path).st_mode):
-        raise OSError(f"not a regular file: {display_path(os.fspath(path))}")
-    with open(path, "rb") as file:
+    with open_regular(path) as file:
         size = os.fstat(file.fileno()).st_size
         if size > limits.max_file_bytes:
             raise InputTooLargeError(too_large_message(size, limits))
@@ -190,6 +190,32 @@ def read_file_capped(path: str | os.PathLike[str], limits: Limits) -> bytes:
             data += file.read(limits.max_file_bytes + 1 - len(data))
     check_read_size(data, limits)
     return data
+
+
+_OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+               | getattr(os, "O_BINARY", 0))
+
+
+def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """``path`` opened for reading (binary), only if it is a regular file.
+
+    Checked before opening (``stat``: a device, FIFO or socket is never opened)
+    and on what was opened (``fstat``: a FIFO swapped in since then is opened
+    with ``O_NONBLOCK``, so the open does not wait for a writer, and refused).
+    Raises ``OSError`` (``not a regular file``, or why it cannot be opened).
+    """
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise OSError(f"not a regular file: {display_path(os.fspath(path))}")
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"not a regular file: {display_path(os.fspath(path))}")
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def check_read_size(data: bytes, limits: Limits) -> None:

@@ -366,6 +366,7 @@ def convert(
     force: bool = False,
     progress: bool | Callable[[dict[str, Any]], None] = False,
     limits: Limits | None = None,
+    follow_links: bool = False,
 ) -> ConvertSummary:
     """Convert files, folders and ``.zip`` archives into one dataset per table in ``out``.
 
@@ -379,6 +380,8 @@ def convert(
     bounds each input (``bmaparse.Limits``: file size, line length, archive
     members, compression ratio; default ``Limits()``); an input past a bound is
     a diagnostic, never the end of the run. Nothing is written outside ``out``.
+    ``follow_links`` follows symbolic links whose target is outside every input
+    (by default they are skipped and counted in the manifest's ``skipped_files``).
 
     The run is one transaction: every table, ``projects`` and the manifest
     become visible together, and whatever stops the run leaves ``out`` as the
@@ -395,7 +398,7 @@ def convert(
     used_jobs = _check_options(fmt, jobs)
     limits = resolve_limits(limits)
     out_dir = Path(out)
-    found = discover(inputs, exclude=out_dir, limits=limits)
+    found = discover(inputs, exclude=out_dir, limits=limits, follow_links=follow_links)
     check_output(out_dir, force=force)
     out_dir.mkdir(parents=True, exist_ok=True)
     with OutputLock(out_dir, "convert"):

@@ -31,6 +31,7 @@ from typing import Any
 
 from ._collect import FAIL_ON
 from ._discover import UsageError, severity_counts
+from ._display import printable
 from ._read import DEFAULT_LIMITS, Limits
 from .batch import FORMATS
 from .errors import BmaparseError
@@ -83,6 +84,13 @@ def _add_limit_options(command: argparse.ArgumentParser) -> None:
                           " (default: 1000000)")
 
 
+def _add_link_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--follow-links", action="store_true",
+        help="follow symbolic links to files and folders outside the inputs (by default"
+             " they are skipped, and counted in the manifest's skipped_files)")
+
+
 def _limits(args: argparse.Namespace) -> Limits:
     return Limits(max_file_bytes=args.max_file_size, max_line_chars=args.max_line_length)
 
@@ -99,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     parse = commands.add_parser("parse", help="print the reports in FILE as JSON")
     parse.add_argument("file", metavar="FILE", help="a text file, a folder or a .zip archive")
     _add_limit_options(parse)
+    _add_link_option(parse)
     parse.set_defaults(handler=_parse)
 
     convert = commands.add_parser(
@@ -130,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="exit 1 only when more than N inputs fail under --fail-on"
                               " (default: 0)")
     _add_limit_options(convert)
+    _add_link_option(convert)
     convert.set_defaults(handler=_convert)
 
     verify = commands.add_parser(
@@ -144,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="text files, folders (searched recursively) or .zip archives")
     validate.add_argument("--quiet", action="store_true", help="no summary line on stderr")
     _add_limit_options(validate)
+    _add_link_option(validate)
     validate.set_defaults(handler=_validate)
 
     schema = commands.add_parser("schema", help="print the data dictionary")
@@ -196,7 +207,7 @@ def _terminated_as_interrupt() -> Iterator[None]:
 
 
 def _fail(message: str, status: int) -> int:
-    print(f"bmaparse: error: {message}", file=sys.stderr)
+    print(f"bmaparse: error: {printable(message)}", file=sys.stderr)
     return status
 
 
@@ -263,7 +274,8 @@ def _parse(args: argparse.Namespace) -> int:
 
     reports: list[Report] = []
     errors = 0
-    for document in iter_documents([args.file], limits=_limits(args)):
+    for document in iter_documents([args.file], limits=_limits(args),
+                                   follow_links=args.follow_links):
         errors += severity_counts(document)["error"]
         for diagnostic in document.diagnostics:
             print(diagnostic.format(document.source_path or args.file), file=sys.stderr)
@@ -277,7 +289,8 @@ def _validate(args: argparse.Namespace) -> int:
 
     totals: Counter[str] = Counter()
     inputs = reports = 0
-    for document in iter_documents(args.inputs, limits=_limits(args)):
+    for document in iter_documents(args.inputs, limits=_limits(args),
+                                   follow_links=args.follow_links):
         inputs += 1
         reports += len(document.reports)
         totals += severity_counts(document)
@@ -317,15 +330,16 @@ def _convert(args: argparse.Namespace) -> int:
         force=args.force,
         progress=not args.quiet and sys.stderr.isatty(),
         limits=_limits(args),
+        follow_links=args.follow_links,
     )
     status = summary.status(args.fail_on, args.max_errors)
     if args.json:
         _emit(json.dumps({**summary.as_dict(), "exit_code": status}, ensure_ascii=False) + "\n")
     if not args.quiet:
-        print(summary.line(), file=sys.stderr)
+        print(printable(summary.line()), file=sys.stderr)
         failures = summary.failures()
         if failures:
-            print(failures, file=sys.stderr)
+            print(printable(failures), file=sys.stderr)
     return status
 
 
@@ -334,7 +348,7 @@ def _verify(args: argparse.Namespace) -> int:
 
     found = verify(args.output)
     for line in found.lines():
-        print(line, file=sys.stdout if found.ok else sys.stderr)
+        print(printable(line), file=sys.stdout if found.ok else sys.stderr)
     return 0 if found.ok else 1
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from ._display import printable
+
 PARSER_VERSION = "0.1.0"
 SCHEMA_VERSION = "1"
 
@@ -40,9 +42,12 @@ class Diagnostic:
     """The input file (or ``archive.zip!member``), when known."""
 
     def format(self, default_path: str = "<string>") -> str:
-        """``PATH:LINE:COL: SEVERITY CODE message``, the form ``validate`` prints."""
-        path = self.source_path or default_path
-        return f"{path}:{self.line or 0}:{self.col or 0}: {self.severity} {self.code} {self.message}"
+        """``PATH:LINE:COL: SEVERITY CODE message``, the form ``validate`` prints: one
+        line whatever the name holds (control characters in the path and message
+        are shown as escapes, ``\\n``, ``\\x1b``; the record keeps them)."""
+        path = printable(self.source_path or default_path)
+        return (f"{path}:{self.line or 0}:{self.col or 0}: {self.severity} {self.code}"
+                f" {printable(self.message)}")
 
 
 @dataclass(frozen=True, slots=True)
