@@ -17,7 +17,7 @@ to the limit before tokenizing (``line-too-long``, what is kept still parses).
 Lines before the first report of a file (no report anchor in them) are not
 dropped: each becomes an ``unrecognized-line`` warning of the first report.
 Source paths are shown as valid Unicode (bytes of a file name that are not
-UTF-8 become ``\xNN``), so they always fit a table, JSON or CSV.
+UTF-8 become ``\\xNN``), so they always fit a table, JSON or CSV.
 """
 
 from __future__ import annotations
