@@ -23,8 +23,9 @@ from ._notes import Notes
 from ._values import to_ascii_digits
 from .model import Kpi, QuarterlyResult
 
-_HEADER_CELL = re.compile(r"ไตรมาสที่|\(\s*1\s*-\s*4\s*\)|\*\s*ผลงาน\s*\*|\*\s*ผลประเมินตัวชี้วัด\s*\*|\(\s*\*.*\*\s*\)")
-_UNIT_CELL = re.compile(r"\(\s*([^()*]*?)\s*\)")
+# Cells are normalised lines: `` ?`` where a space may be, never ``\s*`` (see _lexer).
+_HEADER_CELL = re.compile(r"ไตรมาสที่|\( ?1 ?- ?4 ?\)|\* ?ผลงาน ?\*|\* ?ผลประเมินตัวชี้วัด ?\*|\( ?\*.*\* ?\)")
+_UNIT_CELL = re.compile(r"\( ?([^()*]*?) ?\)")
 _KPI_HEAD = frozenset({Kind.KPI_ID, Kind.KPI_NAME, Kind.TEXT})  # name : id, or a name alone
 _KPI_END = frozenset({Kind.NUMBER, Kind.CHROME, Kind.EVAL, Kind.QTABLE_TITLE, Kind.NARRATIVE_HEAD})
 
@@ -55,6 +56,7 @@ def kpi_page(tokens: Sequence[Token], notes: Notes) -> KpiPage:
             fields["fiscal_year_be"], fields["fiscal_year_source"] = kpis[0].fiscal_year_be, "kpi-name"
         i = end
     rows: list[QuarterlyResult] = []
+    narratives: dict[int, tuple[Token, list[str]]] = {}  # quarter -> its first head, texts
     chart_value_seen = False
     while i < len(toks):
         tok = toks[i]
@@ -69,13 +71,14 @@ def kpi_page(tokens: Sequence[Token], notes: Notes) -> KpiPage:
             continue
         elif tok.kind is Kind.NARRATIVE_HEAD:
             end = _next_kind(toks, i + 1, Kind.NARRATIVE_HEAD)
-            rows = _with_narrative(rows, tok, toks[i + 1 : end], notes)
+            text = "\n".join(t.text for t in toks[i + 1 : end] if t.kind is not Kind.BLANK)
+            narratives.setdefault(int(to_ascii_digits(tok.groups[0] or "0")), (tok, []))[1].append(text)
             i = end
             continue
         elif tok.kind not in (Kind.CHROME, Kind.BLANK):
             notes.unrecognized(tok, "KPI page")
         i += 1
-    return KpiPage(fields, kpis, tuple(rows))
+    return KpiPage(fields, kpis, tuple(_with_narratives(rows, narratives, notes)))
 
 
 def _skip(toks: Sequence[Token], i: int, kinds: frozenset[str]) -> int:
@@ -159,19 +162,28 @@ def _cell(cells: list[Token], i: int, notes: Notes, what: str) -> Decimal | None
     return _rules.number(cells[i], cells[i].groups[0], notes, what)
 
 
-def _with_narrative(
-    rows: list[QuarterlyResult], head: Token, body: Sequence[Token], notes: Notes
+def _with_narratives(
+    rows: list[QuarterlyResult], narratives: dict[int, tuple[Token, list[str]]], notes: Notes
 ) -> list[QuarterlyResult]:
-    quarter = int(to_ascii_digits(head.groups[0] or "0"))
-    text = "\n".join(t.text for t in body if t.kind is not Kind.BLANK) or None
+    """Each quarter's narratives (several are joined) on the table's first row of that
+    quarter, or on a row of their own. Joined once: adding to a row per narrative
+    was quadratic in the narratives of a page."""
+    rows = list(rows)
+    first: dict[int, int] = {}
     for j, row in enumerate(rows):
-        if row.quarter == quarter:  # a second narrative for a quarter adds to the first
+        first.setdefault(row.quarter, j)
+    for quarter, (head, texts) in narratives.items():
+        text = "\n".join(t for t in texts if t) or None
+        at = first.get(quarter)
+        if at is not None:
+            row = rows[at]
             joined = "\n".join(t for t in (row.narrative, text) if t) or None
-            rows[j] = QuarterlyResult(
+            rows[at] = QuarterlyResult(
                 row.kpi_ordinal, row.quarter, row.result_value, row.score, row.subscore_a,
                 row.subscore_b, row.result_unit, joined, row.source_line,
             )
-            return rows
-    if not 1 <= quarter <= 4:
-        notes.add(head, "error", "bad-quarter", f"narrative for quarter {quarter}, not 1-4")
-    return [*rows, QuarterlyResult(1, quarter, None, None, None, None, None, text, head.line)]
+            continue
+        if not 1 <= quarter <= 4:
+            notes.add(head, "error", "bad-quarter", f"narrative for quarter {quarter}, not 1-4")
+        rows.append(QuarterlyResult(1, quarter, None, None, None, None, None, text, head.line))
+    return rows

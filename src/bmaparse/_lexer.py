@@ -12,9 +12,19 @@ read values. A token remembers its 1-based line and column and the pattern's
 groups, so no later stage re-matches or loses its position.
 
 Rules kept: no pattern is tried on a line whose first character cannot start
-it; every pattern is anchored and free of nested quantifiers (linear time on a
-1 MB line); the lexer never decides what a line *means* in context, only what
-it looks like: the parser owns context.
+it; every pattern is anchored and free of nested quantifiers; the lexer never
+decides what a line *means* in context, only what it looks like: the parser
+owns context.
+
+Linear time on any line (a 1 MB line of ``*``, ``:``, digits or marks takes
+milliseconds; ``tests/test_hostile_lines.py`` checks every kind): a normalised
+line has no run of spaces (one plain space at most, never at either end), so a
+pattern writes `` ?`` where a space may be, never ``\s*``, which beside another
+quantifier that can take the same characters (``(.*?)\s*:``, ``\s*:?\s*``)
+tries every way of sharing a run between them. Likewise no optional prefix
+before a lazy ``(.*?)`` that can take the prefix's characters: ``(?:\*+ ?)?(.*?)``
+split a line of 40,000 ``*`` every possible way (16 s); such a prefix is left
+in the group and stripped by the rule.
 """
 
 from __future__ import annotations
@@ -94,47 +104,53 @@ _HEADINGS = (
     "สนับสนุนยุทธศาสตร์กรุงเทพมหานคร",
 )
 _NUM = r"\d[\d,]*(?:\.\d+)?"
+# A strategy level's code (7.2.1): digits and dots, not ending in a dot. A class, not
+# \d+(?:\.\d+)*: re keeps a backtracking frame for every repetition of a group (about
+# 100 bytes: 100 MB for a line of 1 MB), and only a class repeats without one.
+_CODE = r"\d[\d.]*(?<!\.)"
 
 # (kind, pattern). The first character of each pattern's literal start decides
 # the bucket it is tried in; see _bucket_keys.
 _PREFIX_RULES: tuple[tuple[str, str, str], ...] = (
-    (Kind.PAGE_TITLE, "ค", r"ความคืบหน้าโครงการ/กิจกรรม\s*$"),
-    (Kind.PERCENT, "ค", rf"ความคืบหน้าโครงการ\s*ร้อยละ\s*({_NUM})?\s*$"),
-    (Kind.KPI_TARGET, "ค", r"ค่าเป้าหมาย\s*([^:]*?)\s*:\s*(.*)$"),
-    (Kind.KPI_ACHIEVED, "ผ", r"ผลงานที่ทำได้\s*([^:]*?)\s*:\s*(.*)$"),
-    (Kind.QTABLE_TITLE, "ผ", r"ผลงานเทียบกับเป้าหมายรายไตรมาส\s*$"),
-    (Kind.KPI_KINDS, "ป", r"ประเภทตัวชี้วัด\s*:?\s*(.*)$"),
-    (Kind.KPI_NAME, "ต", r"ตัวชี้วัด\s*:\s*(.*)$"),
-    (Kind.KPI_TITLE, "ร", r"รายละเอียดตัวชี้วัด\s*$"),
-    (Kind.CHROME, "ร", r"รายละเอียดตัวชี้วัดฯ?\s*:\s*พิมพ์ข้อมูล\s*$"),
-    (Kind.NARRATIVE_HEAD, "ร", r"รายงานผลฯ?\s*ไตรมาสที่\s*(\d)\s*$"),
-    (Kind.CHROME, "ด", r"ดูโครงการแผนปีฯ?\s*:\s*พิมพ์ข้อมูล\s*$"),
-    (Kind.CHROME, "B", r"Back Home\s*$"),
-    (Kind.CHROME, "F", r"FusionCharts will render here\s*$"),
-    (Kind.STRATEGY, "ด", r"(ด้านที่)\s*(\d+)\s*(.*)$"),
-    (Kind.STRATEGY, "ม", r"(มิติที่)\s*(\d+(?:\.\d+)*)\s*(.*)$"),
-    (Kind.STRATEGY, "เ", r"(เป้าหมายที่)\s*(\d+(?:\.\d+)*)\s*(.*)$"),
-    (Kind.STRATEGY, "เ", r"(เป้าประสงค์ที่)\s*(\d+(?:\.\d+)*)\s*(.*)$"),
-    (Kind.PROGRESS_HEAD, "(", rf"\((\d+)\)\s*ความคืบหน้าโครงการฯ?\s*ร้อยละ\s*({_NUM})?\s*"
-     r"(?:\(\s*([^)]*?)\s*\))?\s*$"),
-    (Kind.ROUTINE, "*", r"\*+\s*ภารกิจงานประจำของหน่วยงาน[\s*%|]*$"),
-    (Kind.EVAL, "*", r"\*+\s*สยป\.?\s*(?:ประเมินโครงการ|ตรวจประเมินตัวชี้วัด)\s*:?\s*"
-     r"ไตรมาสที่\s*(\d+)\s*:?\s*(.*?)\s*$"),
-    (Kind.PROBLEMS, "*", r"\*+\s*ปัญหาของโครงการ\s*:?\s*(.*)$"),
-    (Kind.OBSTACLES, "*", r"\*+\s*อุปสรรคของโครงการ\s*:?\s*(.*)$"),
-    (Kind.EVAL_SECTION, "*", r"\*+\s*ผลการประเมินโครงการ\s*\(รายไตรมาส\)\s*\**\s*$"),
-    (Kind.SEPARATOR, "-", r"-{3,}\s*&&&\s*-{3,}\s*$"),
-    (Kind.UNIT_CODES, "0", r"(\d{8})\s*/\s*(\d{8})\s*$"),
-    (Kind.ENTRY, "0", r"(\d{1,2}/\d{1,2}/\d{2,4})\s*:\s*(.*)$"),
-    (Kind.SCORE_PAIR, "0", rf"({_NUM})\s*/\s*({_NUM})\s*$"),
-    (Kind.NUMBER, "0", rf"({_NUM})\s*%?\s*$"),
+    (Kind.PAGE_TITLE, "ค", r"ความคืบหน้าโครงการ/กิจกรรม ?$"),
+    (Kind.PERCENT, "ค", rf"ความคืบหน้าโครงการ ?ร้อยละ ?({_NUM})? ?$"),
+    (Kind.KPI_TARGET, "ค", r"ค่าเป้าหมาย ?([^:]*?) ?: ?(.*)$"),
+    (Kind.KPI_ACHIEVED, "ผ", r"ผลงานที่ทำได้ ?([^:]*?) ?: ?(.*)$"),
+    (Kind.QTABLE_TITLE, "ผ", r"ผลงานเทียบกับเป้าหมายรายไตรมาส ?$"),
+    (Kind.KPI_KINDS, "ป", r"ประเภทตัวชี้วัด ?:? ?(.*)$"),
+    (Kind.KPI_NAME, "ต", r"ตัวชี้วัด ?: ?(.*)$"),
+    (Kind.KPI_TITLE, "ร", r"รายละเอียดตัวชี้วัด ?$"),
+    (Kind.CHROME, "ร", r"รายละเอียดตัวชี้วัดฯ? ?: ?พิมพ์ข้อมูล ?$"),
+    (Kind.NARRATIVE_HEAD, "ร", r"รายงานผลฯ? ?ไตรมาสที่ ?(\d) ?$"),
+    (Kind.CHROME, "ด", r"ดูโครงการแผนปีฯ? ?: ?พิมพ์ข้อมูล ?$"),
+    (Kind.CHROME, "B", r"Back Home ?$"),
+    (Kind.CHROME, "F", r"FusionCharts will render here ?$"),
+    (Kind.STRATEGY, "ด", r"(ด้านที่) ?(\d+) ?(.*)$"),
+    (Kind.STRATEGY, "ม", rf"(มิติที่) ?({_CODE}) ?(.*)$"),
+    (Kind.STRATEGY, "เ", rf"(เป้าหมายที่) ?({_CODE}) ?(.*)$"),
+    (Kind.STRATEGY, "เ", rf"(เป้าประสงค์ที่) ?({_CODE}) ?(.*)$"),
+    (Kind.PROGRESS_HEAD, "(", rf"\((\d+)\) ?ความคืบหน้าโครงการฯ? ?ร้อยละ ?({_NUM})? ?"
+     r"(?:\( ?([^)]*?) ?\))? ?$"),
+    (Kind.ROUTINE, "*", r"\*+ ?ภารกิจงานประจำของหน่วยงาน[ *%|]*$"),
+    (Kind.EVAL, "*", r"\*+ ?สยป\.? ?(?:ประเมินโครงการ|ตรวจประเมินตัวชี้วัด) ?:? ?"
+     r"ไตรมาสที่ ?(\d+) ?:? ?(.*?) ?$"),
+    (Kind.PROBLEMS, "*", r"\*+ ?ปัญหาของโครงการ ?:? ?(.*)$"),
+    (Kind.OBSTACLES, "*", r"\*+ ?อุปสรรคของโครงการ ?:? ?(.*)$"),
+    (Kind.EVAL_SECTION, "*", r"\*+ ?ผลการประเมินโครงการ ?\(รายไตรมาส\) ?\** ?$"),
+    (Kind.SEPARATOR, "-", r"-{3,} ?&&& ?-{3,} ?$"),
+    (Kind.UNIT_CODES, "0", r"(\d{8}) ?/ ?(\d{8}) ?$"),
+    (Kind.ENTRY, "0", r"(\d{1,2}/\d{1,2}/\d{2,4}) ?: ?(.*)$"),
+    (Kind.SCORE_PAIR, "0", rf"({_NUM}) ?/ ?({_NUM}) ?$"),
+    (Kind.NUMBER, "0", rf"({_NUM}) ?%? ?$"),
 )
 
 # Patterns anchored at the end, tried when no prefix rule matched.
 _SUFFIX_RULES: tuple[tuple[str, str], ...] = (
-    (Kind.NAME_ID, r"(.*?)\s*:\s*(\d{8}-\d+)\s*$"),
-    (Kind.KPI_ID, r"(.*?)\s*:\s*(\d{4}-\d{3,})\s*$"),
-    (Kind.AGENCY_FY, r"(?:\*+\s*)?(.*?)\s*:\s*\(\s*(\d{4})\s*\)\s*$"),
+    (Kind.NAME_ID, r"(.*?) ?: ?(\d{8}-\d+) ?$"),
+    (Kind.KPI_ID, r"(.*?) ?: ?(\d{4}-\d{3,}) ?$"),
+    # The "** " of a sub-unit stays in the name (the rule strips it): "(?:\*+ ?)?(.*?)"
+    # would try every split of a run of stars between the two.
+    (Kind.AGENCY_FY, r"(.*?) ?: ?\( ?(\d{4}) ?\) ?$"),
 )
 
 

@@ -347,9 +347,23 @@ def parse(text: str, source: str | None = None, strict: bool = False) -> Report:
     (``50240000-7108.txt``) fills ``project_id`` when the text has none. In lenient
     mode (the default) this never raises: problems are in ``report.diagnostics``.
     With ``strict=True`` the first warning or error raises ``ParseError`` naming
-    its line and column. Text holding several reports is parsed as one; use
-    ``bmaparse.read`` to split files.
+    its line and column, and nothing else does. Should the parser itself fail (a
+    bug), the report holds an ``internal-error`` and every line of the text as
+    ``unrecognized-line``, as ``load`` does. Text holding several reports is
+    parsed as one; use ``bmaparse.read`` to split files.
     """
+    if not isinstance(text, str):
+        raise TypeError(f"parse() takes a str, not {type(text).__name__} (bytes: bmaparse.load)")
+    try:
+        report = _parse(text, source)
+    except Exception as exc:  # a parser bug costs neither the text nor a line
+        report = _failed_report(text, source, exc)
+    if strict:
+        raise_if_problems(report)
+    return report
+
+
+def _parse(text: str, source: str | None) -> Report:
     text, repaired = _valid_unicode(text, source)
     tokens = tokenize(one_line_end(text))
     report = build_report(tokens, source_path=source, extra=repaired)
@@ -358,9 +372,28 @@ def parse(text: str, source: str | None = None, strict: bool = False) -> Report:
                            "the text holds several reports; parsed as one (bmaparse.read splits them)",
                            None, source)
         report = _with_diagnostics(report, (several,))
-    if strict:
-        raise_if_problems(report)
     return report
+
+
+def _failed_report(text: str, source: str | None, exc: Exception) -> Report:
+    """The report of a text the parser failed on: an ``internal-error``, then every
+    non-blank line as ``unrecognized-line`` (the lines as written, when even
+    tokenizing failed)."""
+    lines = lines_of(without_surrogates(text))
+    try:
+        tokens = tokenize(lines)
+    except Exception:
+        tokens = [Token(Kind.TEXT if line.strip() else Kind.BLANK, line, n) for n, line in enumerate(lines, 1)]
+    kept = [t for t in tokens if t.kind is not Kind.BLANK]
+    message = (f"the parser failed on this text ({type(exc).__name__}: {without_surrogates(str(exc))[:200]});"
+               " its lines are kept as unrecognized-line")
+    diagnostics = [Diagnostic(kept[0].line if kept else None, 1, "error", "internal-error", message, None, source)]
+    diagnostics += [Diagnostic(t.line, t.col, "warning", "unrecognized-line",
+                               f"line in a text the parser failed on ({t.kind}); kept here, not in a field",
+                               t.text[:200], source) for t in kept]
+    return Report(report_key=report_key(tokens), doc_kind="project", layout=_layout(_trim(tokens)),
+                  source_path=source, source_line_start=kept[0].line if kept else None,
+                  source_line_end=kept[-1].line if kept else None, diagnostics=tuple(diagnostics))
 
 
 def _valid_unicode(text: str, source: str | None) -> tuple[str, tuple[Diagnostic, ...]]:

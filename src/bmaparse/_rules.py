@@ -19,12 +19,15 @@ from typing import Any
 from ._lexer import Kind, Token
 from ._notes import Notes
 from ._values import (
+    MAX_WHOLE_DIGITS,
     find_money,
     fiscal_year_in_text,
     parse_contact,
     parse_entry_date,
     parse_iso_date,
     parse_number,
+    parse_whole,
+    shown,
     to_ascii_digits,
 )
 from .model import BudgetFigure, Kpi, Objective, ProgressUpdate, StrategyLink
@@ -43,7 +46,7 @@ def number(token: Token, raw: str | None, notes: Notes, what: str) -> Decimal | 
     value = parse_number(raw)
     if value is None:
         col = token.text.find(raw) + 1 or None
-        notes.add(token, "error", "bad-number", f"{what} is not a number: {raw!r}", raw=raw, col=col)
+        notes.add(token, "error", "bad-number", f"{what} is not a number: {shown(raw)}", raw=raw, col=col)
     return value
 
 
@@ -51,7 +54,7 @@ def percent(token: Token, raw: str | None, notes: Notes, what: str) -> Decimal |
     """A percent; values outside 0..100 are kept and flagged."""
     value = number(token, raw, notes, what)
     if value is not None and not Decimal(0) <= value <= Decimal(100):
-        notes.add(token, "warning", "percent-out-of-range", f"{what} {value} is outside 0..100")
+        notes.add(token, "warning", "percent-out-of-range", f"{what} {shown(value)} is outside 0..100")
     return value
 
 
@@ -132,8 +135,9 @@ def _next_non_blank(tokens: list[Token], i: int) -> int:
 
 
 def _agency(tok: Token) -> Fields:
-    name = tok.groups[0] if tok.kind is Kind.AGENCY_FY else tok.text
-    name = (name or "").lstrip("*").strip() or None
+    # the AGENCY_FY pattern leaves a sub-unit's "** " in the name
+    written = (tok.groups[0] or "").lstrip("*").lstrip() if tok.kind is Kind.AGENCY_FY else tok.text
+    name = written.lstrip("*").strip() or None
     fields: Fields = {"agency_name": name, "agency_name_source": "text" if name else None}
     if tok.kind is Kind.AGENCY_FY:
         fields["fiscal_year_be"] = int(to_ascii_digits(tok.groups[1] or "0"))
@@ -161,9 +165,11 @@ def _contact(tok: Token) -> Fields:
 
 def evaluation(tok: Token, notes: Notes) -> Fields:
     """Quarter and score of a ``*** สยป. ...`` evaluation line."""
-    quarter = int(to_ascii_digits(tok.groups[0] or "0"))
-    if not 1 <= quarter <= 4:
-        notes.add(tok, "error", "bad-quarter", f"evaluation quarter {quarter} is not 1-4")
+    raw = tok.groups[0] or "0"
+    quarter = parse_whole(raw)
+    if quarter is None or not 1 <= quarter <= 4:
+        written = shown(raw) if quarter is None else quarter
+        notes.add(tok, "error", "bad-quarter", f"evaluation quarter {written} is not 1-4")
         quarter = 0
     score_raw = (tok.groups[1] or "").lstrip(":").strip()
     return {
@@ -285,20 +291,18 @@ def _is_next(prev: str, label: str) -> bool:
 
 
 def _objectives(labelled: list[tuple[Token, Labels]]) -> list[Objective]:
-    items: list[Objective] = []
+    items: list[tuple[str | None, list[str], int]] = []  # label, its lines' text, line
     for tok, labels in labelled:
         if not labels:
-            if items and items[-1].label is not None:  # a wrapped item
-                prev = items[-1]
-                items[-1] = Objective(prev.ordinal, prev.label, f"{prev.text}\n{tok.text}", prev.source_line)
+            if items and items[-1][0] is not None:  # a wrapped item (joined once, at the end:
+                items[-1][1].append(tok.text)  # adding to a str per line was quadratic)
             else:
-                items.append(Objective(len(items) + 1, None, tok.text, tok.line))
+                items.append((None, [tok.text], tok.line))
             continue
         ends = [start for _, start, _ in labels[1:]] + [len(tok.text)]
         for (label, _, body_start), end in zip(labels, ends, strict=True):
-            text = tok.text[body_start:end].strip()
-            items.append(Objective(len(items) + 1, label, text, tok.line))
-    return items
+            items.append((label, [tok.text[body_start:end].strip()], tok.line))
+    return [Objective(i, label, "\n".join(texts), line) for i, (label, texts, line) in enumerate(items, 1)]
 
 
 # --- strategy ------------------------------------------------------------------
@@ -313,26 +317,24 @@ _LEVELS = {
 
 def strategy(tokens: list[Token], notes: Notes) -> tuple[tuple[StrategyLink, ...], bool]:
     """The four strategy levels, or the routine-work form. Returns (links, routine)."""
-    links: list[StrategyLink] = []
+    levels: list[tuple[Token, list[str]]] = []  # a level's line, its title's parts
     routine = False
     for tok in tokens:
         if tok.kind is Kind.STRATEGY:
-            word, code, rest = tok.groups
-            text = (rest or "").lstrip("–-—: ").rstrip("% ").strip()
-            links.append(
-                StrategyLink(len(links) + 1, _LEVELS[word or ""], to_ascii_digits(code or ""), text, tok.line)
-            )
+            levels.append((tok, [(tok.groups[2] or "").lstrip("–-—: ").rstrip("% ").strip()]))
         elif tok.kind is Kind.ROUTINE:
             routine = True
-        elif tok.kind is Kind.TEXT and links:  # a wrapped title
-            last = links[-1]
-            text = f"{last.text} {tok.text.rstrip('% ').strip()}"
-            links[-1] = StrategyLink(last.ordinal, last.level, last.code, text, last.source_line)
+        elif tok.kind is Kind.TEXT and levels:  # a wrapped title (joined once, at the end)
+            levels[-1][1].append(tok.text.rstrip("% ").strip())
         elif not (tok.kind is Kind.HEADING or tok.kind is Kind.BLANK):
             notes.unrecognized(tok, "strategy block")
+    links = tuple(
+        StrategyLink(i, _LEVELS[tok.groups[0] or ""], to_ascii_digits(tok.groups[1] or ""), " ".join(parts), tok.line)
+        for i, (tok, parts) in enumerate(levels, 1)
+    )
     if routine and links:
         notes.add(tokens[0], "warning", "mixed-strategy", "strategy block has both levels and routine-work lines")
-    return tuple(links), routine
+    return links, routine
 
 
 # --- progress blocks ------------------------------------------------------------
@@ -347,10 +349,10 @@ def progress(
     knows how many blocks the report has; they are printed newest first).
     """
     head = tokens[0]
-    seq = int(to_ascii_digits(head.groups[0] or "0"))
+    seq = _block_number(head, notes)
     reported_on = parse_iso_date(to_ascii_digits(head.groups[2] or "")) if head.groups[2] else None
     if head.groups[2] and reported_on is None:
-        notes.add(head, "error", "bad-date", f"reporting date {head.groups[2]!r} is not a date (YYYY-MM-DD)")
+        notes.add(head, "error", "bad-date", f"reporting date {shown(head.groups[2])} is not a date (YYYY-MM-DD)")
     elif head.groups[2] is None:
         notes.add(head, "warning", "missing-value", "progress block has no reporting date")
     entry_raw: str | None = None
@@ -391,6 +393,19 @@ def progress(
         source_line=head.line,
     )
     return update, tuple(budget)
+
+
+def _block_number(head: Token, notes: Notes) -> int:
+    """The printed number of a progress block; 0 (and ``bad-number``) when it has too
+    many digits to be one."""
+    raw = head.groups[0] or "0"
+    seq = parse_whole(raw)
+    if seq is None:
+        notes.add(head, "error", "bad-number",
+                  f"progress block number {shown(raw)} has more than {MAX_WHOLE_DIGITS} digits; read as 0",
+                  raw=raw, col=2)
+        return 0
+    return seq
 
 
 def _entry_date(tok: Token, near: Any, notes: Notes) -> Any:

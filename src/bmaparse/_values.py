@@ -68,6 +68,33 @@ def parse_number(s: str) -> Decimal | None:
     return Decimal(f"{sign}{digits}.{frac}" if frac else f"{sign}{digits}")
 
 
+MAX_WHOLE_DIGITS = 9
+"""Most significant digits ``parse_whole`` reads: every such number fits an int32
+column, and ``int()`` refuses a text of more than 4,300 digits with ValueError."""
+
+
+def parse_whole(s: str) -> int | None:
+    """A whole number written with decimal digits only (Thai, ASCII or any script's),
+    or None: for any other text, and for more than ``MAX_WHOLE_DIGITS`` digits
+    after the leading zeros (``"0007"`` -> 7; ``"1" * 5000`` -> None)."""
+    if not isinstance(s, str):
+        return None
+    digits = to_ascii_digits(s).strip()
+    if not digits.isdecimal():
+        return None
+    significant = digits.lstrip("0") or "0"  # int() counts leading zeros against its limit
+    return int(significant) if len(significant) <= MAX_WHOLE_DIGITS else None
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """``value`` as a diagnostic message shows it: its repr, or for a long one its
+    first characters and its length (a message never holds a megabyte of digits)."""
+    text = str(value)
+    if len(text) <= limit:
+        return repr(value) if isinstance(value, str) else text
+    return f"{text[:limit]!r}... ({len(text):,} characters)"
+
+
 def _date(year: int, month: int, day: int) -> date | None:
     try:
         return date(year, month, day)
@@ -259,15 +286,18 @@ def _label(text: str, lo: int, hi: int) -> str | None:
     segment = text[lo:hi]
     cut = max(segment.rfind(c) for c in _LABEL_STOPS)
     segment = segment[cut + 1 :].strip(_LABEL_TRIM)
+    end = len(segment)  # connectors dropped by moving the end: a copy per word was quadratic
     stripped = True
     while stripped:
         stripped = False
         for word in _CONNECTORS:
-            if segment.endswith(word):
-                segment = segment[: -len(word)].rstrip(_LABEL_TRIM)
+            if segment.endswith(word, 0, end):
+                end -= len(word)
+                while end and segment[end - 1] in _LABEL_TRIM:
+                    end -= 1
                 stripped = True
                 break
-    chunks = segment.rsplit(None, 1)
+    chunks = segment[:end].rsplit(None, 1)
     label = chunks[-1].strip(_LABEL_TRIM) if chunks else ""
     return label or None
 
