@@ -7,14 +7,17 @@ report whose lines they are on; problems of the whole input (empty, binary,
 nothing that looks like a report) stay on the Document. Nothing here raises in
 lenient mode; an unreadable file is a diagnostic too, and so is a report the
 parser fails on (``internal-error``, its lines kept as ``unrecognized-line``; the
-file's other reports are kept).
+file's other reports are kept), and a failure outside one report's rules
+(decoding, splitting: an ``internal-error`` of the input).
 
 Bounded work (``Limits``): an input over ``max_file_bytes`` is refused before it
 is decoded (``input-too-large``, nothing parsed; a path is never read past the
 limit, and only a regular file is ever opened, ``open_regular``: ``/dev/zero``
 or a FIFO is refused, never read or waited on); a line over ``max_line_chars`` is cut
-to the limit before tokenizing (``line-too-long``, what is kept still parses).
-Lines before the first report of a file (no report anchor in them) are not
+to the limit before tokenizing (``line-too-long``, what is kept still parses);
+decoding and parsing one input past ``max_seconds_per_input`` stops it
+(``input-timeout``, nothing of it kept; see ``TimeBudget`` for where a timer
+can be set). Lines before the first report of a file (no report anchor in them) are not
 dropped: each becomes an ``unrecognized-line`` warning of the first report.
 Source paths are shown as valid Unicode (bytes of a file name that are not
 UTF-8 become ``\\xNN``), so they always fit a table, JSON or CSV.
@@ -22,13 +25,18 @@ UTF-8 become ``\\xNN``), so they always fit a table, JSON or CSV.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import math
 import os
 import re
+import signal
 import stat
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
+from types import FrameType
+from typing import Any, BinaryIO
 
 from ._decode import decode
 from ._lexer import Kind, Token, tokenize
@@ -81,6 +89,13 @@ class Limits:
     max_compression_ratio: int = 200
     """Largest decompressed:compressed ratio accepted for a zip member over 1 MiB
     decompressed (``zip-bomb``); real reports compress about 5-10:1."""
+    max_seconds_per_input: float = 60.0
+    """Longest wall-clock time decoding and parsing one input may take: past it the
+    input is stopped, with the error ``input-timeout``, and the run goes on. A
+    backstop (a real report takes milliseconds, and no pattern is super-linear),
+    kept only where an interval timer can interrupt the parse: in a process's main
+    thread on POSIX (``convert``'s workers, ``--jobs 1`` and the CLI are), while
+    the process's real-time timer is unused. Elsewhere it is not applied."""
 
     def __post_init__(self) -> None:
         for name in ("max_file_bytes", "max_line_chars", "max_archive_members",
@@ -88,13 +103,19 @@ class Limits:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"Limits.{name} must be a whole number of at least 1, not {value!r}")
+        seconds = self.max_seconds_per_input
+        if (isinstance(seconds, bool) or not isinstance(seconds, int | float)
+                or not 0 < seconds < math.inf):
+            raise ValueError(f"Limits.max_seconds_per_input must be a number of seconds above 0,"
+                             f" not {seconds!r}")
 
-    def as_dict(self) -> dict[str, int]:
-        """The limits as a plain dict (as recorded in the manifest)."""
+    def as_dict(self) -> dict[str, Any]:
+        """The limits as a plain dict of numbers (as recorded in the manifest)."""
         return {
             "max_file_bytes": self.max_file_bytes, "max_line_chars": self.max_line_chars,
             "max_archive_members": self.max_archive_members,
             "max_compression_ratio": self.max_compression_ratio,
+            "max_seconds_per_input": self.max_seconds_per_input,
         }
 
 
@@ -147,7 +168,7 @@ def load(
     ``project_id`` of reports whose text has none. Lenient (default): never
     raises; problems are in ``Document.diagnostics`` and each report's
     ``diagnostics``. Strict: raises ``ParseError`` for the first warning or error.
-    ``limits`` bounds the input's size and line length (see ``Limits``).
+    ``limits`` bounds the input's size, line length and time (see ``Limits``).
     """
     if isinstance(source, bytes | bytearray | memoryview):
         data, path = bytes(source), source_path
@@ -155,7 +176,7 @@ def load(
             path = display_path(path)
         if len(data) > limits.max_file_bytes:
             return _finish(_refused(path, too_large_message(len(data), limits)), strict)
-        return _finish(_document(data, path, limits), strict)
+        return _finish(_timed_document(data, path, limits), strict)
     path = display_path(source_path or os.fspath(source))
     try:
         data = read_file_capped(source, limits)
@@ -165,7 +186,7 @@ def load(
         message = display_path(f"cannot read input: {exc}")
         problem = Diagnostic(None, None, "error", "unreadable-input", message, None, path)
         return _finish(Document(path, "", None, (), (problem,)), strict)
-    return _finish(_document(data, path, limits), strict)
+    return _finish(_timed_document(data, path, limits), strict)
 
 
 class InputTooLargeError(Exception):
@@ -227,6 +248,120 @@ def check_read_size(data: bytes, limits: Limits) -> None:
 def _refused(path: str | None, message: str) -> Document:
     problem = Diagnostic(None, None, "error", "input-too-large", message, None, path)
     return Document(path, "", None, (), (problem,))
+
+
+class InputTimeout(BaseException):
+    """Raised inside a ``TimeBudget`` when its time is up, wherever the parse is. A
+    BaseException, so that no ``except Exception`` on the way (a parser bug in one
+    report costs only that report) takes it for a bug and carries on."""
+
+
+class TimeBudget:
+    """``with TimeBudget(seconds) as armed:`` raises ``InputTimeout`` in the block once
+    ``seconds`` of wall-clock time have passed; ``armed`` says whether it can.
+
+    A real-time interval timer and a SIGALRM handler: ``re`` checks for signals
+    while it matches, so even a long match is stopped. Armed only where that is
+    possible and takes nothing from the caller: the main thread, a platform with
+    ``setitimer`` (not Windows), SIGALRM's handler one Python knows, and the
+    process's real-time timer unused (a caller's ``alarm`` or ``setitimer``, or a
+    budget already running, is left alone). Elsewhere the block runs unbounded.
+    The handler fires once, and disarms the timer and puts the previous handler
+    back itself before raising: however late the signal comes, nothing of the
+    budget outlives the block. Where bmaparse owns the process (a ``convert``
+    worker, ``keep_alarm_handler``) the handler stays, and a budget costs two
+    timer calls. A class, not a generator: it is entered once per input.
+    """
+
+    __slots__ = ("armed", "seconds")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.armed = False
+
+    def __enter__(self) -> bool:
+        if _Alarm.armed or not _main_thread():
+            return False
+        if not _Alarm.kept:
+            current = signal.getsignal(signal.SIGALRM)
+            if current is None or signal.getitimer(signal.ITIMER_REAL) != (0.0, 0.0):
+                return False
+            signal.signal(signal.SIGALRM, _on_alarm)
+            _Alarm.previous = current
+        _Alarm.seconds, _Alarm.armed = self.seconds, True
+        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        self.armed = True
+        return True
+
+    def __exit__(self, *exc: object) -> None:
+        if self.armed and _Alarm.armed:  # no call before the store: a signal handled
+            _Alarm.armed = False  # from here on finds the budget over
+            _disarm()
+
+
+_Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
+
+
+class _Alarm:
+    """The one budget a process can run at a time (it has one real-time timer)."""
+
+    armed = False
+    seconds = 0.0
+    kept = False
+    """``_on_alarm`` stays installed (``keep_alarm_handler``)."""
+    previous: _Handler = None
+    """The SIGALRM handler to put back when a budget ends (unless kept)."""
+
+
+def _on_alarm(signum: int, frame: FrameType | None) -> None:
+    if _Alarm.armed:
+        _Alarm.armed = False
+        _disarm()
+        raise InputTimeout(f"past the budget of {_Alarm.seconds:g} s")
+
+
+def _disarm() -> None:
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    if not _Alarm.kept:
+        signal.signal(signal.SIGALRM, _Alarm.previous)
+
+
+def keep_alarm_handler() -> None:
+    """Leave the budget's SIGALRM handler installed in this process, for a process
+    bmaparse owns (a ``convert`` worker): a budget then swaps no handler and reads
+    none (``signal.getsignal`` of a function costs 3 us: an enum lookup fails)."""
+    if _main_thread() and not _Alarm.armed:
+        signal.signal(signal.SIGALRM, _on_alarm)
+        _Alarm.kept = True
+
+
+def _main_thread() -> bool:
+    return _HAS_TIMER and threading.current_thread() is threading.main_thread()
+
+
+_HAS_TIMER = hasattr(signal, "setitimer")
+
+
+def timeout_message(limits: Limits) -> str:
+    """The message of ``input-timeout``: the budget."""
+    return (f"decoding and parsing took longer than {limits.max_seconds_per_input:g} s, the limit"
+            " (max_seconds_per_input, --max-seconds): input stopped, nothing of it was kept")
+
+
+def _timed_document(data: bytes, path: str | None, limits: Limits) -> Document:
+    """``_document`` within ``limits.max_seconds_per_input``; past it, a Document
+    holding only the error ``input-timeout``. A bug outside the rules of one report
+    (decoding, splitting) is an ``internal-error`` of the input, as ``parse`` and
+    ``convert`` make it."""
+    try:
+        with TimeBudget(limits.max_seconds_per_input):
+            return _document(data, path, limits)
+    except InputTimeout:
+        code, message = "input-timeout", timeout_message(limits)
+    except Exception as exc:
+        code = "internal-error"
+        message = display_path(f"reading this input failed ({type(exc).__name__}: {exc}); nothing of it was parsed")
+    return Document(path, "", None, (), (Diagnostic(None, None, "error", code, message, None, path),))
 
 
 def _document(data: bytes, path: str | None, limits: Limits) -> Document:
@@ -309,13 +444,10 @@ def _first_line(tokens: Sequence[Token]) -> str | None:
 def _place(diagnostics: Sequence[Diagnostic], chunks: Sequence[Sequence[Token]]) -> list[list[Diagnostic]]:
     """Give each decode diagnostic to the report whose lines it is on (a diagnostic
     with no line, or before the first report, goes to the first report)."""
-    starts = [chunk[0].line for chunk in chunks]
-    placed: list[list[Diagnostic]] = [[] for _ in chunks]
+    starts = [chunk[0].line for chunk in chunks]  # ascending: a search, not a scan per
+    placed: list[list[Diagnostic]] = [[] for _ in chunks]  # diagnostic (that was quadratic)
     for diag in diagnostics:
-        index = 0
-        for i, start in enumerate(starts):
-            if diag.line is not None and diag.line >= start:
-                index = i
+        index = 0 if diag.line is None else max(bisect.bisect_right(starts, diag.line) - 1, 0)
         placed[index].append(diag)
     return placed
 

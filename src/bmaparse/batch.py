@@ -61,7 +61,7 @@ from ._discover import (
     severity_counts,
     task_diagnostic,
 )
-from ._lock import OutputLock
+from ._lock import OutputLock, close_inherited
 from ._manifest import (
     MANIFEST_NAME,
     EntryLog,
@@ -75,7 +75,7 @@ from ._manifest import (
     utc_now,
     write_run_manifest,
 )
-from ._read import Document, Limits
+from ._read import Document, Limits, keep_alarm_handler
 from .errors import OutputError
 from .model import SCHEMA_VERSION, Diagnostic, Report
 
@@ -130,14 +130,50 @@ _worker_limits: Limits | None = None
 def _init_worker(
     strict: bool, known: frozenset[str], limits: Limits | None, parent: int | None = None
 ) -> None:
-    """Set a worker's options; in a pool worker, also exit when the parent is gone
-    (a killed ``convert`` must not leave workers waiting on its queue forever)."""
+    """Set a worker's options; in a pool worker, also end when the parent is gone
+    (a killed ``convert`` must not leave workers waiting on its queue forever, or
+    spinning in a long parse)."""
     global _worker_strict, _worker_known, _worker_limits
     _worker_strict, _worker_known, _worker_limits = strict, known, limits
     if parent is not None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the CLI's handler: just end
-        threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+        # SIGTERM ends a worker (the pool's own way to stop a broken pool). It was
+        # blocked while the pool forked (``_submit``): a SIGTERM to the process group
+        # then never reaches the CLI's handler inherited by a worker not yet set up.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+        close_inherited()  # the output folder's lock is the parent's alone
+        keep_alarm_handler()  # the per-input time budget's, for good: no swap per input
+        if not _killed_with_parent(parent):
+            threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _killed_with_parent(parent: int) -> bool:
+    """Linux: have the kernel SIGKILL this worker when the parent dies; True when set.
+
+    The watchdog thread (``_exit_with_parent``, elsewhere) cannot run while a
+    long regex match holds the GIL; the kernel's signal needs nothing of the
+    worker. It is sent when the thread that forked the worker ends: the thread
+    that runs ``convert``, which waits for its pool. The parent may have died
+    before the call: then it is gone already, and so is this worker.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) != 0:
+            return False
+    except (OSError, AttributeError):  # no libc with prctl (musl has one; a sandbox may not)
+        return False
+    if os.getppid() != parent:
+        os._exit(1)
+    return True
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -281,11 +317,12 @@ def _pooled(
     in_flight: collections.deque[tuple[Sequence[Task], Future[_Chunk]]] = collections.deque()
     options = (strict, known, limits)
     executor = _executor(jobs, options)
+    stopped = False
     try:
         while waiting or in_flight:
             while waiting and len(in_flight) < jobs * 4:
                 chunk = waiting.popleft()
-                in_flight.append((chunk, executor.submit(_process, chunk)))
+                in_flight.append((chunk, _submit(executor, chunk)))
             try:
                 result = in_flight[0][1].result()
             except BrokenProcessPool:
@@ -297,8 +334,40 @@ def _pooled(
                 continue
             in_flight.popleft()
             yield result
+    except BaseException:  # interrupted: do not wait on workers that may be gone
+        stopped = True
+        _stop(executor)
+        raise
     finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+        if not stopped:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _submit(executor: ProcessPoolExecutor, chunk: Sequence[Task]) -> Future[_Chunk]:
+    """``executor.submit``, with SIGTERM blocked while it may fork a worker (the new
+    worker ignores it before unblocking; the parent gets a pending one right after)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return executor.submit(_process, chunk)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        return executor.submit(_process, chunk)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+
+
+def _stop(executor: ProcessPoolExecutor) -> None:
+    """End an interrupted pool now: cancel what waits, terminate the workers (they
+    ignore SIGINT) and reap them, so that the shutdown cannot wait forever on a
+    worker that died mid-result (a SIGTERM sent to the whole process group). (``_processes`` is the executor's own
+    table of its workers: the standard library gives no public way to end them.)"""
+    workers = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        with contextlib.suppress(Exception):
+            worker.terminate()
+    for worker in workers:
+        with contextlib.suppress(Exception):
+            worker.join(5)
 
 
 _Options = tuple[bool, frozenset[str], Limits]
@@ -420,9 +489,10 @@ class _Run:
         self.previous = self.old_manifest if incremental else None
         if self.previous is not None:
             _check_appendable(self.previous, out, fmt)
+        self.entries: EntryLog | None = None
 
     def convert(self, found: Discovery, started: float, started_at: str) -> ConvertSummary:
-        from . import writers
+        from . import tables, writers
 
         staging = writers.Staging(self.out)
         try:
@@ -430,19 +500,27 @@ class _Run:
                 summary = self._write(found, staging, started)
                 path = staging.path(MANIFEST_NAME)
                 summary.seconds = time.monotonic() - started
+                assert self.entries is not None
                 write_run_manifest(
                     path, self.entries, run=summary.as_dict(), skipped_files=found.skipped,
                     previous=self.previous, strict=self.strict, started_at=started_at,
                     limits=self.limits.as_dict())
                 staging.stage([MANIFEST_NAME])
                 old_files = (self.old_manifest or {}).get("files", {})
-                staging.commit(last=[MANIFEST_NAME],
-                               remove=stale_outputs(self.out, old_files, summary.files))
+                remove = stale_outputs(self.out, old_files, summary.files,
+                                       writers.output_names(tables.SCHEMAS))
+                if (self.out / writers.DATABASE_WAL).exists():  # the old database's
+                    remove.append(writers.DATABASE_WAL)
+                staging.commit(last=[MANIFEST_NAME], remove=remove)
         except BaseException:
-            staging.discard()  # kept when the commit is decided: recover() finishes it
+            staging.discard()  # kept when the commit is decided: finished now, or by recover()
+            if staging.decided:
+                with contextlib.suppress(Exception):
+                    recover(self.out)
             raise
         finally:
-            self.entries.close()
+            if self.entries is not None:
+                self.entries.close()
         summary.manifest = str(self.out / MANIFEST_NAME)
         return summary
 
@@ -456,7 +534,8 @@ class _Run:
         projects = tables.ProjectsBuilder()
         written = _KeySet()
         if self.previous is not None:
-            written = _existing_reports(writers, tables, self.fmt, self.out, projects)
+            written = _existing_reports(writers, tables, self.fmt, self.out, projects,
+                                        self.previous)
         tasks, unchanged = _unchanged_failures(found.tasks, self.previous)
         jobs = min(self.jobs, max(1, len(tasks)))
         summary = ConvertSummary(self.out, self.fmt, jobs)
@@ -560,14 +639,27 @@ def _check_appendable(previous: Mapping[str, Any], out: Path, fmt: str) -> None:
 
 
 def _existing_reports(
-    writers: Any, tables: Any, fmt: str, out: Path, projects: tables.ProjectsBuilder
+    writers: Any, tables: Any, fmt: str, out: Path, projects: tables.ProjectsBuilder,
+    previous: Mapping[str, Any],
 ) -> _KeySet:
     """report_keys already in the output's reports table; its rows go to ``projects``
-    (the projects table is rebuilt from every report, old and new)."""
+    (the projects table is rebuilt from every report, old and new). An incremental
+    run appends only to a folder whose tables agree with its manifest: a table
+    missing, or reports with other rows than the manifest counts, is an
+    ``OutputError`` (appending would make the damage permanent)."""
+    missing = sorted(name for name, relative in previous.get("files", {}).items()
+                     if not (out / str(relative)).exists())
     columns = list(tables.PROJECT_SOURCE_COLUMNS)
-    table = writers.read_existing(fmt, out, "reports", tables.SCHEMAS["reports"], columns)
-    if table is None:
-        return _KeySet()
+    table = None if missing else writers.read_existing(
+        fmt, out, "reports", tables.SCHEMAS["reports"], columns)
+    expected = previous.get("totals", {}).get("rows", {}).get("reports")
+    if missing or table is None or table.num_rows != expected:
+        found = (f"the tables {', '.join(missing)} are missing" if missing else
+                 "the reports table is missing" if table is None else
+                 f"reports has {table.num_rows} rows, its manifest says {expected}")
+        raise OutputError(f"{out} does not agree with its manifest ({found}); an incremental"
+                          f" run would keep that: see `bmaparse verify {out}`, or convert"
+                          " without --incremental to rebuild it")
     projects.add(table)
     return _KeySet(k for k in table.column("report_key").to_pylist() if k is not None)
 

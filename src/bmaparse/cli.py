@@ -83,6 +83,20 @@ def _add_limit_options(command: argparse.ArgumentParser) -> None:
         metavar="N", help="cut a line longer than N characters, with the warning line-too-long"
                           " (default: 1000000)")
 
+    def seconds(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+        if not 0 < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, not {text!r}")
+        return value
+
+    command.add_argument(
+        "--max-seconds", type=seconds, default=DEFAULT_LIMITS.max_seconds_per_input, metavar="N",
+        help="stop decoding and parsing an input after N seconds, with the error input-timeout"
+             " (default: 60; applied where a timer can interrupt the parse: POSIX)")
+
 
 def _add_link_option(command: argparse.ArgumentParser) -> None:
     command.add_argument(
@@ -92,7 +106,8 @@ def _add_link_option(command: argparse.ArgumentParser) -> None:
 
 
 def _limits(args: argparse.Namespace) -> Limits:
-    return Limits(max_file_bytes=args.max_file_size, max_line_chars=args.max_line_length)
+    return Limits(max_file_bytes=args.max_file_size, max_line_chars=args.max_line_length,
+                  max_seconds_per_input=args.max_seconds)
 
 
 def build_parser() -> argparse.ArgumentParser:
