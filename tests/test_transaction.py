@@ -29,6 +29,7 @@ from bmaparse._lock import OutputLock
 from bmaparse._verify import verify
 from bmaparse.batch import FORMATS, convert
 from bmaparse.cli import main
+from bmaparse.errors import OutputError
 
 ROOT = Path(__file__).resolve().parents[1]
 FORK = multiprocessing.get_context("fork")
@@ -405,9 +406,81 @@ def test_a_planted_journal_moves_nothing_outside_the_folder(tmp_path: Path) -> N
     (out / ".bmaparse-commit.json").write_text(json.dumps(
         {"tool": "bmaparse", "staging": ".bmaparse-tmp-1-x", "replace": [],
          "remove": ["../victim.txt"]}), encoding="utf-8")
-    with pytest.raises(ValueError, match="leaves the folder"):
+    with pytest.raises(OutputError, match="is not an output in the folder"):
         verify(out)
     assert victim.read_text(encoding="utf-8") == "keep me"
+    assert main(["verify", str(out)]) == 1  # one line, no traceback
+
+
+def test_a_journal_whose_staging_folder_is_a_link_moves_nothing(tmp_path: Path) -> None:
+    out = converted(tmp_path)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "notes.txt").write_text("mine", encoding="utf-8")
+    (out / ".bmaparse-tmp-1-x").symlink_to(outside)
+    (out / ".bmaparse-commit.json").write_text(json.dumps(
+        {"tool": "bmaparse", "staging": ".bmaparse-tmp-1-x", "replace": ["notes.txt"],
+         "remove": []}), encoding="utf-8")
+    with pytest.raises(OutputError, match="not a folder bmaparse made"):
+        verify(out)
+    assert (outside / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert not (out / "notes.txt").exists()
+
+
+@pytest.mark.parametrize("planted", ["journal", "manifest"])
+def test_special_files_planted_as_journal_or_manifest_never_hang(
+    tmp_path: Path, planted: str
+) -> None:
+    out = converted(tmp_path)
+    name = ".bmaparse-commit.json" if planted == "journal" else "manifest.json"
+    (out / name).unlink(missing_ok=True)
+    os.mkfifo(out / name)
+    run = subprocess.run([sys.executable, "-m", "bmaparse", "verify", str(out)],
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    (out / name).unlink()
+    (out / name).symlink_to("/dev/zero")
+    run = subprocess.run([sys.executable, "-m", "bmaparse", "verify", str(out)],
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+
+
+def test_a_planted_lock_file_is_never_written_through(tmp_path: Path) -> None:
+    inputs = write_inputs(tmp_path / "in", 0, 2)
+    out = tmp_path / "out"
+    convert([inputs], out, jobs=1)
+    victim = tmp_path / "victim.txt"
+    for plant in ("hard link", "symbolic link", "fifo"):
+        victim.write_text("keep me", encoding="utf-8")
+        if plant == "hard link":
+            os.link(victim, out / ".bmaparse.lock")
+        elif plant == "symbolic link":
+            (out / ".bmaparse.lock").symlink_to(victim)
+        else:
+            os.mkfifo(out / ".bmaparse.lock")
+        assert convert([inputs], out, jobs=1).exit_code == 0, plant
+        assert victim.read_text(encoding="utf-8") == "keep me", plant
+        assert not (out / ".bmaparse.lock").exists(), plant
+    (out / ".bmaparse.lock").mkdir()
+    with pytest.raises(OutputError, match="cannot open the lock file"):
+        convert([inputs], out, jobs=1)
+
+
+def test_a_forged_manifest_cannot_make_a_run_remove_control_or_user_files(
+    tmp_path: Path
+) -> None:
+    inputs = write_inputs(tmp_path / "in", 0, 2)
+    out = tmp_path / "out"
+    convert([inputs], out, jobs=1)
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    manifest["files"].update({"a": ".bmaparse.lock", "b": ".bmaparse", "c": "notes.txt",
+                              "d": ".bmaparse-commit.json"})
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    steps = commit_steps(lambda: convert([inputs], out, fmt="csv", jobs=1))
+    assert not [s for s in steps if "bmaparse" in s or "notes" in s], steps
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert (out / ".bmaparse").exists() and verify(out).ok
 
 
 # --- what the manifest records ---------------------------------------------------------------
@@ -512,3 +585,119 @@ def test_verify_reads_a_folder_it_may_not_write(tmp_path: Path) -> None:
         subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
         found = verify(disk / "out")  # an archived copy on a read-only file system
         assert found.ok and found.rows["reports"] == 4, found.lines()
+
+
+def test_a_write_ahead_log_left_by_a_crashed_session_is_kept_and_never_breaks_the_database(
+    tmp_path: Path
+) -> None:
+    import duckdb
+
+    inputs = write_inputs(tmp_path / "in", 0, 2)
+    out = tmp_path / "out"
+    convert([inputs], out, fmt="duckdb", jobs=1)
+    database = out / "bmaparse.duckdb"
+    crash = textwrap.dedent(f"""
+        import duckdb, os
+        con = duckdb.connect({str(database)!r})
+        con.execute("PRAGMA disable_checkpoint_on_shutdown")
+        con.execute("CREATE TABLE notes (x INTEGER)")
+        con.execute("INSERT INTO notes VALUES (42)")
+        os._exit(0)  # a session that crashed: its log is not checkpointed
+    """)
+    for extra in ([], ["--incremental"]):
+        subprocess.run([sys.executable, "-c", crash], check=True, timeout=60)
+        assert (out / "bmaparse.duckdb.wal").exists()
+        assert main(["convert", str(inputs), "-o", str(out), "--format", "duckdb", "--jobs", "1",
+                     "--quiet", *extra]) == 0
+        assert verify(out).ok
+        with duckdb.connect(str(database), read_only=True) as con:
+            assert con.execute("SELECT x FROM notes").fetchall() == [(42,)]
+        with duckdb.connect(str(database)) as con:
+            con.execute("DROP TABLE notes")
+
+
+def test_an_interrupt_just_after_the_journal_is_written_keeps_the_staged_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inputs = write_inputs(tmp_path / "in", 0, 3)
+    out = tmp_path / "out"
+    convert([inputs], out, fmt="parquet", jobs=1)
+    write_inputs(tmp_path / "in", 3, 2)
+    write_journal = _commit._write_journal
+
+    def interrupted(*args: Any) -> None:
+        write_journal(*args)
+        raise KeyboardInterrupt  # a signal at the instant after the journal's rename
+
+    monkeypatch.setattr(_commit, "_write_journal", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        convert([inputs], out, fmt="csv", jobs=1)
+    monkeypatch.undo()
+    found = verify(out)
+    assert found.ok and found.rows["reports"] == 5, found.lines()
+    assert sorted({p.suffix for p in out.iterdir() if not p.name.startswith(".")}) == \
+        [".csv", ".json"]
+
+
+def test_incremental_refuses_a_folder_whose_tables_disagree_with_its_manifest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = converted(tmp_path)
+    (out / "kpis.parquet").unlink()
+    args = ["convert", str(tmp_path / "in"), "-o", str(out), "--incremental", "--quiet"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "does not agree with its manifest (the tables kpis are missing)" in err, err
+    import pyarrow.parquet as pq
+
+    convert([tmp_path / "in"], tmp_path / "other", jobs=1)
+    shutil.copy(tmp_path / "other" / "kpis.parquet", out / "kpis.parquet")
+    reports = pq.read_table(out / "reports.parquet")
+    pq.write_table(reports.slice(1), out / "reports.parquet")
+    assert main(args) == 1
+    assert "reports has 3 rows, its manifest says 4" in capsys.readouterr().err
+    assert main(["convert", str(tmp_path / "in"), "-o", str(out), "--quiet"]) == 0  # rebuilt
+    assert verify(out).ok
+
+
+def test_verify_finds_reports_of_inputs_the_manifest_does_not_list(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    out = converted(tmp_path)
+    convert([tmp_path / "in"], out, jobs=1, incremental=True)  # all skipped: still consistent
+    assert verify(out).ok
+    reports = pq.read_table(out / "reports.parquet")
+    paths = pc.if_else(pc.equal(pc.utf8_length(reports["source_path"]), 0),
+                       reports["source_path"], pa.scalar("elsewhere.txt"))
+    moved = reports.set_column(reports.schema.get_field_index("source_path"), "source_path", paths)
+    pq.write_table(moved.cast(reports.schema), out / "reports.parquet")
+    problems = "\n".join(verify(out).problems)
+    assert "rows from 1 inputs the manifest does not list (e.g. elsewhere.txt)" in problems
+    assert "4 inputs do not have the reports the manifest says they wrote" in problems
+
+
+def test_sigterm_to_the_whole_group_stops_a_pooled_convert_cleanly(tmp_path: Path) -> None:
+    inputs = write_inputs(tmp_path / "in", 0, 40)
+    out = tmp_path / "out"
+    convert([write_inputs(tmp_path / "first", 0, 2)], out, jobs=1)
+    before = state(out)
+    script = textwrap.dedent(f"""
+        import os, signal, sys
+        from bmaparse import batch
+        from bmaparse.cli import main
+        taken = batch._Collector.take
+        def take(self, chunk):
+            if self.taken >= 10:  # workers are busy: the whole group gets SIGTERM
+                os.killpg(0, signal.SIGTERM)
+            return taken(self, chunk)
+        batch._Collector.take = take
+        sys.exit(main(["convert", {str(inputs)!r}, "-o", {str(out)!r}, "--jobs", "2"]))
+    """)
+    for _ in range(3):
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                              timeout=120, check=False, start_new_session=True)
+        assert done.returncode == 130, done.stderr
+        assert "Traceback" not in done.stderr, done.stderr
+        assert state(out) == before

@@ -28,13 +28,18 @@ No pyarrow here: the command line and ``verify`` load this module cheaply.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import BinaryIO
+
+from .errors import OutputError
 
 TMP_PREFIX = ".bmaparse-tmp-"
 _TMP_NAME = re.compile(re.escape(TMP_PREFIX) + r"(\d+)-")
@@ -62,8 +67,9 @@ class Staging:
         self.staged: list[str] = []
         """Names staged so far, in the order they will be moved into place."""
         self.decided = False
-        """True once the journal is written: the commit will happen, by ``recover``
-        if this process does not finish it."""
+        """True from the moment the journal is being written: the commit may happen
+        (by ``recover`` if this process does not finish it), so the staged files are
+        kept; without a journal on disk, ``recover`` removes them."""
 
     def path(self, name: str) -> Path:
         return self.dir / name
@@ -83,11 +89,15 @@ class Staging:
         last = list(last)
         names = [n for n in self.staged if n not in last] + [n for n in last if n in self.staged]
         for name in names:
+            if (self.out_dir / name).is_dir() and not (self.out_dir / name).is_symlink():
+                raise OutputError(f"{self.out_dir / name} is a folder: bmaparse cannot put its"
+                                  " file there; remove or rename it")
             _fsync(self.dir / name)
+        _fsync(self.dir, directory=True)
         _step("staged")
         journal = {"staging": self.dir.name, "replace": names, "remove": sorted(set(remove))}
+        self.decided = True  # from the journal's rename on (and it may be cut short)
         _write_journal(self.out_dir, journal)
-        self.decided = True
         _step("journal")
         _roll_forward(self.out_dir, journal)
         return {name: str(self.out_dir / name) for name in names}
@@ -113,9 +123,17 @@ def _write_journal(out_dir: Path, journal: Mapping[str, object]) -> None:
 
 def _roll_forward(out_dir: Path, journal: Mapping[str, object]) -> None:
     staging = out_dir / str(journal["staging"])
-    for name in _names(journal, "replace"):
+    names = _names(journal, "replace")
+    if names and not _is_real_dir(staging):
+        raise OutputError(f"{out_dir / JOURNAL_NAME}: its staging folder {staging.name} is not a"
+                          " folder bmaparse made (missing, or a link); the commit cannot be"
+                          " finished: remove the journal and convert again")
+    for name in names:
         source = staging / name
-        if source.exists() or source.is_symlink():
+        if source.is_symlink():
+            raise OutputError(f"{source} is a link, not a file bmaparse staged; the commit"
+                              " cannot be finished: remove the journal and convert again")
+        if source.exists():
             os.replace(source, out_dir / name)
             _step(f"replaced {name}")
     for name in _names(journal, "remove"):
@@ -133,6 +151,13 @@ def _roll_forward(out_dir: Path, journal: Mapping[str, object]) -> None:
     shutil.rmtree(staging, ignore_errors=True)
 
 
+def _is_real_dir(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _names(journal: Mapping[str, object], key: str) -> list[str]:
     names = journal.get(key)
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
@@ -141,31 +166,66 @@ def _names(journal: Mapping[str, object], key: str) -> list[str]:
 
 
 def _safe_name(name: object) -> bool:
-    """A name of a file directly in the output folder (a journal is data: it must
-    never move or remove anything elsewhere)."""
+    """A name of an output directly in the output folder (a journal is data: it must
+    never move or remove anything elsewhere, nor bmaparse's own control files)."""
     return (isinstance(name, str) and name not in ("", ".", "..") and "/" not in name
-            and "\\" not in name and "\0" not in name)
+            and "\\" not in name and "\0" not in name and not name.startswith(".bmaparse"))
+
+
+def open_plain(path: Path) -> BinaryIO:
+    """``path`` opened for reading if it is a plain file: never through a link, never
+    a FIFO or device (a planted one would hang or never end); ``OSError`` otherwise
+    (``FileNotFoundError`` when it is not there)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+                 | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a plain file", str(path))
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_plain(path: Path, cap: int = 1 << 30) -> bytes:
+    """The bytes of the plain file ``path`` (``open_plain``), at most ``cap`` of them
+    (``OSError`` past it)."""
+    with open_plain(path) as file:
+        data = file.read(cap + 1)
+    if len(data) > cap:
+        raise OSError(errno.EFBIG, f"larger than {cap:,} bytes", str(path))
+    return data
 
 
 def read_journal(out_dir: Path) -> dict[str, object] | None:
     """The journal of an interrupted commit in ``out_dir``, None when there is none;
-    ValueError when it is not one bmaparse could have written."""
+    ``OutputError`` when it is not one bmaparse could have written."""
+    path = out_dir / JOURNAL_NAME
     try:
-        text = (out_dir / JOURNAL_NAME).read_text(encoding="utf-8")
+        text = read_plain(path, 1 << 20)
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise OutputError(f"{path} is not a commit journal bmaparse wrote ({exc.strerror or exc});"
+                          " remove it and convert again") from None
     try:
         journal = json.loads(text)
     except ValueError as exc:
-        raise ValueError(f"{out_dir / JOURNAL_NAME} is not valid JSON: {exc}") from None
+        raise OutputError(f"{path} is not valid JSON ({exc}); remove it and convert again"
+                          ) from None
     if not isinstance(journal, dict) or journal.get("tool") != "bmaparse":
-        raise ValueError(f"{out_dir / JOURNAL_NAME} was not written by bmaparse")
+        raise OutputError(f"{path} was not written by bmaparse; remove it and convert again")
     staging = journal.get("staging")
-    if not (_safe_name(staging) and _TMP_NAME.match(str(staging))):
-        raise ValueError(f"{out_dir / JOURNAL_NAME}: bad staging folder {staging!r}")
+    if not (isinstance(staging, str) and _TMP_NAME.match(staging)
+            and not any(c in staging for c in "/\\\0")):
+        raise OutputError(f"{path}: bad staging folder {staging!r}; remove it and convert again")
     for key in ("replace", "remove"):
-        if not all(_safe_name(n) for n in _names(journal, key)):
-            raise ValueError(f"{out_dir / JOURNAL_NAME}: a name in {key!r} leaves the folder")
+        names = journal.get(key)
+        if not isinstance(names, list) or not all(_safe_name(n) for n in names):
+            raise OutputError(f"{path}: a name in {key!r} is not an output in the folder;"
+                              " remove the journal and convert again")
     return journal
 
 
@@ -182,7 +242,11 @@ def recover(out_dir: str | os.PathLike[str]) -> list[str]:
     with contextlib.suppress(FileNotFoundError):
         (root / _JOURNAL_TEMP).unlink()  # a journal not yet committed: the run rolls back
     for entry in root.iterdir():
-        if _TMP_NAME.match(entry.name) and entry.is_dir() and not entry.is_symlink():
+        if not _TMP_NAME.match(entry.name):
+            continue
+        if entry.is_symlink():  # planted: only the name goes, never its target
+            entry.unlink()
+        elif entry.is_dir():
             shutil.rmtree(entry, ignore_errors=True)
             done.append(f"removed the staged files of an interrupted run ({entry.name})")
     _step("recovered")
@@ -212,7 +276,7 @@ def clean_stale_temporaries(out_dir: str | os.PathLike[str]) -> list[Path]:
         return removed
     try:
         journal = read_journal(root)
-    except ValueError:
+    except OutputError:
         journal = None
     keep = str(journal["staging"]) if journal is not None else ""
     for entry in root.iterdir():

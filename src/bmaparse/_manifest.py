@@ -14,14 +14,16 @@ write into a non-empty folder that is not ours unless told ``--force``.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ._commit import open_plain, read_plain
 from ._discover import UsageError
 from ._lock import LOCK_NAME
 from .model import PARSER_VERSION, SCHEMA_VERSION
@@ -41,9 +43,10 @@ def utc_now() -> str:
 
 
 def read_manifest(out: Path) -> dict[str, Any] | None:
-    """The manifest in ``out`` if bmaparse wrote it, else None."""
+    """The manifest in ``out`` if bmaparse wrote it, else None (also for a link, a
+    FIFO or a device planted in its place: never followed, never waited on)."""
     try:
-        data = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
+        data = json.loads(read_plain(out / MANIFEST_NAME))
     except (OSError, ValueError):
         return None
     if isinstance(data, dict) and data.get("tool") == TOOL:
@@ -61,7 +64,7 @@ def read_manifest_head(out: Path) -> dict[str, Any] | None:
     inputs make a 34 MB manifest, ~150 MB as Python objects)."""
     head: list[str] = []
     try:
-        with open(out / MANIFEST_NAME, encoding="utf-8") as file:
+        with open_plain(out / MANIFEST_NAME) as raw, io.TextIOWrapper(raw, "utf-8") as file:
             for line in file:
                 if line.startswith(_INPUTS_LINE):  # "...,\n" before it: close the object there
                     head = ["".join(head).rstrip().rstrip(","), "\n}"]
@@ -233,16 +236,19 @@ def relative_path(out: Path, path: str | os.PathLike[str]) -> str:
         return str(path)
 
 
-def stale_outputs(out: Path, old: Mapping[str, str], new: Mapping[str, str]) -> list[str]:
+def stale_outputs(out: Path, old: Mapping[str, str], new: Mapping[str, str],
+                  outputs: Container[str]) -> list[str]:
     """The outputs a previous run listed (``old``: table -> path relative to ``out``)
     that this run does not write again (another format), as names directly in
-    ``out``; a path that leaves ``out`` (a manifest is data) is never one."""
+    ``out``. Only names in ``outputs`` (the files a run can write) are ever one: a
+    manifest is data, and must not make a run remove anything else (a path
+    outside ``out``, bmaparse's lock or journal, a user's file)."""
     root = out.resolve()
     keep = {(root / p).resolve() for p in new.values()}
     stale = set()
     for relative in old.values():
         path = (root / str(relative)).resolve()
-        if path not in keep and path.parent == root and path.name != MANIFEST_NAME:
+        if path not in keep and path.parent == root and path.name in outputs:
             stale.add(path.name)
     return sorted(stale)
 

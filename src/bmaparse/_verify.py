@@ -20,6 +20,7 @@ when there is none.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections import Counter
 from collections.abc import Iterable
@@ -84,6 +85,8 @@ def verify(out: str | os.PathLike[str]) -> Verification:
     except OutputBusyError:
         raise
     except OSError as exc:  # a folder we may read but not write (an archived copy)
+        if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise
         if (root / JOURNAL_NAME).exists():
             found.problems.append(f"a commit was interrupted and cannot be finished here: {exc}")
             return found
@@ -132,10 +135,13 @@ def _check(root: Path, manifest: dict[str, Any], found: Verification) -> None:
             continue
         read[name] = table
         found.rows[name] = table.num_rows
-    expected = manifest.get("totals", {}).get("rows", {})
+    expected = manifest.get("totals", {}).get("rows")
+    if not isinstance(expected, dict):
+        problems.append(f"{MANIFEST_NAME} has no row totals (totals.rows)")
+        expected = {}
     for name, rows in found.rows.items():
-        if name in expected and expected[name] != rows:
-            problems.append(f"table {name}: {rows} rows, the manifest says {expected[name]}")
+        if expected.get(name) != rows:
+            problems.append(f"table {name}: {rows} rows, the manifest says {expected.get(name)}")
     if "reports" in read:
         _check_keys(read, problems)
         _check_inputs(read["reports"], manifest.get("inputs", ()), found)
@@ -172,22 +178,44 @@ def _check_keys(read: dict[str, Any], problems: list[str]) -> None:
 
 
 def _check_inputs(reports: Any, inputs: Iterable[dict[str, Any]], found: Verification) -> None:
-    """Each input that wrote reports has exactly that many rows, by path and sha256."""
+    """Each input that wrote reports has exactly that many rows, by path and sha256
+    (an input skipped as already converted keeps what it wrote; a copy found under
+    another name has its rows under the name that wrote them); every report comes
+    from an input the manifest lists."""
     have = Counter(zip(reports["source_path"].to_pylist(), reports["source_sha256"].to_pylist(),
                        strict=True))
+    listed: set[tuple[str, str]] = set()
+    written_by_sha: dict[str, list[tuple[str, int]]] = {}
+    skipped: list[tuple[str, str, int]] = []
     short: list[str] = []
     for entry in inputs:
         found.inputs += 1
-        written = entry.get("written") or 0
-        if entry.get("outcome") == "skipped" or not written or not entry.get("sha256"):
+        path, sha = str(entry.get("path")), str(entry.get("sha256") or "")
+        written = int(entry.get("written") or 0)
+        if not sha:
             continue
-        rows = have.get((entry["path"], entry["sha256"]), 0)
-        if rows != written:
-            short.append(f"{entry['path']} ({rows} of {written})")
+        listed.add((path, sha))
+        if entry.get("outcome") == "skipped":
+            skipped.append((path, sha, written))
+            continue
+        written_by_sha.setdefault(sha, []).append((path, written))
+        if have.get((path, sha), 0) != written:
+            short.append(f"{path} ({have.get((path, sha), 0)} of {written})")
+    for path, sha, written in skipped:
+        rows = have.get((path, sha), 0)
+        elsewhere = any(have.get((p, sha), 0) == n == written
+                        for p, n in written_by_sha.get(sha, ()) if p != path)
+        if rows != written and not (rows == 0 and elsewhere):
+            short.append(f"{path} ({rows} of {written})")
     if short:
         found.problems.append(
             f"{len(short)} inputs do not have the reports the manifest says they wrote:"
             f" {'; '.join(short[:_SHOWN])}{' ...' if len(short) > _SHOWN else ''}")
+    unlisted = sorted({f"{path}" for path, sha in have if (path, sha) not in listed})
+    if unlisted:
+        found.problems.append(
+            f"table reports: rows from {len(unlisted)} inputs the manifest does not list"
+            f" (e.g. {', '.join(unlisted[:_SHOWN])})")
 
 
 def _repeated(values: list[Any]) -> list[str]:

@@ -22,7 +22,7 @@ loaded only for the duckdb format.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Protocol
@@ -34,6 +34,21 @@ from ._atomic import Staging, clean_stale_temporaries, recover
 FORMATS = ("parquet", "csv", "jsonl", "duckdb")
 """The output formats, by the name ``open_sink`` takes (each the name of its module)."""
 
+_SUFFIXES = {"parquet": ".parquet", "csv": ".csv", "jsonl": ".jsonl"}
+DATABASE = "bmaparse.duckdb"
+"""The duckdb format's one file (all tables)."""
+DATABASE_WAL = DATABASE + ".wal"
+"""DuckDB's write-ahead log beside it: a run's commit removes one left by another
+session, which would not match the new database."""
+
+
+def output_names(tables: Iterable[str]) -> frozenset[str]:
+    """Every file name a run can write for ``tables``, in any format: what a later
+    run may remove as the output of another format, and nothing else."""
+    return frozenset({f"{t}{suffix}" for t in tables for suffix in _SUFFIXES.values()}
+                     | {DATABASE, DATABASE_WAL})
+
+
 _SINK_CLASSES = {"parquet": "ParquetSink", "csv": "CsvSink", "jsonl": "JsonlSink",
                  "duckdb": "DuckDBSink"}
 
@@ -44,8 +59,8 @@ def _format(fmt: str) -> ModuleType:
         raise ValueError(f"unknown output format {fmt!r}; expected one of {', '.join(FORMATS)}")
     return importlib.import_module(f"{__name__}.{fmt}")
 
-__all__ = ("FORMATS", "Sink", "Staging", "clean_stale_temporaries", "open_sink", "read_existing",
-           "recover")
+__all__ = ("DATABASE", "DATABASE_WAL", "FORMATS", "Sink", "Staging", "clean_stale_temporaries",
+           "open_sink", "output_names", "read_existing", "recover")
 
 
 class Sink(Protocol):

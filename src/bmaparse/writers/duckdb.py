@@ -10,8 +10,10 @@ unless appending to a table that already has exactly those columns. Batches
 are inserted straight from Arrow (DuckDB scans the registered table). close()
 checkpoints, closes and stages the file (the run's commit renames it over the
 old one; a second sink of the same run, ``projects``, continues the staged
-file). The existing database is always opened first (read-only), so one that
-another process holds is refused before anything is written, and DuckDB's
+file). The existing database is always opened first (read-only; read-write to
+checkpoint a write-ahead log that a crashed session left, whose tables would
+be lost otherwise), so one that another process holds is refused before
+anything is written, and DuckDB's
 errors (a lock, a full disk) become ``OutputError``: one line naming the file. duckdb is imported
 only here, and this module only when the duckdb format is asked for.
 """
@@ -28,9 +30,8 @@ import duckdb
 import pyarrow as pa
 
 from ..errors import OutputError
+from . import DATABASE, DATABASE_WAL
 from ._atomic import Staging, conform, conformed_batch, subschema
-
-DATABASE = "bmaparse.duckdb"
 
 
 def sql_type(typ: pa.DataType) -> str:
@@ -92,6 +93,8 @@ class DuckDBSink:
         tmp = self._staging.path(DATABASE)
         if DATABASE in self._staging.staged:
             return tmp
+        if self.path.is_file() and self.path.with_name(DATABASE_WAL).exists():
+            _checkpoint(self.path)  # a session that ended without one: its log is its data
         if self.path.is_file() and (_others(self.path, self.schemas) or append):
             shutil.copyfile(self.path, tmp)
         return tmp
@@ -163,6 +166,13 @@ def _clear_errors(path: Path) -> Iterator[None]:
             raise OutputError(f"the database {path} is in use by another process; close it"
                               f" and run again ({detail})") from None
         raise OutputError(f"writing the database {path} failed: {detail}") from None
+
+
+def _checkpoint(path: Path) -> None:
+    """Write what the database's write-ahead log holds into its file (a session that
+    crashed left it), so that the copy a run keeps has it; DuckDB removes the log."""
+    with _clear_errors(path), duckdb.connect(str(path)) as con:
+        con.execute("CHECKPOINT")
 
 
 def _others(path: Path, schemas: Mapping[str, pa.Schema]) -> bool:
