@@ -58,6 +58,15 @@ report; and the seed report with 1,000 .. 10,000 progress blocks. Timed with
 ``bmaparse.parse`` (``load`` would cut a line past ``Limits.max_line_chars``),
 best CPU time of up to five runs; a step is linear when time grows no more than
 1.25x faster than size (doubling the size at most 2.5x the time).
+
+Then hostile lines (``--hostile-chars``, default 25k, 100k and 400k characters):
+for each shape (a line kind's start, a filler repeated, an end: a run of ``*`` then
+``:1``, spaces before a colon, digits in a block number or a quarter, Thai marks,
+brackets, dots, dashes, labels, connector words, amounts) the line is parsed
+alone, in its own helper process, best CPU time of up to five runs, and the time
+ratio for 4x the size is shown: about 4 is linear, 16 quadratic (the first shape
+took 16 s at 40,000 characters before the patterns were audited). Linear when
+the ratio is at most 6 (1.5x of 4: small sizes carry fixed costs and noise).
 """
 
 from __future__ import annotations
@@ -70,6 +79,7 @@ import importlib
 import io
 import itertools
 import json
+import math
 import os
 import platform
 import pstats
@@ -456,6 +466,38 @@ def blocks_report(blocks: int) -> str:
     return "\n".join(out + lines[end:]) + "\n"
 
 
+# (start, filler, end): the start picks the line kind (and so the patterns and the
+# section rule that read the line), the filler is repeated to size.
+HOSTILE: dict[str, tuple[str, str, str]] = {
+    "stars, then :1": ("", "*", ":1"),
+    "stars, agency : (year)x": ("** ", "*", " : (2566)x"),
+    "star-spaces, then :1": ("x", " *", ":1"),
+    "spaces before a colon": ("ค่าเป้าหมาย", " ", " x"),
+    "tabs in a target": ("ค่าเป้าหมาย ร้อยละ", "\t", "x"),
+    "colons": ("", ":", "1"),
+    "colon-spaces, then an id": ("x", " :", " 50990000-"),
+    "digits in a block number": ("(", "1", ") ความคืบหน้าโครงการฯ ร้อยละ 1 (2023-01-01)"),
+    "digits in a quarter": ("*** สยป. ประเมินโครงการ : ไตรมาสที่ ", "1", " 100"),
+    "Thai digits in a percent": ("ความคืบหน้าโครงการ ร้อยละ ", "๑", "x"),
+    "Thai tone marks": ("ก", "\u0e48", ""),
+    "brackets in a report date": ("(1) ความคืบหน้าโครงการฯ ร้อยละ 1 (", "( ", ""),
+    "dots in a strategy code": ("มิติที่ 1", ".1", " x"),
+    "slashes in a score pair": ("1", " /", "x"),
+    "dashes before &&&": ("", "-", " &&&x"),
+    "star labels": ("", "** ", "ปัญหาของโครงการ x"),
+    "item labels": ("1. เพื่อ ", "2. ", ""),
+    "connector words": ("27/04/2566 : งบประมาณ", "จำนวน", " 1 บาท"),
+    "amounts": ("27/04/2566 : ", "1 บาท ", ""),
+    "phone marks": ("นาย สมชาย ใจดี ", "โทร. ", "1"),
+}
+
+
+def hostile_line(shape: str, chars: int) -> str:
+    """The shape's start, its filler repeated to about ``chars`` characters, its end."""
+    start, filler, end = HOSTILE[shape]
+    return start + filler * (chars // len(filler)) + end
+
+
 def time_parse(text: str, repeat: int = 5) -> dict[str, float]:
     """Best wall and CPU time of ``parse(text)`` over up to ``repeat`` runs (stop past 5 s)."""
     parse = _bmaparse().parse
@@ -480,6 +522,9 @@ def run_pathological(kind: str, arg: str, size: int, timeout: float) -> dict[str
                               check=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"wall": None, "cpu": None, "timeout": timeout}
+    except subprocess.CalledProcessError as exc:  # the parse raised: say what, go on
+        lines = exc.stderr.strip().splitlines() or ["(no message)"]
+        return {"wall": None, "cpu": None, "error": lines[-1][:100]}
     result: dict[str, Any] = json.loads(done.stdout)
     return result
 
@@ -511,6 +556,29 @@ def pathological(mbs: Sequence[int], blocks: Sequence[int], timeout: float) -> l
             results.append(entry)
             if cpu is None:
                 break  # a timeout: the larger sizes would only take longer
+    return results
+
+
+def hostile(sizes: Sequence[int], timeout: float) -> list[dict[str, Any]]:
+    """Every hostile shape at every size (characters), with the time ratio to the
+    previous size scaled to 4x the size (``ratio``: 4 linear, 16 quadratic)."""
+    results = []
+    for shape in HOSTILE:
+        previous: tuple[int, float] | None = None
+        for size in sizes:
+            got = run_pathological("hostile", shape, size, timeout)
+            entry: dict[str, Any] = {"case": shape, "size": size, **got}
+            cpu = got.get("cpu")
+            if cpu is not None and previous is not None:
+                # the ratio the time would have for 4x the size, at this growth
+                entry["ratio"] = (cpu / max(previous[1], 1e-9)) ** (math.log(4) / math.log(size / previous[0]))
+                entry["linear"] = entry["ratio"] <= 6
+            if cpu is None:
+                entry["linear"] = False
+            results.append(entry)
+            if cpu is None:
+                break  # a timeout: the larger sizes would only take longer
+            previous = (size, cpu)
     return results
 
 
@@ -604,8 +672,9 @@ def print_pathological(results: Sequence[dict[str, Any]]) -> None:
           f"{'per unit':>12} {'growth':>7} linear")
     for r in results:
         if r.get("cpu") is None:
-            print(f"{r['case']:28} {r['size']:6d} {'':>9} {'timeout':>8}{'':>21}   NO "
-                  f"(> {r['timeout']:.0f} s)")
+            why = f"(> {r['timeout']:.0f} s)" if "timeout" in r else r["error"]
+            print(f"{r['case']:28} {r['size']:6d} {'':>9} {'timeout' if 'timeout' in r else 'error':>8}"
+                  f"{'':>21}   NO {why}")
             continue
         per = (f"{r['per_unit'] * 1e3:7.1f} ms/MB" if r["unit"] == "MB"
                else f"{r['per_unit'] * 1e6:7.1f} µs/bl")
@@ -615,6 +684,21 @@ def print_pathological(results: Sequence[dict[str, Any]]) -> None:
               f"{growth:>7} {linear}")
     print("(growth: time ratio / size ratio against the previous size; linear when <= 1.25,"
           " i.e. doubling the size at most 2.5x the time)")
+
+
+def print_hostile(results: Sequence[dict[str, Any]]) -> None:
+    print(f"\n{'hostile line (alone)':28} {'chars':>9} {'CPU s':>8} {'ratio 4x':>9} linear")
+    for r in results:
+        if r.get("cpu") is None:
+            why = f"(> {r['timeout']:.0f} s)" if "timeout" in r else r["error"]
+            print(f"{r['case']:28} {r['size']:9d} {'timeout' if 'timeout' in r else 'error':>8}"
+                  f" {'':>9} NO {why}")
+            continue
+        ratio = f"{r['ratio']:8.1f}x" if "ratio" in r else ""
+        linear = ("yes" if r["linear"] else "NO") if "linear" in r else ""
+        print(f"{r['case']:28} {r['size']:9d} {r['cpu']:8.4f} {ratio:>9} {linear}")
+    print("(ratio 4x: CPU time against the previous size, scaled to 4x the size: 4 is linear,"
+          " 16 quadratic; linear when <= 6)")
 
 
 # --- profiles ------------------------------------------------------------------------------
@@ -684,6 +768,8 @@ def _helper(argv: Sequence[str]) -> int | None:
         if kind == "line":
             shape, placement = arg.split("/")
             text = line_report(shape, int(size), placement)
+        elif kind == "hostile":
+            text = hostile_line(arg, int(size))
         else:
             text = blocks_report(int(size))
         print(json.dumps(time_parse(text)))
@@ -712,6 +798,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-pathological", action="store_true")
     parser.add_argument("--line-mb", default="1,2,4", help="long-line sizes in MB")
     parser.add_argument("--blocks", default="1000,2000,4000,10000", help="progress block counts")
+    parser.add_argument("--hostile-chars", default="25k,100k,400k",
+                        help="hostile-line sizes in characters (with --no-pathological: none)")
     parser.add_argument("--path-timeout", type=float, default=120.0,
                         help="seconds before a pathological case counts as a blow-up")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
@@ -775,9 +863,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_targets(checks)
 
     path_results: list[dict[str, Any]] = []
+    hostile_results: list[dict[str, Any]] = []
     if not args.no_pathological:
         path_results = pathological(_sizes(args.line_mb), _sizes(args.blocks), args.path_timeout)
         print_pathological(path_results)
+        hostile_results = hostile(_sizes(args.hostile_chars), args.path_timeout)
+        print_hostile(hostile_results)
     info["loadavg_after_pathological"] = os.getloadavg()
     print(f"\nload average: start {' '.join(f'{x:.2f}' for x in info['loadavg'])}, after the"
           f" table {' '.join(f'{x:.2f}' for x in info['loadavg_end'])}; total "
@@ -791,7 +882,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "rows": [{**asdict(r), "reports_per_s": r.per_second, "us_per_report": r.micros,
                       "x_floor": (r.seconds / floors[r.size].seconds) if r.size in floors else None}
                      for r in rows],
-            "targets": checks, "pathological": path_results,
+            "targets": checks, "pathological": path_results, "hostile": hostile_results,
         }, indent=2, ensure_ascii=False))
     return 0
 
