@@ -26,7 +26,8 @@ from .model import Kpi, QuarterlyResult
 _HEADER_CELL = re.compile(r"ไตรมาสที่|\(\s*1\s*-\s*4\s*\)|\*\s*ผลงาน\s*\*|\*\s*ผลประเมินตัวชี้วัด\s*\*|\(\s*\*.*\*\s*\)")
 _UNIT_CELL = re.compile(r"\(\s*([^()*]*?)\s*\)")
 _KPI_HEAD = frozenset({Kind.KPI_ID, Kind.KPI_NAME, Kind.TEXT})  # name : id, or a name alone
-_KPI_END = frozenset({Kind.NUMBER, Kind.CHROME, Kind.EVAL, Kind.QTABLE_TITLE, Kind.NARRATIVE_HEAD})
+_KPI_END = frozenset({Kind.NUMBER, Kind.CHROME, Kind.EVAL, Kind.KPI_EVAL, Kind.QTABLE_TITLE,
+                      Kind.NARRATIVE_HEAD})
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +61,7 @@ def kpi_page(tokens: Sequence[Token], notes: Notes) -> KpiPage:
         tok = toks[i]
         if tok.kind is Kind.NUMBER and not chart_value_seen:
             chart_value_seen = True  # the page's chart repeats the result: nothing to keep
-        elif tok.kind is Kind.EVAL:
+        elif tok.kind is Kind.KPI_EVAL or tok.kind is Kind.EVAL:
             fields.update(_rules.evaluation(tok, notes))
         elif tok.kind is Kind.QTABLE_TITLE:
             end = _next_kind(toks, i + 1, Kind.NARRATIVE_HEAD)

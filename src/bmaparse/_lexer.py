@@ -49,6 +49,7 @@ class Kind:
     AGENCY_FY = "agency-fy"  # <agency> : (2564)
     PERCENT = "percent"  # ความคืบหน้าโครงการ ร้อยละ 60
     EVAL = "eval"  # *** สยป. ประเมินโครงการ : ไตรมาสที่ 2 100
+    KPI_EVAL = "kpi-eval"  # *** สยป. ตรวจประเมินตัวชี้วัด : ไตรมาสที่ 3: 100 (KPI pages)
     # body
     HEADING = "heading"  # หลักการและเหตุผล, วัตถุประสงค์ของโครงการ, ...
     UNIT_CODES = "unit-codes"  # 50991000/50991000
@@ -69,6 +70,15 @@ class Kind:
     QTABLE_TITLE = "qtable-title"  # ผลงานเทียบกับเป้าหมายรายไตรมาส
     SCORE_PAIR = "score-pair"  # 100 / 100
     NARRATIVE_HEAD = "narrative-head"  # รายงานผลฯ ไตรมาสที่ 1
+    # the project view page of the newer front end: label and value glued together
+    VIEW_TITLE = "view-title"  # รายละเอียดโครงการ/กิจกรรม: 50990000-6001
+    VIEW_FIELD = "view-field"  # รหัสโครงการ50990000-6001, Kpi ID5099-1023: a label only this page has
+    VIEW_TEXT = "view-text"  # ชื่อโครงการ..., หน่วยงาน..., ปี2567: a label ordinary text may start with
+    # the KPI definition page of the city-indicator database
+    KPIDEF_TITLE = "kpidef-title"  # โครงการจัดทำฐานข้อมูลตัวชี้วัดการพัฒนาเมือง (2562-2563)
+    KPIDEF_ID = "kpidef-id"  # ๔. <numbered name> : 205
+    DATA_KIND = "data-kind"  # ลักษณะข้อมูล : ตัวชี้วัดเป้าประสงค์
+    KPIDEF_SECTION = "kpidef-section"  # 1.นิยาม หรือความหมายของตัวชี้วัด
 
 
 class Token(NamedTuple):
@@ -118,8 +128,8 @@ _PREFIX_RULES: tuple[tuple[str, str, str], ...] = (
     (Kind.PROGRESS_HEAD, "(", rf"\((\d+)\)\s*ความคืบหน้าโครงการฯ?\s*ร้อยละ\s*({_NUM})?\s*"
      r"(?:\(\s*([^)]*?)\s*\))?\s*$"),
     (Kind.ROUTINE, "*", r"\*+\s*ภารกิจงานประจำของหน่วยงาน[\s*%|]*$"),
-    (Kind.EVAL, "*", r"\*+\s*สยป\.?\s*(?:ประเมินโครงการ|ตรวจประเมินตัวชี้วัด)\s*:?\s*"
-     r"ไตรมาสที่\s*(\d+)\s*:?\s*(.*?)\s*$"),
+    (Kind.EVAL, "*", r"\*+\s*สยป\.?\s*ประเมินโครงการ\s*:?\s*ไตรมาสที่\s*(\d+)\s*:?\s*(.*?)\s*$"),
+    (Kind.KPI_EVAL, "*", r"\*+\s*สยป\.?\s*ตรวจประเมินตัวชี้วัด\s*:?\s*ไตรมาสที่\s*(\d+)\s*:?\s*(.*?)\s*$"),
     (Kind.PROBLEMS, "*", r"\*+\s*ปัญหาของโครงการ\s*:?\s*(.*)$"),
     (Kind.OBSTACLES, "*", r"\*+\s*อุปสรรคของโครงการ\s*:?\s*(.*)$"),
     (Kind.EVAL_SECTION, "*", r"\*+\s*ผลการประเมินโครงการ\s*\(รายไตรมาส\)\s*\**\s*$"),
@@ -128,6 +138,27 @@ _PREFIX_RULES: tuple[tuple[str, str, str], ...] = (
     (Kind.ENTRY, "0", r"(\d{1,2}/\d{1,2}/\d{2,4})\s*:\s*(.*)$"),
     (Kind.SCORE_PAIR, "0", rf"({_NUM})\s*/\s*({_NUM})\s*$"),
     (Kind.NUMBER, "0", rf"({_NUM})\s*%?\s*$"),
+    # the project view page (see _VIEW_LABELS below for the label -> field table)
+    (Kind.VIEW_TITLE, "ร", r"รายละเอียดโครงการ/กิจกรรม\s*:?\s*(\d{8}-\d+)?\s*$"),
+    (Kind.CHROME, "ข", r"ข้อมูลโครงการ/กิจกรรม\s*(?:พิมพ์\s*PDF)?\s*$"),
+    (Kind.VIEW_FIELD, "ร", r"(รหัสโครงการ)\s*(\d{8}-\d+)\s*$"),
+    (Kind.VIEW_FIELD, "P", r"(Policy ID)\s*(\S*)\s*$"),
+    (Kind.VIEW_FIELD, "B", r"(Branch ID)\s*(\S*)\s*$"),
+    (Kind.VIEW_FIELD, "K", r"(K(?:pi|PI) ID)\s*(\S*)\s*$"),
+    (Kind.VIEW_FIELD, "ง", r"(งบฯ?\s*ที่ได้รับ\s*\(บาท\))\s*(\S*)\s*$"),
+    (Kind.VIEW_FIELD, "ง", r"(งบฯ?\s*ที่ใช้ไป\s*\(บาท\))\s*(\S*)\s*$"),
+    (Kind.VIEW_FIELD, "ค", rf"(คืบหน้าล่าสุด)\s*:?\s*(?:ร้อยละ\s*)?({_NUM})?\s*$"),
+    (Kind.VIEW_FIELD, "S", r"(Start Date)\s*(\d{4}-\d{2}-\d{2})?(?:[ T][\d:.]*)?\s*$"),
+    (Kind.VIEW_FIELD, "F", r"(Finish Date)\s*(\d{4}-\d{2}-\d{2})?(?:[ T][\d:.]*)?\s*$"),
+    (Kind.VIEW_TEXT, "ป", r"(ปี)\s*(\d{4})\s*$"),
+    (Kind.VIEW_TEXT, "ช", r"(ชื่อโครงการ)\s*(.*)$"),
+    (Kind.VIEW_TEXT, "ห", r"(หน่วยงาน)\s*(.*)$"),
+    (Kind.VIEW_TEXT, "ห", r"(หลักการและเหตุผล)\s*(.+)$"),  # the bare heading is a HEADING
+    # the KPI definition page
+    (Kind.KPIDEF_TITLE, "โ", r"โครงการจัดทำฐานข้อมูลตัวชี้วัดการพัฒนาเมือง\s*(?:\(\s*(\d{4})\s*-\s*(\d{4})\s*\))?\s*$"),
+    (Kind.DATA_KIND, "ล", r"ลักษณะข้อมูล\s*:\s*(.*)$"),
+    (Kind.KPIDEF_SECTION, "0", r"(\d{1,2})\s*\.\s*((?:นิยาม|วิธีการคำนวณ|เกณฑ์การ|แหล่งข้อมูล|แหล่งที่มา|ความถี่|"
+     r"หน่วยงานรับผิดชอบ|ผู้รับผิดชอบ|วิธีการจัดเก็บ|หมายเหตุ)[^:]*?)\s*$"),
 )
 
 # Patterns anchored at the end, tried when no prefix rule matched.
@@ -135,6 +166,8 @@ _SUFFIX_RULES: tuple[tuple[str, str], ...] = (
     (Kind.NAME_ID, r"(.*?)\s*:\s*(\d{8}-\d+)\s*$"),
     (Kind.KPI_ID, r"(.*?)\s*:\s*(\d{4}-\d{3,})\s*$"),
     (Kind.AGENCY_FY, r"(?:\*+\s*)?(.*?)\s*:\s*\(\s*(\d{4})\s*\)\s*$"),
+    # a numbered name (``๔.``, ``5.2``, ``ปี 2564 ๒.``) and the database's integer id
+    (Kind.KPIDEF_ID, r"((?:ปี\s*\d{4}\s*)?\d{1,3}(?:\.\d{1,3})*\s*\.?\s*[^\s\d.].*?)\s*:\s*(\d{1,6})\s*$"),
 )
 
 

@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import _kpipage, _rules
+from . import _evidence, _kpipage, _rules
 from ._agencies import agency_name_for
 from ._lexer import Kind, Token, tokenize
 from ._normalize import without_surrogates
@@ -202,21 +202,20 @@ def _kpi_document(tokens: list[Token], notes: Notes) -> _Parts:
     return _Parts(fields=page.fields, kpis=list(page.kpis), quarterly=list(page.quarterly))
 
 
-def _doc_kind(tokens: Sequence[Token]) -> str:
-    first = next((t for t in tokens if t.kind not in (Kind.BLANK, Kind.CHROME)), None)
-    return "kpi" if first is not None and first.kind in (Kind.KPI_TITLE, Kind.KPI_ID) else "project"
+def _not_a_report(tokens: list[Token], notes: Notes) -> _Parts:
+    """No line marks a report: no field is taken, every line is kept as unrecognized."""
+    for tok in tokens:
+        notes.unrecognized(tok, "text, which is not a report")
+    return _Parts()
 
 
-_PAGE_KINDS = frozenset({Kind.PAGE_TITLE, Kind.KPI_TITLE, Kind.HEADING, Kind.NAME_ID, Kind.AGENCY_FY})
-_PAGE_CHROME = frozenset({"Back Home", "FusionCharts will render here"})
-
-
-def _layout(inner: Sequence[Token]) -> str:
-    """``page`` when the report shows page-only lines or blank lines inside it."""
-    for t in inner:
-        if t.kind in _PAGE_KINDS or t.kind is Kind.BLANK or t.text in _PAGE_CHROME:
-            return "page"
-    return "export"
+_READERS: dict[tuple[str, str], Callable[[list[Token], Notes], _Parts]] = {
+    ("project", "page"): _project,
+    ("project", "export"): _project,
+    ("kpi", "page"): _kpi_document,
+    ("kpi", "export"): _kpi_document,
+}
+"""(doc_kind, layout) -> the reader of such a report (``_evidence.shape`` picks)."""
 
 
 def _trim(tokens: Sequence[Token]) -> Sequence[Token]:
@@ -241,8 +240,13 @@ def build_report(
     """Parse one report's tokens (from ``split_reports``) into a Report."""
     notes = Notes(source_path)
     toks = list(tokens)
-    kind = _doc_kind(toks)
-    parts = _kpi_document(toks, notes) if kind == "kpi" else _project(toks, notes)
+    found = _evidence.shape(toks)
+    if found.doc_kind is None:
+        parts = _not_a_report(toks, notes)
+    else:
+        parts = _READERS[found.doc_kind, found.layout or ""](toks, notes)
+        for tok, code, message in _evidence.problems(found):
+            notes.add(tok, "warning", code, message)
     fields = parts.fields
     _derive_identity(fields, source_path, notes, toks)
     _derive_fiscal_year(fields, parts)
@@ -252,11 +256,16 @@ def build_report(
         notes.diagnostics.append(
             Diagnostic(None, None, "error", "empty-report", "no report text", None, source_path)
         )
+    elif found.doc_kind is None:
+        notes.diagnostics.append(Diagnostic(
+            inner[0].line, 1, "error", "no-report-found",
+            "no line of this text looks like a BMA project or KPI report; no field was taken",
+            inner[0].text[:80], source_path))
     diagnostics = sorted([*extra, *notes.diagnostics], key=lambda d: (d.line or 0, d.col or 0))
     return Report(
         report_key=report_key(toks),
-        doc_kind=kind,
-        layout=_layout(inner),
+        doc_kind=found.doc_kind or _evidence.NOT_A_REPORT,
+        layout=found.layout or _evidence.NOT_A_REPORT,
         **fields,
         routine_work=parts.routine,
         source_path=source_path,

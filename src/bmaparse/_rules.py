@@ -32,6 +32,9 @@ from .model import BudgetFigure, Kpi, Objective, ProgressUpdate, StrategyLink
 Fields = dict[str, Any]
 
 _CHROME = frozenset({Kind.PAGE_TITLE, Kind.CHROME, Kind.BLANK})
+_EVALS = frozenset({Kind.EVAL, Kind.KPI_EVAL})
+_TEXTLIKE = frozenset({Kind.TEXT, Kind.VIEW_TEXT})
+"""Plain text, and text that starts like a label of the view page (หน่วยงาน...)."""
 _NIL = frozenset({"", "-", "ไม่มี", "ไม่มี.", "ไม่มี -", "ไม่มีปัญหา", "ไม่มีอุปสรรค"})
 _MAX_CONTACT = 200
 
@@ -100,7 +103,7 @@ def header(tokens: list[Token], notes: Notes) -> tuple[Fields, int]:
             after_name = True
             i += 1
             continue
-        elif kind is Kind.AGENCY_FY or (after_name and kind is Kind.TEXT):
+        elif kind is Kind.AGENCY_FY or (after_name and kind in _TEXTLIKE):
             if "agency_name" in fields:  # never overwrite: a second agency line is reported
                 notes.unrecognized(tok, "page header")
             else:
@@ -112,10 +115,10 @@ def header(tokens: list[Token], notes: Notes) -> tuple[Fields, int]:
             if tok.groups[0] is None:
                 notes.add(tok, "warning", "missing-value", "progress percent line has no number")
             j = _next_non_blank(tokens, i + 1)
-            if j < n and tokens[j].kind is Kind.TEXT and _is_contact(tokens, j):
+            if j < n and tokens[j].kind in _TEXTLIKE and _is_contact(tokens, j):
                 fields.update(_contact(tokens[j]))
                 i = j
-        elif kind is Kind.EVAL:
+        elif kind in _EVALS:
             fields.update(evaluation(tok, notes))
             return fields, i + 1
         else:
@@ -145,7 +148,7 @@ def _is_contact(tokens: list[Token], i: int) -> bool:
     """The text line after the percent is the contact when chrome or the
     evaluation follows it, or when it is short (the rationale is not)."""
     nxt = next((t.kind for t in tokens[i + 1 :] if t.kind is not Kind.BLANK), None)
-    return nxt in (Kind.CHROME, Kind.EVAL) or len(tokens[i].text) <= _MAX_CONTACT
+    return nxt in (Kind.CHROME, Kind.EVAL, Kind.KPI_EVAL) or len(tokens[i].text) <= _MAX_CONTACT
 
 
 def _contact(tok: Token) -> Fields:
@@ -182,7 +185,7 @@ _HEADING_FIELD = {
 }
 
 
-_OUT_OF_PLACE = frozenset({Kind.PAGE_TITLE, Kind.KPI_TITLE, Kind.CHROME, Kind.PERCENT, Kind.EVAL})
+_OUT_OF_PLACE = frozenset({Kind.PAGE_TITLE, Kind.KPI_TITLE, Kind.CHROME, Kind.PERCENT, *_EVALS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,7 +327,7 @@ def strategy(tokens: list[Token], notes: Notes) -> tuple[tuple[StrategyLink, ...
             )
         elif tok.kind is Kind.ROUTINE:
             routine = True
-        elif tok.kind is Kind.TEXT and links:  # a wrapped title
+        elif tok.kind in _TEXTLIKE and links:  # a wrapped title
             last = links[-1]
             text = f"{last.text} {tok.text.rstrip('% ').strip()}"
             links[-1] = StrategyLink(last.ordinal, last.level, last.code, text, last.source_line)
@@ -422,7 +425,7 @@ def kpi(tokens: list[Token], notes: Notes, ordinal: int, kpi_id: str | None = No
         elif kind is Kind.KPI_KINDS:
             kinds_parts.append(tok.groups[0] or "")
             current = "kinds"
-        elif kind is Kind.TEXT and current in ("name", "kinds"):
+        elif kind in _TEXTLIKE and current in ("name", "kinds"):
             (name_parts if current == "name" else kinds_parts).append(tok.text)
         elif kind is not Kind.BLANK:
             notes.unrecognized(tok, "indicator block")

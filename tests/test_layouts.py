@@ -1,0 +1,116 @@
+"""Layouts and kinds of document chosen on evidence (FORMAT.md, "What is not a report"
+and the sections from "Archived copies that start mid-page" on).
+
+Every example is invented in the shape FORMAT.md shows; none is a copy of a real page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import bmaparse
+from bmaparse._lexer import tokenize
+
+DATA = Path(__file__).parent / "data"
+SEED = (Path(__file__).parent.parent / "samples" / "000_8c07428080a9c9ea.txt").read_text(encoding="utf-8")
+
+
+def codes(report: bmaparse.Report) -> list[tuple[str, int | None]]:
+    return [(d.code, d.line) for d in report.diagnostics if d.severity != "info"]
+
+
+# --- 6. no silent garbage -------------------------------------------------------------------
+
+NEWS = """กทม. เร่งขุดลอกคลองรับฤดูฝน
+วันที่ 12 พฤษภาคม 2567 ผู้ว่าราชการกรุงเทพมหานครลงพื้นที่ตรวจความพร้อม
+โดยกล่าวว่า งานขุดลอกคลองจะแล้วเสร็จภายในเดือนมิถุนายน
+ผู้สื่อข่าวรายงานว่า ปีนี้ใช้งบประมาณ 120 ล้านบาท
+อ่านข่าวที่เกี่ยวข้อง : กทม. เตรียมรับมือน้ำท่วม"""
+
+MENU = """หน้าหลัก
+เกี่ยวกับเรา
+ข่าวประชาสัมพันธ์
+ติดต่อเรา
+Back Home
+เข้าสู่ระบบ | ลืมรหัสผ่าน"""
+
+EMPTY_FORM = """แบบฟอร์มขอรับบริการ
+ชื่อ-นามสกุล : ....................
+เลขประจำตัวประชาชน : ..................
+ที่อยู่ :
+โทรศัพท์ :
+ลงชื่อ ........................ ผู้ยื่นคำขอ
+วันที่ ....../....../......"""
+
+NOT_REPORTS = {"news": NEWS, "menu": MENU, "empty form": EMPTY_FORM,
+               "hello": "hello world\nthis is not a report at all\n1234"}
+FIELDS = ("project_id", "project_name", "agency_code", "agency_name", "fiscal_year_be",
+          "progress_percent", "contact_raw", "evaluation_quarter", "rationale", "unit_code_1",
+          "targets", "routine_work")
+
+
+@pytest.mark.parametrize("name", sorted(NOT_REPORTS))
+def test_a_text_that_is_no_report_takes_no_field(name: str) -> None:
+    text = NOT_REPORTS[name]
+    report = bmaparse.parse(text)
+    assert (report.doc_kind, report.layout) == ("unknown", "unknown")
+    assert [getattr(report, f) for f in FIELDS] == [None] * len(FIELDS)
+    for child in ("objectives", "strategy_links", "progress_updates", "budget_figures", "kpis",
+                  "quarterly_results"):
+        assert getattr(report, child) == ()
+    errors = [d for d in report.diagnostics if d.severity == "error"]
+    assert [d.code for d in errors] == ["no-report-found"]
+    lines = [n for n, line in enumerate(text.split("\n"), 1) if line.strip()]
+    assert [d.line for d in report.diagnostics if d.code == "unrecognized-line"] == lines
+
+
+@pytest.mark.parametrize("name", sorted(NOT_REPORTS))
+def test_a_text_that_is_no_report_raises_in_strict_mode(name: str) -> None:
+    with pytest.raises(bmaparse.ParseError) as caught:
+        bmaparse.parse(NOT_REPORTS[name], strict=True)
+    assert "no-report-found" in {d.code for d in caught.value.diagnostics}
+
+
+@pytest.mark.parametrize("name", sorted(NOT_REPORTS))
+def test_load_says_the_same_as_parse(name: str) -> None:
+    doc = bmaparse.load(NOT_REPORTS[name].encode("utf-8"), source_path="x.txt")
+    assert doc.reports == ()
+    assert [d.code for d in doc.diagnostics] == ["no-report-found"]
+
+
+def test_one_marker_line_is_weak_evidence_named_in_a_warning() -> None:
+    report = bmaparse.parse("ข้อความนำ\nความคืบหน้าโครงการ ร้อยละ 60\nข้อความอื่น")
+    (weak,) = [d for d in report.diagnostics if d.code == "weak-evidence"]
+    assert (weak.severity, weak.line) == ("warning", 2)
+    assert "project report in layout export" in weak.message
+
+
+def test_lines_of_another_kind_of_document_are_mixed_evidence() -> None:
+    text = SEED + "\nรายละเอียดตัวชี้วัด\nผลงานเทียบกับเป้าหมายรายไตรมาส"
+    report = bmaparse.parse(text)
+    assert report.doc_kind == "project"
+    (mixed,) = [d for d in report.diagnostics if d.code == "mixed-evidence"]
+    assert mixed.severity == "warning"
+    assert "kpi document" in mixed.message and "project report in layout page" in mixed.message
+
+
+def test_the_known_layouts_carry_no_evidence_warning() -> None:
+    for text in (SEED, (DATA / "page_full.txt").read_text(encoding="utf-8"),
+                 (DATA / "kpi_page.txt").read_text(encoding="utf-8")):
+        found = {d.code for d in bmaparse.parse(text).diagnostics}
+        assert not found & {"weak-evidence", "mixed-evidence", "no-report-found"}
+
+
+def test_kpi_lines_alone_make_a_kpi_document_not_a_rationale() -> None:
+    report = bmaparse.parse("ค่าเป้าหมาย ร้อยละ : 95\nผลงานที่ทำได้ ร้อยละ : 97.5\nประเภทตัวชี้วัด : ตัวชี้วัดงานประจำ")
+    assert (report.doc_kind, report.layout) == ("kpi", "export")
+    assert report.rationale is None
+
+
+def test_kpi_evaluation_line_is_its_own_kind() -> None:
+    (project, kpi) = tokenize("*** สยป. ประเมินโครงการ : ไตรมาสที่ 2 100\n"
+                              "*** สยป. ตรวจประเมินตัวชี้วัด : ไตรมาสที่ 2:")
+    assert (project.kind, kpi.kind) == ("eval", "kpi-eval")
+    assert kpi.groups == ("2", "")
