@@ -6,6 +6,7 @@ Every example is invented in the shape FORMAT.md shows; none is a copy of a real
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,31 @@ def test_kpi_evaluation_line_is_its_own_kind() -> None:
                               "*** สยป. ตรวจประเมินตัวชี้วัด : ไตรมาสที่ 2:")
     assert (project.kind, kpi.kind) == ("eval", "kpi-eval")
     assert kpi.groups == ("2", "")
+
+
+# --- 5. what an amount is ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("label", "kind"), [
+    ("งบประมาณ", "allocated"), ("งบประมาณที่ได้รับ", "allocated"), ("ได้รับจัดสรร", "allocated"),
+    ("งบฯ ที่ได้รับ (บาท)", "allocated"), ("งบประมาณที่ใช้", "spent"), ("ใช้งบประมาณ", "spent"),
+    ("งบฯ ที่ใช้ไป (บาท)", "spent"), ("เบิกจ่าย", "disbursed"), ("ดำเนินการเบิกจ่ายเงิน", "disbursed"),
+    ("รวม", "unknown"), (None, "unknown"),
+])
+def test_budget_kind_is_read_from_the_label(label: str | None, kind: str) -> None:
+    assert bmaparse.BudgetFigure(None, label, Decimal(1), "1 บาท").kind == kind
+
+
+def test_budget_kind_through_parse_and_tables() -> None:
+    line = "24/01/2566 : ได้รับจัดสรร 2,000 บาท ใช้งบประมาณ 1,500 บาท เบิกจ่าย 1,000 บาท ค่าอาหาร 50 บาท"
+    text = SEED.replace(SEED.split("\n")[28], line)
+    report = bmaparse.parse(text)
+    block = [(b.label, b.kind, b.amount_thb) for b in report.budget_figures if b.seq == 4]
+    assert block == [("ได้รับจัดสรร", "allocated", Decimal("2000.00")),
+                     ("ใช้งบประมาณ", "spent", Decimal("1500.00")),
+                     ("เบิกจ่าย", "disbursed", Decimal("1000.00")),
+                     ("ค่าอาหาร", "unknown", Decimal("50.00"))]
+    table = bmaparse.to_tables([report])["budget_figures"]
+    assert table.column_names[:4] == ["report_key", "seq", "label", "kind"]
+    assert table["kind"].to_pylist() == [b.kind for b in report.budget_figures]
+    assert table["kind"].to_pylist()[0] == "spent"  # the seed's งบประมาณที่ใช้

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from ._values import budget_kind
+
 PARSER_VERSION = "0.1.0"
 SCHEMA_VERSION = "1"
 
@@ -90,6 +92,13 @@ class BudgetFigure:
     """The amount as written, unit included."""
     source_line: int | None = None
     """Line it came from."""
+
+    @property
+    def kind(self) -> str:
+        """What the amount is, read from ``label``: ``allocated`` (งบประมาณ, ได้รับ,
+        จัดสรร), ``spent`` (ใช้, ใช้ไป), ``disbursed`` (เบิกจ่าย) or ``unknown``.
+        Derived, so it always agrees with the label."""
+        return budget_kind(self.label)
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,3 +272,7 @@ CHILD_TABLES = {
     "quarterly_results": QuarterlyResult,
 }
 """Child table name -> record type; the attribute of the same name on Report."""
+
+DERIVED_COLUMNS = {"budget_figures": ("kind",)}
+"""Child table name -> columns that are properties of its record, computed from its fields
+(so they never disagree with them), written to the table like the fields."""

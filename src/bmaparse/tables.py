@@ -125,6 +125,8 @@ SCHEMAS: dict[str, pa.Schema] = {
         "budget_figures", "Amounts of money found in the text.", _KEY,
         ("seq", _I32, "The progress block it came from (its printed seq); null elsewhere."),
         ("label", _S, "The words before the amount, e.g. งบประมาณที่ใช้."),
+        ("kind", _S, "What the amount is, read from the label: `allocated` (งบประมาณ, ได้รับ, "
+         "จัดสรร), `spent` (ใช้, ใช้ไป), `disbursed` (เบิกจ่าย) or `unknown`.", None, False),
         ("amount_thb", _MONEY, "The amount in baht, exact (`1.5 ล้านบาท` -> 1500000.00).",
          "บาท / ล้านบาท"),
         ("raw", _S, "The amount as written, unit included.", None, False),
