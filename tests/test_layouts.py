@@ -143,3 +143,69 @@ def test_budget_kind_through_parse_and_tables() -> None:
     assert table.column_names[:4] == ["report_key", "seq", "label", "kind"]
     assert table["kind"].to_pylist() == [b.kind for b in report.budget_figures]
     assert table["kind"].to_pylist()[0] == "spent"  # the seed's งบประมาณที่ใช้
+
+
+# --- 4. KPI variants ----------------------------------------------------------------------------
+
+KPI_PAGE = (DATA / "kpi_page.txt").read_text(encoding="utf-8")
+NAME_LINE = "ร้อยละความสำเร็จของการจัดเก็บรายได้ (ปีงบประมาณ พ.ศ. 2566) : 0900-0991"
+
+
+def kpi_page_with(**lines: str) -> bmaparse.Report:
+    text = KPI_PAGE
+    for old, new in (("name", NAME_LINE), ("target", "ค่าเป้าหมาย ร้อยละ : 40"),
+                     ("achieved", "ผลงานที่ทำได้ ร้อยละ : 100"), ("q1", "45.00")):
+        if old in lines:
+            text = text.replace(new, lines[old], 1)
+    return bmaparse.parse(text)
+
+
+def test_thousands_separators_in_quarterly_values() -> None:
+    report = kpi_page_with(q1="1,407.52")
+    assert codes(report) == []
+    assert report.quarterly_results[0].result_value == Decimal("1407.52")
+
+
+@pytest.mark.parametrize(("line", "value", "qualifier"), [
+    ("ค่าเป้าหมาย ร้อยละ : 100 ของการประมาณการ", Decimal("100"), "ของการประมาณการ"),
+    ("ค่าเป้าหมาย ร้อยละ : 20 ของประชาชนที่ทำการสำรวจ", Decimal("20"), "ของประชาชนที่ทำการสำรวจ"),
+    ("ค่าเป้าหมาย ร้อยละ : 80", Decimal("80"), None),
+])
+def test_target_followed_by_a_qualifier(line: str, value: Decimal, qualifier: str | None) -> None:
+    report = kpi_page_with(target=line)
+    assert codes(report) == []
+    (kpi,) = report.kpis
+    assert (kpi.target_value, kpi.target_unit, kpi.target_qualifier) == (value, "ร้อยละ", qualifier)
+    table = bmaparse.to_tables([report])["kpis"]
+    assert table["target_qualifier"].to_pylist() == [qualifier]
+
+
+def test_a_target_that_is_no_number_is_still_an_error() -> None:
+    report = kpi_page_with(target="ค่าเป้าหมาย ร้อยละ : มาก ของทั้งหมด")
+    assert ("bad-number", 7) in codes(report)
+    assert report.kpis[0].target_qualifier is None
+
+
+@pytest.mark.parametrize(("target", "achieved", "units"), [
+    ("ค่าเป้าหมาย คะแนน : 5", "ผลงานที่ทำได้ คะแนน : 4.5", ("คะแนน", "คะแนน")),
+    ("ค่าเป้าหมาย แห่ง : 12", "ผลงานที่ทำได้ แห่ง : 13", ("แห่ง", "แห่ง")),
+    ("ค่าเป้าหมาย เล่ม : 3", "ผลงานที่ทำได้ เล่ม : 3", ("เล่ม", "เล่ม")),
+    ("ค่าเป้าหมาย ครั้ง : 36", "ผลงานที่ทำได้ ครั้ง : 40", ("ครั้ง", "ครั้ง")),
+    ("ค่าเป้าหมาย : 0", "ผลงานที่ทำได้ : 0", (None, None)),
+])
+def test_units_other_than_percent(target: str, achieved: str, units: tuple[str | None, str | None]) -> None:
+    report = kpi_page_with(target=target, achieved=achieved)
+    assert codes(report) == []
+    (kpi,) = report.kpis
+    assert (kpi.target_unit, kpi.achieved_unit) == units
+    assert kpi.target_value == Decimal(target.rsplit(" ", 1)[1])
+
+
+@pytest.mark.parametrize("name", ["5.2 ร้อยละของผู้ใช้บริการที่พึงพอใจ", "ปี 2564 ๒. พื้นที่สีเขียวต่อประชากร"])
+def test_kpi_names_that_start_with_a_number_or_a_year(name: str) -> None:
+    report = kpi_page_with(name=f"{name} : 0900-0991")
+    assert codes(report) == []
+    assert (report.doc_kind, report.layout) == ("kpi", "page")
+    assert [(k.kpi_id, k.name) for k in report.kpis] == [("0900-0991", name)]
+    project = bmaparse.parse(SEED.replace(SEED.split("\n")[37], f"ตัวชี้วัด : {name}"))
+    assert [k.name for k in project.kpis] == [name]

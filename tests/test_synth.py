@@ -188,6 +188,10 @@ TEXT = {  # anywhere in the rendered text, per line
     "kpi strategic outcome": r"ตัวชี้วัดเชิงยุทธศาสตร์ ตัวชี้วัดระดับผลลัพธ์ \(outcome\)$",
     "kpi page level line": r"^\(ตัวชี้วัดระดับ", "kpi page unit ()": r"^\(\)$",
     "kpi page narrative": r"^รายงานผลฯ ไตรมาสที่ \d$",
+    "kpi target with qualifier": r"^ค่าเป้าหมาย .*: \d+(\.\d+)? \S",
+    "kpi unit คะแนน": r"^ค่าเป้าหมาย คะแนน : ", "kpi unit เล่ม": r"^(ค่าเป้าหมาย|ผลงานที่ทำได้) เล่ม : ",
+    "kpi name numbered '5.2 '": r"^(ตัวชี้วัด : )?\d\.\d \S.*", "kpi name 'ปี 2564 ๒. '": r"ปี 25\d\d [๑-๙]\. ",
+    "kpi quarter value 1,407.52": r"^\d{1,2},\d{3}\.\d\d$",
 }
 REPORT: dict[str, Callable[[Report], bool]] = {  # on the report's values
     **{f"{n} progress blocks": (lambda r, n=n: len(r.progress_updates) == n) for n in range(1, 9)},

@@ -419,8 +419,7 @@ def kpi(tokens: list[Token], notes: Notes, ordinal: int, kpi_id: str | None = No
         kind = tok.kind
         if kind is Kind.KPI_TARGET or kind is Kind.KPI_ACHIEVED:
             which = "target" if kind is Kind.KPI_TARGET else "achieved"
-            values[f"{which}_unit"] = (tok.groups[0] or "").strip() or None
-            values[f"{which}_value"] = number(tok, tok.groups[1], notes, f"KPI {which} value")
+            values.update(measure(tok, notes, which))
             current = which
         elif kind is Kind.KPI_KINDS:
             kinds_parts.append(tok.groups[0] or "")
@@ -446,7 +445,24 @@ def kpi(tokens: list[Token], notes: Notes, ordinal: int, kpi_id: str | None = No
         level=_level(kinds_raw),
         kinds_raw=kinds_raw,
         source_line=head.line,
+        target_qualifier=values.get("target_qualifier"),
+        achieved_qualifier=values.get("achieved_qualifier"),
     )
+
+
+def measure(tok: Token, notes: Notes, which: str) -> Fields:
+    """``ค่าเป้าหมาย <unit> : <value> [qualifier]``: ``{which}_unit``, ``{which}_value`` and
+    ``{which}_qualifier`` (the words after the number, kept apart)."""
+    raw = (tok.groups[1] or "").strip()
+    value_raw, qualifier = raw, None
+    head, _, rest = raw.partition(" ")
+    if rest and parse_number(raw) is None and parse_number(head) is not None:
+        value_raw, qualifier = head, rest.strip()
+    return {
+        f"{which}_unit": (tok.groups[0] or "").strip() or None,
+        f"{which}_value": number(tok, value_raw, notes, f"KPI {which} value"),
+        f"{which}_qualifier": qualifier,
+    }
 
 
 def _kind(kinds: str | None) -> str | None:

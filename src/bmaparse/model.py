@@ -179,6 +179,11 @@ class Kpi:
     """The ประเภทตัวชี้วัด text as printed."""
     source_line: int | None = None
     """Line of the KPI name."""
+    target_qualifier: str | None = None
+    """Words after the target value (``ค่าเป้าหมาย ร้อยละ : 100 ของการประมาณการ`` ->
+    ``ของการประมาณการ``): what the target is a share of; None when there are none."""
+    achieved_qualifier: str | None = None
+    """Words after the achieved value, as for ``target_qualifier``."""
 
 
 @dataclass(frozen=True, slots=True)

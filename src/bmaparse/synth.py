@@ -311,6 +311,11 @@ def _kpi(rng: random.Random, ordinal: int, fy: int, kpi_id: str | None) -> Kpi:
     """One indicator; its name carries the fiscal year most of the time."""
     with_year = rng.random() < 0.85
     name = rng.choice(words.KPI_NAMES) + (f" (ปีงบประมาณ พ.ศ. {fy})" if with_year else "")
+    numbered = rng.random()  # FORMAT.md: names may start with a number, or a year and a number
+    if numbered < 0.1:
+        name = f"{rng.randint(1, 9)}.{rng.randint(1, 9)} {name}"
+    elif numbered < 0.15:
+        name = f"ปี {fy} {str(rng.randint(1, 9)).translate(_TO_THAI)}. {name}"
     target_unit = rng.choice(("ร้อยละ", "ร้อยละ", "ร้อยละ", None, *words.KPI_UNITS[1:]))
     achieved_unit = target_unit if rng.random() < 0.8 else rng.choice(words.KPI_UNITS)
     kind, level = rng.choice(("routine", "strategic")), rng.choice(("output", "outcome"))
@@ -319,8 +324,9 @@ def _kpi(rng: random.Random, ordinal: int, fy: int, kpi_id: str | None) -> Kpi:
         kinds = f"{words.KIND_TEXT[kind]} ({words.LEVEL_TEXT[level]})"
     target, achieved = (Decimal(rng.choice(_KPI_VALUES)) if unit in ("ร้อยละ", None)
                         else Decimal(rng.randint(0, 400)) for unit in (target_unit, achieved_unit))
+    qualifier = rng.choice(words.KPI_QUALIFIERS) if rng.random() < 0.15 else None
     return Kpi(ordinal, kpi_id, name, fy if with_year else None, target, target_unit, achieved,
-               achieved_unit, kind, level, kinds)
+               achieved_unit, kind, level, kinds, target_qualifier=qualifier)
 
 
 def _kpi_page(rng: random.Random, big: bool) -> Report:
@@ -342,7 +348,8 @@ def _kpi_page(rng: random.Random, big: bool) -> Report:
             when = f"{rng.randint(1, 28):02d}/{month:02d}/{fy - 1 if month == 12 else fy}"
             narrative = "\n".join([f"{when} : {said[0]}", *said[1:]])
         sub_a = Decimal(rng.choice(("100", "50", "75", "0")))
-        result = Decimal(f"{rng.randint(0, 100)}.{rng.randint(0, 99):02d}")
+        whole = rng.randint(0, 100) if rng.random() < 0.8 else rng.randint(1000, 99999)
+        result = Decimal(f"{whole}.{rng.randint(0, 99):02d}")  # printed 1,407.52
         score = None if rng.random() < 0.2 else sub_a
         rows.append(QuarterlyResult(1, quarter, result, score, sub_a, Decimal(100), unit,
                                     narrative))
@@ -491,9 +498,10 @@ def _progress_lines(r: Report, style: int) -> list[str]:
 
 
 def _measures(k: Kpi) -> list[str]:
-    return [f"{word}{' ' + unit if unit else ''} : {_s(value)}"
-            for word, unit, value in (("ค่าเป้าหมาย", k.target_unit, k.target_value),
-                                      ("ผลงานที่ทำได้", k.achieved_unit, k.achieved_value))]
+    return [f"{word}{' ' + unit if unit else ''} : {_s(value)}{' ' + said if said else ''}"
+            for word, unit, value, said in (
+                ("ค่าเป้าหมาย", k.target_unit, k.target_value, k.target_qualifier),
+                ("ผลงานที่ทำได้", k.achieved_unit, k.achieved_value, k.achieved_qualifier))]
 
 
 def _kpi_lines(k: Kpi) -> list[str]:
@@ -513,7 +521,7 @@ def _kpi_page_lines(r: Report, style: int) -> list[str]:
     out += ["ผลงานเทียบกับเป้าหมายรายไตรมาส", "ไตรมาสที่", "(1 - 4)", "*ผลงาน*",
             f"({_s(rows[0].result_unit if rows else None)})", "*ผลประเมินตัวชี้วัด*", "(* 2.1 / 2.2 *)"]
     for q in rows:  # quarter, result, score (an empty line when none), "a / b"
-        out += [str(q.quarter), _s(q.result_value), _s(q.score),
+        out += [str(q.quarter), "" if q.result_value is None else f"{q.result_value:,}", _s(q.score),
                 f"{_s(q.subscore_a)} / {_s(q.subscore_b)}"]
     for q in rows:
         if q.narrative:

@@ -139,13 +139,16 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("name", _S, "The indicator's name.", "ตัวชี้วัด", False),
         ("fiscal_year_be", _I16, "Fiscal year from the name, Buddhist Era.", "ปีงบประมาณ พ.ศ."),
         ("target_value", _NUM, "Target value.", "ค่าเป้าหมาย"),
-        ("target_unit", _S, "Unit of the target (ร้อยละ); null when the line has none."),
+        ("target_unit", _S, "Unit of the target as printed (ร้อยละ, คะแนน, แห่ง, เล่ม, ครั้ง ...); "
+         "null when the line has none."),
         ("achieved_value", _NUM, "Value achieved.", "ผลงานที่ทำได้"),
         ("achieved_unit", _S, "Unit of the achieved value."),
         ("kind", _S, "`routine` (งานประจำ) or `strategic` (เชิงยุทธศาสตร์).", "ประเภทตัวชี้วัด"),
         ("level", _S, "`output` (ผลผลิต) or `outcome` (ผลลัพธ์).", "ตัวชี้วัดระดับ"),
         ("kinds_raw", _S, "The kinds text as printed.", "ประเภทตัวชี้วัด"),
         ("source_line", _I32, "Line of the KPI name."),
+        ("target_qualifier", _S, "Words after the target value (ของการประมาณการ); null when none."),
+        ("achieved_qualifier", _S, "Words after the achieved value; null when none."),
     ),
     "quarterly_results": _schema(
         "quarterly_results", "Quarterly KPI evaluation rows.", _KEY,
