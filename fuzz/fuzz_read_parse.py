@@ -6,7 +6,8 @@ What must hold for any input (a failure is a crash, which libFuzzer saves):
 - ``to_tables`` builds for what ``load`` and ``parse`` return.
 
 Run (bounded, as CI does):
-    python fuzz/fuzz_read_parse.py -max_total_time=60 -rss_limit_mb=2048 CORPUS_DIR samples
+    python fuzz/fuzz_read_parse.py -max_total_time=60 -rss_limit_mb=2048 CORPUS_DIR samples tests/data
+(``tests/data`` holds one example of each layout and kind of document.)
 Without atheris installed, ``tests/test_fuzz.py`` drives ``check`` with hypothesis.
 """
 

@@ -6,6 +6,7 @@ Every example is invented in the shape FORMAT.md shows; none is a copy of a real
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -209,3 +210,58 @@ def test_kpi_names_that_start_with_a_number_or_a_year(name: str) -> None:
     assert [(k.kpi_id, k.name) for k in report.kpis] == [("0900-0991", name)]
     project = bmaparse.parse(SEED.replace(SEED.split("\n")[37], f"ตัวชี้วัด : {name}"))
     assert [k.name for k in project.kpis] == [name]
+
+
+# --- 1. KPI pages cut mid-page ----------------------------------------------------------------
+
+KPI_CHUNK = (DATA / "kpi_chunk.txt").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", ["0999-1234.txt", "mykpi_0999-1234.txt", "mykpi.php?pid=0999-1234.txt",
+                                  "archive.zip!kpi/mykpi_0999-1234.txt"])
+def test_kpi_page_cut_mid_page_takes_its_id_from_the_file_name(name: str) -> None:
+    doc = bmaparse.load(KPI_CHUNK.encode("utf-8"), source_path=name)
+    (report,) = doc.reports
+    assert codes(report) == []
+    assert (report.doc_kind, report.layout) == ("kpi", "export")
+    assert (report.kpi_id, report.kpi_id_source, report.agency_code) == ("0999-1234", "filename", "09990000")
+    assert report.project_id is None and report.rationale is None
+    (kpi,) = report.kpis
+    assert (kpi.kpi_id, kpi.name) == ("0999-1234", "")
+    assert (kpi.target_value, kpi.target_unit, kpi.achieved_value) == (Decimal("95"), "ร้อยละ", Decimal("97.5"))
+    assert (kpi.kind, kpi.level) == ("routine", "outcome")
+    assert (report.evaluation_quarter, report.evaluation_score) == (2, None)
+
+
+def test_kpi_page_cut_mid_page_has_its_dated_narrative() -> None:
+    report = bmaparse.parse(KPI_CHUNK, source="0999-1234.txt")
+    assert [(e.ordinal, e.quarter, e.entry_date, e.entry_date_raw, e.text, e.source_line)
+            for e in report.kpi_entries] == [
+        (1, None, date(2022, 11, 15), "15/11/2565", "ประชุมชี้แจงแนวทางแก่ผู้เกี่ยวข้อง", 7),
+        (2, None, date(2022, 12, 20), "20/12/2565", "จัดทำแผนปฏิบัติการ\nและส่งแผนให้ฝ่ายที่เกี่ยวข้อง", 7),
+        (3, None, date(2023, 1, 31), "1/31/2023", "ติดตามผลการดำเนินงานรอบแรก", 9),
+    ]
+    table = bmaparse.to_tables([report])["kpi_entries"]
+    assert table.num_rows == 3 and table["quarter"].null_count == 3
+
+
+@pytest.mark.parametrize("name", ["50240000-7108.txt", "notes.txt", None])
+def test_kpi_chunk_without_an_id_in_its_name_has_none(name: str | None) -> None:
+    report = bmaparse.parse(KPI_CHUNK, source=name)
+    assert (report.doc_kind, report.kpi_id, report.kpi_id_source) == ("kpi", None, None)
+    assert report.project_id is None  # a project id in the name is no KPI's id
+
+
+def test_kpi_page_with_its_id_keeps_the_text_id_and_gets_entries_per_quarter() -> None:
+    report = bmaparse.parse((DATA / "kpi_page.txt").read_text(encoding="utf-8"), source="0999-1234.txt")
+    assert (report.kpi_id, report.kpi_id_source) == ("0900-0991", "text")
+    assert [(e.quarter, e.entry_date, e.text) for e in report.kpi_entries] == [
+        (1, date(2023, 1, 15), "จัดเก็บภาษีตามแผน\nรายละเอียดเพิ่มเติม"),
+        (2, date(2023, 4, 1), "ดำเนินการต่อเนื่อง"),
+    ]
+
+
+def test_kpi_chunk_with_a_bad_date_reports_it() -> None:
+    report = bmaparse.parse(KPI_CHUNK.replace("1/31/2023", "32/13/2566"))
+    assert ("bad-date", 9) in codes(report)
+    assert report.kpi_entries[-1].entry_date is None

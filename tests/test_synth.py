@@ -76,6 +76,12 @@ def test_kpi_page_round_trip(rng: random.Random, size: str) -> None:
     assert_round_trip(synth.random_report(rng, doc_kind="kpi", size=size))
 
 
+@SETTINGS
+@given(seeds, st.sampled_from(synth.SIZES))
+def test_kpi_page_cut_mid_page_round_trip(seed: int, size: str) -> None:
+    assert_round_trip(synth.random_report(random.Random(seed), "export", doc_kind="kpi", size=size))
+
+
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seeds, st.lists(st.sampled_from(("page", "export", "kpi")), min_size=2, max_size=4))
 def test_several_reports_in_one_file_split_back(seed: int, kinds: list[str]) -> None:
@@ -123,7 +129,7 @@ def test_corpus_is_reproducible() -> None:
         (lambda: synth.random_report(random.Random(), "html"), "layout"),
         (lambda: synth.random_report(random.Random(), size="huge"), "size"),
         (lambda: synth.random_report(random.Random(), doc_kind="memo"), "doc_kind"),
-        (lambda: synth.random_report(random.Random(), "export", doc_kind="kpi"), "KPI"),
+        (lambda: synth.random_report(random.Random(), "view", doc_kind="kpi"), "KPI"),
         (lambda: synth.corpus(3, layouts=("page", "pdf")), "layouts"),
         (lambda: synth.corpus(3, size="huge"), "size"),
     ],
@@ -192,6 +198,8 @@ TEXT = {  # anywhere in the rendered text, per line
     "kpi unit คะแนน": r"^ค่าเป้าหมาย คะแนน : ", "kpi unit เล่ม": r"^(ค่าเป้าหมาย|ผลงานที่ทำได้) เล่ม : ",
     "kpi name numbered '5.2 '": r"^(ตัวชี้วัด : )?\d\.\d \S.*", "kpi name 'ปี 2564 ๒. '": r"ปี 25\d\d [๑-๙]\. ",
     "kpi quarter value 1,407.52": r"^\d{1,2},\d{3}\.\d\d$",
+    "kpi entries several on a line": r"^\d{1,2}/\d{1,2}/\d{4} : .* \d{1,2}/\d{1,2}/\d{4} : ",
+    "kpi eval without score 'ไตรมาสที่ 2:'": r"^\*\*\* สยป\. ตรวจประเมินตัวชี้วัด : ไตรมาสที่ \d:$",
 }
 REPORT: dict[str, Callable[[Report], bool]] = {  # on the report's values
     **{f"{n} progress blocks": (lambda r, n=n: len(r.progress_updates) == n) for n in range(1, 9)},
@@ -212,6 +220,11 @@ REPORT: dict[str, Callable[[Report], bool]] = {  # on the report's values
     "kpi page of a district": lambda r: r.doc_kind == "kpi" and r.agency_name is not None,
     "kpi page empty score": lambda r: any(q.score is None for q in r.quarterly_results),
     "kpi page 4 quarters": lambda r: len(r.quarterly_results) == 4,
+    "kpi cut mid-page": lambda r: r.doc_kind == "kpi" and r.layout == "export",
+    "kpi cut, entry M/D/CE": lambda r: r.layout == "export" and any(
+        e.entry_date_raw and e.entry_date_raw.endswith(str(e.entry_date.year)) for e in r.kpi_entries
+        if e.entry_date),
+    "kpi cut, no score": lambda r: r.layout == "export" and r.doc_kind == "kpi" and r.evaluation_score is None,
 }
 
 
@@ -219,6 +232,7 @@ def test_every_format_variant_appears_in_a_corpus_of_500() -> None:
     rng = random.Random(2024)
     reports = [synth.random_report(rng, layout) for layout in ("page", "export") * 225]
     reports += [synth.random_report(rng, doc_kind="kpi") for _ in range(50)]
+    reports += [synth.random_report(rng, "export", doc_kind="kpi") for _ in range(30)]
     counts: Counter[str] = Counter()
     for report in reports:
         lines = synth.render(report).split("\n")

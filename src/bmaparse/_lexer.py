@@ -167,7 +167,7 @@ _SUFFIX_RULES: tuple[tuple[str, str], ...] = (
     (Kind.KPI_ID, r"(.*?)\s*:\s*(\d{4}-\d{3,})\s*$"),
     (Kind.AGENCY_FY, r"(?:\*+\s*)?(.*?)\s*:\s*\(\s*(\d{4})\s*\)\s*$"),
     # a numbered name (``๔.``, ``5.2``, ``ปี 2564 ๒.``) and the database's integer id
-    (Kind.KPIDEF_ID, r"((?:ปี\s*\d{4}\s*)?\d{1,3}(?:\.\d{1,3})*\s*\.?\s*[^\s\d.].*?)\s*:\s*(\d{1,6})\s*$"),
+    (Kind.KPIDEF_ID, r"((?:ปี\s*\d{4}\s*)?\d{1,3}(?:\.\d{1,3})*(?:\s*\.\s*|\s+)[^\s\d.].*?)\s*:\s*(\d{1,6})\s*$"),
 )
 
 

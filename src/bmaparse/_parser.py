@@ -34,12 +34,13 @@ from ._agencies import agency_name_for
 from ._lexer import Kind, Token, tokenize
 from ._normalize import without_surrogates
 from ._notes import Notes
-from ._values import fiscal_year_be_of
+from ._values import fiscal_year_be_of, to_ascii_digits
 from .errors import ParseError
 from .model import (
     BudgetFigure,
     Diagnostic,
     Kpi,
+    KpiEntry,
     Objective,
     ProgressUpdate,
     QuarterlyResult,
@@ -48,6 +49,7 @@ from .model import (
 )
 
 _FILENAME_ID = re.compile(r"(?<!\d)(\d{8}-\d+)(?!\d)")
+_FILENAME_KPI_ID = re.compile(r"(?<![\d-])(\d{4}-\d{3,4})(?![\d-])")  # not inside 50240000-7108
 _STRICT_SEVERITIES = frozenset({"error", "warning"})
 
 
@@ -146,6 +148,7 @@ class _Parts:
     budget: list[BudgetFigure] = field(default_factory=list)
     kpis: list[Kpi] = field(default_factory=list)
     quarterly: list[QuarterlyResult] = field(default_factory=list)
+    entries: tuple[KpiEntry, ...] = ()
 
 
 def _prelude(parts: _Parts, tokens: list[Token], notes: Notes) -> None:
@@ -197,9 +200,15 @@ def _project(tokens: list[Token], notes: Notes) -> _Parts:
     return parts
 
 
-def _kpi_document(tokens: list[Token], notes: Notes) -> _Parts:
-    page = _kpipage.kpi_page(tokens, notes)
-    return _Parts(fields=page.fields, kpis=list(page.kpis), quarterly=list(page.quarterly))
+def _kpi_document(tokens: list[Token], notes: Notes, cut: bool = False) -> _Parts:
+    page = _kpipage.kpi_page(tokens, notes, cut)
+    return _Parts(fields=page.fields, kpis=list(page.kpis), quarterly=list(page.quarterly),
+                  entries=page.entries)
+
+
+def _kpi_chunk(tokens: list[Token], notes: Notes) -> _Parts:
+    """A KPI page copied from mid-page (layout export): it opens at the target line."""
+    return _kpi_document(tokens, notes, cut=True)
 
 
 def _not_a_report(tokens: list[Token], notes: Notes) -> _Parts:
@@ -213,7 +222,7 @@ _READERS: dict[tuple[str, str], Callable[[list[Token], Notes], _Parts]] = {
     ("project", "page"): _project,
     ("project", "export"): _project,
     ("kpi", "page"): _kpi_document,
-    ("kpi", "export"): _kpi_document,
+    ("kpi", "export"): _kpi_chunk,
 }
 """(doc_kind, layout) -> the reader of such a report (``_evidence.shape`` picks)."""
 
@@ -248,7 +257,9 @@ def build_report(
         for tok, code, message in _evidence.problems(found):
             notes.add(tok, "warning", code, message)
     fields = parts.fields
-    _derive_identity(fields, source_path, notes, toks)
+    if found.doc_kind == "kpi":
+        _derive_kpi_identity(fields, parts, source_path)
+    _derive_identity(fields, source_path if found.doc_kind == "project" else None, notes, toks)
     _derive_fiscal_year(fields, parts)
     updates = _check_order(parts.updates, notes)
     inner = _trim(toks)
@@ -278,8 +289,24 @@ def build_report(
         budget_figures=tuple(parts.budget),
         kpis=tuple(parts.kpis),
         quarterly_results=tuple(parts.quarterly),
+        kpi_entries=parts.entries,
         diagnostics=tuple(diagnostics),
     )
+
+
+def _derive_kpi_identity(fields: dict[str, Any], parts: _Parts, source_path: str | None) -> None:
+    """A KPI page cut before its id: the id from the file name (``mykpi_0999-1234.txt``),
+    on the report and on its indicator; the agency code from its 4-digit prefix."""
+    if fields.get("kpi_id") or not source_path:
+        return
+    found = _FILENAME_KPI_ID.search(re.split(r"[/\\!]", source_path)[-1])
+    if found is None:
+        return
+    kpi_id = to_ascii_digits(found.group(1))
+    fields["kpi_id"], fields["kpi_id_source"] = kpi_id, "filename"
+    fields.setdefault("agency_code", f"{kpi_id[:4]}0000")
+    if len(parts.kpis) == 1 and parts.kpis[0].kpi_id is None:
+        parts.kpis[0] = dataclasses.replace(parts.kpis[0], kpi_id=kpi_id)
 
 
 def _derive_identity(fields: dict[str, Any], source_path: str | None, notes: Notes, toks: list[Token]) -> None:

@@ -411,11 +411,12 @@ def kpi(tokens: list[Token], notes: Notes, ordinal: int, kpi_id: str | None = No
     """One indicator: name (possibly wrapped), target, achieved, kinds."""
     head = tokens[0]
     named = head.kind is Kind.KPI_NAME or head.kind is Kind.KPI_ID
-    name_parts = [(head.groups[0] or "") if named else head.text]
+    headless = head.kind in _MEASURE_LINES  # a page cut before the name: no name to read
+    name_parts = [] if headless else [(head.groups[0] or "") if named else head.text]
     values: Fields = {}
     kinds_parts: list[str] = []
     current = "name"
-    for tok in tokens[1:]:
+    for tok in tokens if headless else tokens[1:]:
         kind = tok.kind
         if kind is Kind.KPI_TARGET or kind is Kind.KPI_ACHIEVED:
             which = "target" if kind is Kind.KPI_TARGET else "achieved"
@@ -429,7 +430,7 @@ def kpi(tokens: list[Token], notes: Notes, ordinal: int, kpi_id: str | None = No
         elif kind is not Kind.BLANK:
             notes.unrecognized(tok, "indicator block")
     name = " ".join(p.strip() for p in name_parts if p.strip())
-    if not name:
+    if not name and not headless:
         notes.add(head, "warning", "missing-value", "indicator line has no name")
     kinds_raw = " ".join(p.strip() for p in kinds_parts if p.strip()) or None
     return Kpi(
@@ -448,6 +449,9 @@ def kpi(tokens: list[Token], notes: Notes, ordinal: int, kpi_id: str | None = No
         target_qualifier=values.get("target_qualifier"),
         achieved_qualifier=values.get("achieved_qualifier"),
     )
+
+
+_MEASURE_LINES = frozenset({Kind.KPI_TARGET, Kind.KPI_ACHIEVED, Kind.KPI_KINDS})
 
 
 def measure(tok: Token, notes: Notes, which: str) -> Fields:

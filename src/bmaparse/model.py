@@ -152,6 +152,29 @@ class QuarterlyResult:
 
 
 @dataclass(frozen=True, slots=True)
+class KpiEntry:
+    """One dated entry of a KPI page's narrative (``15/11/2565 : ประชุมชี้แจงแนวทาง``);
+    a line may hold several."""
+
+    kpi_ordinal: int
+    """The KPI (``Kpi.ordinal``) this entry belongs to."""
+    quarter: int | None
+    """The narrative's quarter (``รายงานผลฯ ไตรมาสที่ N``); None when the page does not say
+    (a copy cut before the quarterly table)."""
+    ordinal: int
+    """1-based position among the report's entries."""
+    entry_date: date | None
+    """The entry's date (Buddhist-Era D/M or Gregorian M/D, as progress entries); None
+    for text before the first date."""
+    entry_date_raw: str | None
+    """The date as written."""
+    text: str
+    """What was reported, up to the next date; lines joined with newlines."""
+    source_line: int | None = None
+    """Line where the entry starts."""
+
+
+@dataclass(frozen=True, slots=True)
 class Kpi:
     """One indicator (ตัวชี้วัด)."""
 
@@ -238,6 +261,11 @@ class Report:
     """Second code of the pair."""
     targets: str | None = None
     """เป้าหมายของโครงการ."""
+    kpi_id: str | None = None
+    """The KPI the document is about (``0900-0991``): a KPI page's own id, or the KPI a
+    project serves (view page, ``Kpi ID``). Joins with ``Kpi.kpi_id``."""
+    kpi_id_source: str | None = None
+    """``text``, ``filename`` (a KPI page cut before its id: ``mykpi_0999-1234.txt``) or None."""
     routine_work: bool | None = None
     """True when the strategy block says ภารกิจงานประจำของหน่วยงาน."""
     source_path: str | None = None
@@ -264,6 +292,8 @@ class Report:
     """Indicators."""
     quarterly_results: tuple[QuarterlyResult, ...] = field(default=())
     """Quarterly KPI evaluation rows."""
+    kpi_entries: tuple[KpiEntry, ...] = field(default=())
+    """Dated entries of KPI narratives."""
     diagnostics: tuple[Diagnostic, ...] = field(default=())
     """Problems found while reading and parsing this report."""
 
@@ -275,6 +305,7 @@ CHILD_TABLES = {
     "budget_figures": BudgetFigure,
     "kpis": Kpi,
     "quarterly_results": QuarterlyResult,
+    "kpi_entries": KpiEntry,
 }
 """Child table name -> record type; the attribute of the same name on Report."""
 

@@ -45,6 +45,7 @@ from .model import (
     SCHEMA_VERSION,
     BudgetFigure,
     Kpi,
+    KpiEntry,
     Objective,
     ProgressUpdate,
     QuarterlyResult,
@@ -74,16 +75,17 @@ def random_report(
     """A random but realistic Report (content fields only; provenance left empty).
 
     ``layout`` is ``"page"`` or ``"export"`` (None: drawn from ``rng``). ``doc_kind``
-    ``"kpi"`` makes a KPI detail page, which exists only as a page. ``size="seed"``
+    ``"kpi"`` makes a KPI detail page (``page``) or a copy of one cut before its name
+    and id (``export``; its id would be in the file name, so it has none here). ``size="seed"``
     gives about as much text as the real seed export (~4,000 characters),
     ``"small"`` the least a report holds. Everything is drawn from ``rng`` alone.
     """
     if size not in SIZES:
         raise ValueError(f"size must be one of {SIZES}, not {size!r}")
     if doc_kind == "kpi":
-        if layout not in (None, "page"):
-            raise ValueError("a KPI detail page exists only in layout 'page'")
-        return _kpi_page(rng, size == "seed")
+        if layout not in (None, "page", "export"):
+            raise ValueError(f"a KPI page is in layout 'page' or 'export', not {layout!r}")
+        return _kpi_chunk(rng, size == "seed") if layout == "export" else _kpi_page(rng, size == "seed")
     if doc_kind != "project":
         raise ValueError(f"doc_kind must be 'project' or 'kpi', not {doc_kind!r}")
     if layout is None:
@@ -339,7 +341,8 @@ def _kpi_page(rng: random.Random, big: bool) -> Report:
         prefix, agency = f"50{k + 1:02d}", "สำนักงานเขต" + words.DISTRICTS[k]
     kpi = _kpi(rng, 1, fy, f"{prefix}-{rng.randint(1, 9999):04d}")
     unit = rng.choice(("ร้อยละ", "ร้อยละ", None, *words.KPI_UNITS[1:]))
-    rows = []
+    rows: list[QuarterlyResult] = []
+    entries: list[KpiEntry] = []
     for quarter in range(1, (rng.randint(1, 4) if big else 1) + 1):
         narrative = None
         if big and rng.random() < 0.6:  # reported in the quarter's last month: Dec, Mar, Jun, Sep
@@ -347,6 +350,9 @@ def _kpi_page(rng: random.Random, big: bool) -> Report:
             said = rng.sample(words.NARRATIVES, rng.randint(1, 2))
             when = f"{rng.randint(1, 28):02d}/{month:02d}/{fy - 1 if month == 12 else fy}"
             narrative = "\n".join([f"{when} : {said[0]}", *said[1:]])
+            day, month_, year = map(int, when.split("/"))
+            entries.append(KpiEntry(1, quarter, len(entries) + 1, date(year - 543, month_, day), when,
+                                    "\n".join(said)))
         sub_a = Decimal(rng.choice(("100", "50", "75", "0")))
         whole = rng.randint(0, 100) if rng.random() < 0.8 else rng.randint(1000, 99999)
         result = Decimal(f"{whole}.{rng.randint(0, 99):02d}")  # printed 1,407.52
@@ -362,7 +368,32 @@ def _kpi_page(rng: random.Random, big: bool) -> Report:
         fiscal_year_source="kpi-name" if year_known else None,
         evaluation_quarter=len(rows),
         evaluation_score=Decimal(rng.choice(_SCORES)) if rng.random() < 0.8 else None,
-        kpis=(kpi,), quarterly_results=tuple(rows),
+        kpis=(kpi,), quarterly_results=tuple(rows), kpi_id=kpi.kpi_id, kpi_id_source="text",
+        kpi_entries=tuple(entries),
+    )
+
+
+def _kpi_chunk(rng: random.Random, big: bool) -> Report:
+    """A KPI page copied from its target line on: no name, no id, no table; the
+    evaluation line and dated entries, several on a line at times."""
+    fy = rng.randint(2560, 2568)
+    kpi = dataclasses.replace(_kpi(rng, 1, fy, "-"), kpi_id=None, name="", fiscal_year_be=None,
+                              source_line=None)
+    entries = []
+    start = date(fy - 544, 10, 1)
+    for ordinal in range(1, (rng.randint(1, 5) if big else 1) + 1):
+        day = start + timedelta(days=rng.randint(0, 364))
+        if day.day <= 12:  # a day that is no month: the date reads one way only
+            day = day.replace(day=day.day + 12)
+        raw = (f"{day.month}/{day.day}/{day.year}" if rng.random() < 0.2
+               else f"{day.day:02d}/{day.month:02d}/{day.year + 543}")
+        said = rng.sample(words.NARRATIVES, rng.randint(1, 2) if big else 1)
+        entries.append(KpiEntry(1, None, ordinal, day, raw, " ".join(said)))
+    return Report(
+        report_key="", doc_kind="kpi", layout="export",
+        evaluation_quarter=rng.randint(1, 4),
+        evaluation_score=Decimal(rng.choice(_SCORES)) if rng.random() < 0.5 else None,
+        kpis=(kpi,), kpi_entries=tuple(entries),
     )
 
 
@@ -378,7 +409,9 @@ def render(report: Report) -> str:
     has no final newline.
     """
     style = _style(report)
-    if report.doc_kind == "kpi":
+    if report.doc_kind == "kpi" and report.layout == "export":
+        lines = _kpi_chunk_lines(report, style)
+    elif report.doc_kind == "kpi":
         lines = _kpi_page_lines(report, style)
     elif report.layout == "export":
         lines = _export_lines(report, style)
@@ -526,6 +559,23 @@ def _kpi_page_lines(r: Report, style: int) -> list[str]:
     for q in rows:
         if q.narrative:
             out += ["", f"รายงานผลฯ ไตรมาสที่ {q.quarter}", *q.narrative.split("\n")]
+    return out
+
+
+def _kpi_chunk_lines(r: Report, style: int) -> list[str]:
+    k = r.kpis[0]
+    kind, bracket, level = _s(k.kinds_raw).partition(" (")
+    out = [*_measures(k), f"ประเภทตัวชี้วัด : {kind}", *([f"({level}"] if bracket else []),
+           "รายละเอียดตัวชี้วัดฯ : พิมพ์ข้อมูล"]
+    if r.evaluation_quarter is not None:
+        tail = _scored(" ", r.evaluation_score) if r.evaluation_score is not None else ":"
+        out.append(f"{words.KPI_EVAL}{r.evaluation_quarter}{tail}")
+    line: list[str] = []
+    for n, e in enumerate(r.kpi_entries):  # several entries on a line at times
+        line.append(f"{e.entry_date_raw} : {e.text}")
+        if (style >> (n % 16)) & 1 or n == len(r.kpi_entries) - 1:
+            out.append(" ".join(line))
+            line = []
     return out
 
 

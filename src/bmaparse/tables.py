@@ -81,6 +81,9 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("unit_code_1", _S, "First code of the `8digits/8digits` unit code pair."),
         ("unit_code_2", _S, "Second code of the unit code pair."),
         ("targets", _S, "Targets of the project.", "เป้าหมายของโครงการ"),
+        ("kpi_id", _S, "The KPI the document is about (`0900-0991`): a KPI page's own id, or "
+         "the KPI a project serves (view page); joins with kpis.kpi_id.", "Kpi ID"),
+        ("kpi_id_source", _S, "Where kpi_id came from: `text`, `filename` or null."),
         ("routine_work", _B, "True when the project is routine work of the agency.",
          "ภารกิจงานประจำของหน่วยงาน"),
         ("source_path", _S, "The input file (`archive.zip!member` inside archives)."),
@@ -161,6 +164,16 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("result_unit", _S, "Unit of result_value from the table header; null for `()`."),
         ("narrative", _S, "The quarter's report text.", "รายงานผลฯ ไตรมาสที่"),
         ("source_line", _I32, "Line of the quarter number."),
+    ),
+    "kpi_entries": _schema(
+        "kpi_entries", "Dated entries of KPI narratives; a line may hold several.", _KEY,
+        ("kpi_ordinal", _I32, "The KPI (kpis.ordinal) this entry belongs to."),
+        ("quarter", _I8, "The narrative's quarter; null when the page does not say.", "ไตรมาสที่"),
+        ("ordinal", _I32, "1-based position among the report's entries."),
+        ("entry_date", _D, "The entry's date; null for text before the first date."),
+        ("entry_date_raw", _S, "The date as written (`15/11/2565`, `1/31/2023`)."),
+        ("text", _S, "What was reported, up to the next date.", "รายงานผลฯ", False),
+        ("source_line", _I32, "Line where the entry starts."),
     ),
     "diagnostics": _schema(
         "diagnostics", "Problems and notes found while reading, parsing and flattening.",
