@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pyarrow.compute as pc
 import pytest
 
 import bmaparse
@@ -265,3 +266,75 @@ def test_kpi_chunk_with_a_bad_date_reports_it() -> None:
     report = bmaparse.parse(KPI_CHUNK.replace("1/31/2023", "32/13/2566"))
     assert ("bad-date", 9) in codes(report)
     assert report.kpi_entries[-1].entry_date is None
+
+
+# --- 3. the project view page of the newer front end -----------------------------------------
+
+VIEW = (DATA / "project_view.txt").read_text(encoding="utf-8")
+
+
+def test_project_view_page_golden() -> None:
+    report = bmaparse.parse(VIEW, source="tbl-project-main_view.txt")
+    assert codes(report) == []
+    assert (report.doc_kind, report.layout) == ("project", "view")
+    assert (report.project_id, report.project_id_source) == ("50990000-6001", "text")
+    assert report.project_name == "โครงการปรับปรุงสวนหย่อมตัวอย่าง"
+    assert (report.fiscal_year_be, report.fiscal_year, report.fiscal_year_source) == (2567, 2024, "year-field")
+    assert (report.policy_id, report.branch_id) == ("14", "0000000")
+    assert (report.kpi_id, report.kpi_id_source) == ("5099-1023", "text")
+    assert report.progress_percent == Decimal("35")
+    assert (report.agency_code, report.agency_name, report.agency_name_source) == (
+        "50990000", "สำนักงานเขตตัวอย่าง", "text")  # สํา normalised
+    assert (report.start_date, report.finish_date) == (date(2023, 10, 1), date(2024, 9, 30))
+    assert report.rationale == ("สวนหย่อมของชุมชนทรุดโทรม ต้องปรับปรุงให้ประชาชนใช้ประโยชน์ได้\n"
+                                "ทั้งทางเดินและไฟส่องสว่าง")
+    assert [(b.label, b.kind, b.amount_thb, b.raw, b.source_line) for b in report.budget_figures] == [
+        ("งบฯ ที่ได้รับ (บาท)", "allocated", Decimal("2450000.00"), "2,450,000", 10),
+        ("งบฯ ที่ใช้ไป (บาท)", "spent", Decimal("1120500.50"), "1,120,500.50", 11),
+    ]
+    assert (report.contact_raw, report.objectives, report.kpis) == (None, (), ())
+
+
+def test_view_page_kpi_id_joins_the_kpi_page() -> None:
+    view = bmaparse.parse(VIEW)
+    kpi = bmaparse.parse(KPI_CHUNK, source="mykpi_5099-1023.txt")
+    tables = bmaparse.to_tables([view, kpi])
+    served = tables["reports"].filter(pc.equal(tables["reports"]["layout"], "view"))["kpi_id"]
+    assert served.to_pylist() == tables["kpis"]["kpi_id"].to_pylist() == ["5099-1023"]
+
+
+def test_a_heading_or_chrome_line_is_never_a_value() -> None:
+    report = bmaparse.parse(VIEW)
+    values = [report.project_name, report.agency_name, report.rationale, report.contact_raw]
+    for line in ("รายละเอียดโครงการ/กิจกรรม", "ข้อมูลโครงการ/กิจกรรม", "คืบหน้าล่าสุด"):
+        assert not any(v and line in v for v in values), line
+
+
+def test_view_page_with_the_rationale_under_its_label_and_a_conflict() -> None:
+    text = VIEW.replace("หลักการและเหตุผลสวนหย่อม", "หลักการและเหตุผล\nสวนหย่อม").replace(
+        "คืบหน้าล่าสุด35", "คืบหน้าล่าสุด40")
+    report = bmaparse.parse(text)
+    assert report.rationale is not None and report.rationale.startswith("สวนหย่อมของชุมชน")
+    assert report.progress_percent == Decimal("35")
+    assert ("conflicting-value", 12) in codes(report)
+
+
+def test_view_page_without_its_title_is_still_a_view_page() -> None:
+    report = bmaparse.parse("\n".join(VIEW.split("\n")[3:]))
+    assert (report.doc_kind, report.layout, report.project_id) == ("project", "view", "50990000-6001")
+    assert codes(report) == []
+
+
+def test_view_page_bad_values_are_reported() -> None:
+    text = VIEW.replace("Start Date2023-10-01", "Start Date2023-13-01").replace(
+        "(บาท)2,450,000", "(บาท)2,45,0000")
+    report = bmaparse.parse(text)
+    assert ("bad-date", 14) in codes(report) and ("bad-number", 10) in codes(report)
+    assert report.start_date is None and len(report.budget_figures) == 1
+
+
+def test_a_view_page_title_starts_a_new_report_in_a_file() -> None:
+    doc = bmaparse.load(f"{SEED}\n{VIEW}\n{SEED}".encode())
+    assert [(r.doc_kind, r.layout) for r in doc.reports] == [
+        ("project", "export"), ("project", "view"), ("project", "export")]
+    assert all(codes(r) == [] for r in doc.reports)

@@ -198,6 +198,8 @@ TEXT = {  # anywhere in the rendered text, per line
     "kpi unit คะแนน": r"^ค่าเป้าหมาย คะแนน : ", "kpi unit เล่ม": r"^(ค่าเป้าหมาย|ผลงานที่ทำได้) เล่ม : ",
     "kpi name numbered '5.2 '": r"^(ตัวชี้วัด : )?\d\.\d \S.*", "kpi name 'ปี 2564 ๒. '": r"ปี 25\d\d [๑-๙]\. ",
     "kpi quarter value 1,407.52": r"^\d{1,2},\d{3}\.\d\d$",
+    "view title": r"^รายละเอียดโครงการ/กิจกรรม: \d{8}-\d+$", "view rationale glued": r"^หลักการและเหตุผล\S",
+    "view rationale under its label": r"^หลักการและเหตุผล$",
     "kpi entries several on a line": r"^\d{1,2}/\d{1,2}/\d{4} : .* \d{1,2}/\d{1,2}/\d{4} : ",
     "kpi eval without score 'ไตรมาสที่ 2:'": r"^\*\*\* สยป\. ตรวจประเมินตัวชี้วัด : ไตรมาสที่ \d:$",
 }
@@ -221,6 +223,9 @@ REPORT: dict[str, Callable[[Report], bool]] = {  # on the report's values
     "kpi page empty score": lambda r: any(q.score is None for q in r.quarterly_results),
     "kpi page 4 quarters": lambda r: len(r.quarterly_results) == 4,
     "kpi cut mid-page": lambda r: r.doc_kind == "kpi" and r.layout == "export",
+    "view page": lambda r: r.layout == "view",
+    "view amount with satang": lambda r: r.layout == "view" and any(
+        b.amount_thb % 1 for b in r.budget_figures),
     "kpi cut, entry M/D/CE": lambda r: r.layout == "export" and any(
         e.entry_date_raw and e.entry_date_raw.endswith(str(e.entry_date.year)) for e in r.kpi_entries
         if e.entry_date),
@@ -233,6 +238,7 @@ def test_every_format_variant_appears_in_a_corpus_of_500() -> None:
     reports = [synth.random_report(rng, layout) for layout in ("page", "export") * 225]
     reports += [synth.random_report(rng, doc_kind="kpi") for _ in range(50)]
     reports += [synth.random_report(rng, "export", doc_kind="kpi") for _ in range(30)]
+    reports += [synth.random_report(rng, "view") for _ in range(30)]
     counts: Counter[str] = Counter()
     for report in reports:
         lines = synth.render(report).split("\n")
@@ -276,8 +282,8 @@ def test_vocabulary_is_normalised_and_holds_no_field_markers() -> None:
 
 def test_synth_imports_no_parser_and_no_dataframe_library() -> None:
     allowed = {"__future__", "dataclasses", "random", "sys", "zlib", "collections.abc", "datetime",
-               "decimal", "pathlib", "typing", "model", "_synth_words", ""}
-    for module in ("synth.py", "_synth_words.py"):
+               "decimal", "pathlib", "typing", "model", "_synth_words", "_synth_docs", ""}
+    for module in ("synth.py", "_synth_words.py", "_synth_docs.py"):
         tree = ast.parse((ROOT / "src" / "bmaparse" / module).read_text(encoding="utf-8"))
         imported = {
             name

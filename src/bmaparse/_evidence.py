@@ -41,6 +41,8 @@ _MARKERS: dict[str, frozenset[str]] = {
     Kind.PROGRESS_HEAD: _PROJECT,
     Kind.KPI_NAME: _PROJECT,
     Kind.EVAL_SECTION: _PROJECT,
+    Kind.VIEW_TITLE: _PROJECT,
+    Kind.VIEW_FIELD: _PROJECT,
     Kind.STRATEGY: _PROJECT,
     Kind.KPI_TARGET: _PROJECT | _KPI,
     Kind.KPI_ACHIEVED: _PROJECT | _KPI,

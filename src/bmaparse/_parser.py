@@ -2,8 +2,9 @@
 
 Strategy: three steps, each a function of the previous one's output.
 
-1. ``split_reports`` cuts a file's tokens into reports: a page title, a KPI
-   page title, or a second percent line (exports have no title) starts a new one.
+1. ``split_reports`` cuts a file's tokens into reports: a page title (project,
+   KPI, view or KPI definition page), or a second percent line (exports have no
+   title) starts a new one.
 2. ``segment`` cuts one report into sections. What opens a section is data
    (``_OPENERS``): a progress head, an indicator name, the evaluation heading, a
    strategy line. Everything before the first opener is the *prelude* (header
@@ -29,7 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import _evidence, _kpipage, _rules
+from . import _evidence, _kpipage, _rules, _viewpage
 from ._agencies import agency_name_for
 from ._lexer import Kind, Token, tokenize
 from ._normalize import without_surrogates
@@ -55,9 +56,9 @@ _STRICT_SEVERITIES = frozenset({"error", "warning"})
 
 # --- 1. reports in a file ------------------------------------------------------------
 
-_TITLES = frozenset({Kind.PAGE_TITLE, Kind.KPI_TITLE})
-_LEADING = frozenset({Kind.PAGE_TITLE, Kind.KPI_TITLE, Kind.CHROME, Kind.BLANK})
-_HAS_PERCENT = frozenset({Kind.PERCENT, Kind.KPI_TITLE, Kind.KPI_ID})
+_TITLES = frozenset({Kind.PAGE_TITLE, Kind.KPI_TITLE, Kind.VIEW_TITLE, Kind.KPIDEF_TITLE})
+_LEADING = frozenset({*_TITLES, Kind.CHROME, Kind.BLANK})
+_HAS_PERCENT = frozenset({Kind.PERCENT, Kind.KPI_TITLE, Kind.KPI_ID, Kind.VIEW_TITLE, Kind.KPIDEF_TITLE})
 _MAY_START = frozenset({*_TITLES, Kind.PERCENT, Kind.NAME_ID})
 
 
@@ -211,6 +212,11 @@ def _kpi_chunk(tokens: list[Token], notes: Notes) -> _Parts:
     return _kpi_document(tokens, notes, cut=True)
 
 
+def _view(tokens: list[Token], notes: Notes) -> _Parts:
+    page = _viewpage.view_page(tokens, notes)
+    return _Parts(fields=page.fields, budget=list(page.budget))
+
+
 def _not_a_report(tokens: list[Token], notes: Notes) -> _Parts:
     """No line marks a report: no field is taken, every line is kept as unrecognized."""
     for tok in tokens:
@@ -221,6 +227,7 @@ def _not_a_report(tokens: list[Token], notes: Notes) -> _Parts:
 _READERS: dict[tuple[str, str], Callable[[list[Token], Notes], _Parts]] = {
     ("project", "page"): _project,
     ("project", "export"): _project,
+    ("project", "view"): _view,
     ("kpi", "page"): _kpi_document,
     ("kpi", "export"): _kpi_chunk,
 }

@@ -218,7 +218,8 @@ class Report:
     doc_kind: str
     """``project`` or ``kpi``."""
     layout: str
-    """``page`` (whole page copied) or ``export`` (plain text export)."""
+    """``page`` (whole page copied), ``export`` (plain text export, or a copy that starts
+    mid-page), ``view`` (the newer front end's project page) or ``unknown`` (not a report)."""
     project_id: str | None = None
     """``50240000-7108``; None if unknown."""
     project_id_source: str | None = None
@@ -236,7 +237,7 @@ class Report:
     fiscal_year: int | None = None
     """Gregorian year in which the fiscal year ends (BE - 543)."""
     fiscal_year_source: str | None = None
-    """``agency-line``, ``kpi-name`` or ``dates``."""
+    """``agency-line``, ``year-field`` (the view page's ``ปี``), ``kpi-name`` or ``dates``."""
     progress_percent: Decimal | None = None
     """Overall progress percent."""
     contact_raw: str | None = None
@@ -266,6 +267,14 @@ class Report:
     project serves (view page, ``Kpi ID``). Joins with ``Kpi.kpi_id``."""
     kpi_id_source: str | None = None
     """``text``, ``filename`` (a KPI page cut before its id: ``mykpi_0999-1234.txt``) or None."""
+    policy_id: str | None = None
+    """Policy number the project serves (view page ``Policy ID``), as printed."""
+    branch_id: str | None = None
+    """Sub-unit id (view page ``Branch ID``), as printed (``0000000``)."""
+    start_date: date | None = None
+    """Planned start (view page ``Start Date``)."""
+    finish_date: date | None = None
+    """Planned finish (view page ``Finish Date``)."""
     routine_work: bool | None = None
     """True when the strategy block says ภารกิจงานประจำของหน่วยงาน."""
     source_path: str | None = None

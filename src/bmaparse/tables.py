@@ -58,7 +58,9 @@ SCHEMAS: dict[str, pa.Schema] = {
         "reports", "One row per report: one snapshot of a project (or KPI) page.",
         ("report_key", _S, "Stable hash of the normalised report text.", None, False),
         ("doc_kind", _S, "`project` or `kpi`.", None, False),
-        ("layout", _S, "`page` (whole page copied) or `export` (plain text export).", None, False),
+        ("layout", _S, "`page` (whole page copied), `export` (plain text export, or a copy that "
+         "starts mid-page), `view` (the newer front end's project page) or `unknown` (not a "
+         "report).", None, False),
         ("project_id", _S, "Project id such as `50240000-7108`; null if unknown."),
         ("project_id_source", _S, "Where the id came from: `text`, `filename` or null."),
         ("project_name", _S, "The project's name."),
@@ -67,7 +69,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("agency_name_source", _S, "`text` (agency line) or `code` (lookup by agency_code)."),
         ("fiscal_year_be", _I16, "Fiscal year, Buddhist Era.", "ปีงบประมาณ พ.ศ."),
         ("fiscal_year", _I16, "Gregorian year in which the fiscal year ends (BE - 543)."),
-        ("fiscal_year_source", _S, "`agency-line`, `kpi-name` or `dates`."),
+        ("fiscal_year_source", _S, "`agency-line`, `year-field` (view page), `kpi-name` or `dates`."),
         ("progress_percent", _NUM, "Overall progress percent.", "ความคืบหน้าโครงการ ร้อยละ"),
         ("contact_raw", _S, "The whole contact line."),
         ("contact_title", _S, "Title of the first person (นาย, นาง, นางสาว, คุณ ...)."),
@@ -84,6 +86,10 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("kpi_id", _S, "The KPI the document is about (`0900-0991`): a KPI page's own id, or "
          "the KPI a project serves (view page); joins with kpis.kpi_id.", "Kpi ID"),
         ("kpi_id_source", _S, "Where kpi_id came from: `text`, `filename` or null."),
+        ("policy_id", _S, "Policy number the project serves, as printed (view page).", "Policy ID"),
+        ("branch_id", _S, "Sub-unit id, as printed (view page).", "Branch ID"),
+        ("start_date", _D, "Planned start (view page).", "Start Date"),
+        ("finish_date", _D, "Planned finish (view page).", "Finish Date"),
         ("routine_work", _B, "True when the project is routine work of the agency.",
          "ภารกิจงานประจำของหน่วยงาน"),
         ("source_path", _S, "The input file (`archive.zip!member` inside archives)."),
