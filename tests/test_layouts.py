@@ -338,3 +338,60 @@ def test_a_view_page_title_starts_a_new_report_in_a_file() -> None:
     assert [(r.doc_kind, r.layout) for r in doc.reports] == [
         ("project", "export"), ("project", "view"), ("project", "export")]
     assert all(codes(r) == [] for r in doc.reports)
+
+
+# --- 2. the KPI definition page -------------------------------------------------------------------
+
+KPIDEF = (DATA / "kpi_definition.txt").read_text(encoding="utf-8")
+
+
+def test_kpi_definition_page_golden() -> None:
+    report = bmaparse.parse(KPIDEF)
+    assert codes(report) == []
+    assert (report.doc_kind, report.layout) == ("kpi-definition", "page")
+    assert (report.project_id, report.rationale, report.kpi_id) == (None, None, None)
+    (kpi,) = report.kpis
+    assert (kpi.definition_id, kpi.name, kpi.kpi_id) == (205, "๔. ร้อยละของชุมชนที่มีแผนจัดการขยะ", None)
+    assert (kpi.target_value, kpi.target_unit, kpi.target_qualifier) == (Decimal("12"), "แห่ง", "ของชุมชนในพื้นที่")
+    assert (kpi.achieved_value, kpi.kind, kpi.level) == (None, None, None)
+    assert kpi.data_kind == "ตัวชี้วัดเป้าประสงค์"
+    assert kpi.definition == ("ชุมชนที่มีแผนจัดการขยะ หมายถึง ชุมชนที่จัดทำแผนและดำเนินการตามแผน\n"
+                              "โดยมีคณะกรรมการรับผิดชอบ")
+    assert kpi.calculation_method == "จำนวนชุมชนที่มีแผน หารด้วยจำนวนชุมชนทั้งหมด คูณ 100"
+    assert [(s.level, s.code, s.text) for s in report.strategy_links] == [
+        ("area", "2", "มหานครสีเขียว สะดวกสบาย"), ("dimension", "2.1", "สิ่งแวดล้อมดี"),
+        ("goal", "2.1.3", "ชุมชนจัดการขยะได้เอง")]
+    assert [(s.number, s.title, s.text, s.source_line) for s in report.kpi_sections] == [
+        (1, "นิยาม หรือความหมายของตัวชี้วัด", kpi.definition, 10),
+        (2, "วิธีการคำนวณ หรือ เกณฑ์การประเมิน", kpi.calculation_method, 13),
+        (3, "แหล่งข้อมูล", "สำนักงานเขต", 15),
+        (4, "ความถี่ในการจัดเก็บข้อมูล", "ปีละ 1 ครั้ง", 17)]
+    tables = bmaparse.to_tables([report])
+    assert tables["kpi_sections"].num_rows == 4
+    assert tables["kpis"]["definition_id"].to_pylist() == [205]
+
+
+def test_kpi_definition_variants() -> None:
+    text = (KPIDEF.replace("๔. ร้อยละ", "ปี 2564 12. ร้อยละ").replace("ค่าเป้าหมาย แห่ง : 12 ของชุมชนในพื้นที่",
+                                                                   "ค่าเป้าหมาย : 0")
+            .replace(":ด้านที่", "ด้านที่") + "\n5.ผู้ให้ข้อมูล\nฝ่ายรักษาความสะอาด\n6. อบรม 2 วัน")
+    report = bmaparse.parse(text)
+    assert codes(report) == []
+    (kpi,) = report.kpis
+    assert (kpi.name, kpi.target_value, kpi.target_unit) == ("ปี 2564 12. ร้อยละของชุมชนที่มีแผนจัดการขยะ", 0, None)
+    assert [s.code for s in report.strategy_links] == ["2", "2.1", "2.1.3"]
+    assert [(s.number, s.title, s.text) for s in report.kpi_sections][4:] == [
+        (5, "ผู้ให้ข้อมูล", "ฝ่ายรักษาความสะอาด"), (6, "อบรม 2 วัน", None)]
+
+
+def test_kpi_definition_without_its_name_line_says_so() -> None:
+    report = bmaparse.parse(KPIDEF.replace("๔. ร้อยละของชุมชนที่มีแผนจัดการขยะ : 205\n", ""))
+    assert report.doc_kind == "kpi-definition"
+    assert ("missing-value", 3) in codes(report)
+    assert report.kpis[0].definition_id is None and report.kpis[0].name == ""
+
+
+def test_view_label_without_its_value_is_reported() -> None:
+    report = bmaparse.parse(VIEW.replace("Branch ID0000000", "Branch ID"))
+    assert codes(report) == [("missing-value", 8)]
+    assert report.branch_id is None

@@ -242,7 +242,7 @@ def test_any_bytes_load_leniently_lose_no_line_and_tables_build(data: bytes) -> 
 
 STRUCTURAL = {
     Kind.PAGE_TITLE, Kind.KPI_TITLE, Kind.CHROME, Kind.HEADING, Kind.SEPARATOR, Kind.ROUTINE,
-    Kind.EVAL_SECTION, Kind.QTABLE_TITLE, Kind.NUMBER, Kind.BLANK,
+    Kind.EVAL_SECTION, Kind.QTABLE_TITLE, Kind.NUMBER, Kind.BLANK, Kind.KPIDEF_TITLE,
 }
 
 

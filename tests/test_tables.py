@@ -122,7 +122,7 @@ def test_to_tables_columns_types_and_rows() -> None:
         assert table.schema.equals(SCHEMAS[name], check_metadata=True), name
     counts = {n: t.num_rows for n, t in tables.items()}
     assert counts == {"reports": 2, "objectives": 8, "strategy_links": 4, "progress_updates": 10,
-                      "budget_figures": 4, "kpis": 2, "quarterly_results": 4, "kpi_entries": 0,
+                      "budget_figures": 4, "kpis": 2, "quarterly_results": 4, "kpi_entries": 0, "kpi_sections": 0,
                       "diagnostics": 2}
     reports = tables["reports"].to_pylist()
     assert reports[0]["latest_reported_on"] == date(2023, 4, 1)

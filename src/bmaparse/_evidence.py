@@ -43,8 +43,8 @@ _MARKERS: dict[str, frozenset[str]] = {
     Kind.EVAL_SECTION: _PROJECT,
     Kind.VIEW_TITLE: _PROJECT,
     Kind.VIEW_FIELD: _PROJECT,
-    Kind.STRATEGY: _PROJECT,
-    Kind.KPI_TARGET: _PROJECT | _KPI,
+    Kind.STRATEGY: _PROJECT | _KPIDEF,
+    Kind.KPI_TARGET: _PROJECT | _KPI | _KPIDEF,
     Kind.KPI_ACHIEVED: _PROJECT | _KPI,
     Kind.KPI_KINDS: _PROJECT | _KPI,
     Kind.KPI_TITLE: _KPI,
@@ -52,6 +52,10 @@ _MARKERS: dict[str, frozenset[str]] = {
     Kind.KPI_EVAL: _KPI,
     Kind.QTABLE_TITLE: _KPI,
     Kind.NARRATIVE_HEAD: _KPI,
+    Kind.KPIDEF_TITLE: _KPIDEF,
+    Kind.KPIDEF_ID: _KPIDEF,
+    Kind.DATA_KIND: _KPIDEF,
+    Kind.KPIDEF_SECTION: _KPIDEF,
 }
 """Token kind -> the kinds of document whose pages hold such a line."""
 

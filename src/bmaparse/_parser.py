@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import _evidence, _kpipage, _rules, _viewpage
+from . import _evidence, _kpidef, _kpipage, _rules, _viewpage
 from ._agencies import agency_name_for
 from ._lexer import Kind, Token, tokenize
 from ._normalize import without_surrogates
@@ -42,6 +42,7 @@ from .model import (
     Diagnostic,
     Kpi,
     KpiEntry,
+    KpiSection,
     Objective,
     ProgressUpdate,
     QuarterlyResult,
@@ -150,6 +151,7 @@ class _Parts:
     kpis: list[Kpi] = field(default_factory=list)
     quarterly: list[QuarterlyResult] = field(default_factory=list)
     entries: tuple[KpiEntry, ...] = ()
+    sections: tuple[KpiSection, ...] = ()
 
 
 def _prelude(parts: _Parts, tokens: list[Token], notes: Notes) -> None:
@@ -217,6 +219,11 @@ def _view(tokens: list[Token], notes: Notes) -> _Parts:
     return _Parts(fields=page.fields, budget=list(page.budget))
 
 
+def _kpi_definition(tokens: list[Token], notes: Notes) -> _Parts:
+    page = _kpidef.kpi_definition(tokens, notes)
+    return _Parts(fields=page.fields, kpis=list(page.kpis), links=page.links, sections=page.sections)
+
+
 def _not_a_report(tokens: list[Token], notes: Notes) -> _Parts:
     """No line marks a report: no field is taken, every line is kept as unrecognized."""
     for tok in tokens:
@@ -230,6 +237,7 @@ _READERS: dict[tuple[str, str], Callable[[list[Token], Notes], _Parts]] = {
     ("project", "view"): _view,
     ("kpi", "page"): _kpi_document,
     ("kpi", "export"): _kpi_chunk,
+    ("kpi-definition", "page"): _kpi_definition,
 }
 """(doc_kind, layout) -> the reader of such a report (``_evidence.shape`` picks)."""
 
@@ -297,6 +305,7 @@ def build_report(
         kpis=tuple(parts.kpis),
         quarterly_results=tuple(parts.quarterly),
         kpi_entries=parts.entries,
+        kpi_sections=parts.sections,
         diagnostics=tuple(diagnostics),
     )
 

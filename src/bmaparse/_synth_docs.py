@@ -1,5 +1,5 @@
 """Synthetic reports, the other kinds of document: KPI pages (whole, and cut before
-their name), the newer front end's project view page, and the content and text of an
+their name), the newer front end's project view page, the KPI definition page, and the content and text of an
 indicator. ``synth`` is the public face;
 see its docstring for the rules both modules keep.
 """
@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from . import _synth_words as words
-from .model import BudgetFigure, Kpi, KpiEntry, QuarterlyResult, Report
+from .model import BudgetFigure, Kpi, KpiEntry, KpiSection, QuarterlyResult, Report, StrategyLink
 
 _TO_THAI = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 _CENT = Decimal("0.01")
@@ -140,6 +140,32 @@ def _view(rng: random.Random, big: bool) -> Report:
     )
 
 
+def _kpi_definition(rng: random.Random, big: bool) -> Report:
+    """An indicator of the city-indicator database: numbered name, integer id, target,
+    kind of data, strategy levels, numbered sections."""
+    number = str(rng.randint(1, 9))
+    label = number.translate(_TO_THAI) + "." if rng.random() < 0.5 else number + "."
+    unit = rng.choice((None, *words.KPI_UNITS))
+    target = Decimal(rng.choice(_KPI_VALUES)) if unit in ("ร้อยละ", None) else Decimal(rng.randint(1, 400))
+    qualifier = rng.choice(words.KPI_QUALIFIERS) if rng.random() < 0.3 else None
+    titles = words.KPIDEF_SECTIONS[: rng.randint(2, len(words.KPIDEF_SECTIONS)) if big else 2]
+    plain = [p for p in words.RATIONALE if "{" not in p]
+    sections = tuple(KpiSection(1, n, title, "\n".join(rng.sample(plain, rng.randint(1, 3) if big else 1)))
+                     for n, title in enumerate(titles, 1))
+    kpi = Kpi(1, None, f"{label} {rng.choice(words.KPI_NAMES)}", None, target, unit, None, None,
+              None, None, None, target_qualifier=qualifier, definition_id=rng.randint(1, 999),
+              data_kind=rng.choice(words.DATA_KINDS), definition=sections[0].text,
+              calculation_method=sections[1].text)
+    area = rng.randint(1, len(words.AREAS))
+    codes = [str(area), f"{area}.{rng.randint(1, 5)}"]
+    codes.append(f"{codes[1]}.{rng.randint(1, 4)}")
+    texts = (words.AREAS[area - 1], rng.choice(words.DIMENSIONS), rng.choice(words.GOALS))
+    links = tuple(StrategyLink(i, level, code, text) for i, (level, code, text)
+                  in enumerate(zip(("area", "dimension", "goal"), codes, texts, strict=True), 1))
+    return Report(report_key="", doc_kind="kpi-definition", layout="page", kpis=(kpi,),
+                  strategy_links=links, kpi_sections=sections)
+
+
 # --- text ------------------------------------------------------------------------------
 
 
@@ -214,3 +240,19 @@ def _view_lines(r: Report, style: int) -> list[str]:
             f"Start Date{r.start_date} 00:00:00.000", f"Finish Date{r.finish_date} 00:00:00.000"]
     glue = "" if style >> 1 & 1 else "\n"
     return [*out, *f"หลักการและเหตุผล{glue}{r.rationale}".split("\n")]
+
+
+
+def _kpi_definition_lines(r: Report, style: int) -> list[str]:
+    k = r.kpis[0]
+    unit = f" {k.target_unit}" if k.target_unit else ""
+    said = f" {k.target_qualifier}" if k.target_qualifier else ""
+    colon = ":" if style >> 3 & 1 else ""
+    out = [words.KPIDEF_TITLE, "Back Home", f"{k.name} : {k.definition_id}",
+           f"ค่าเป้าหมาย{unit} : {k.target_value}{said}", f"ลักษณะข้อมูล : {k.data_kind}",
+           "สนับสนุนยุทธศาสตร์กรุงเทพมหานครฯ"]
+    out += [colon + words.LEVELS[s.level].format(s.code.translate(_TO_THAI)) + s.text
+            + ("%" if s.level == "goal" else "") for s in r.strategy_links]
+    for section in r.kpi_sections:
+        out += [f"{section.number}.{section.title}", *_s(section.text).split("\n")]
+    return out

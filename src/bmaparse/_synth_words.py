@@ -163,6 +163,13 @@ KPI_NAMES = (
     "ร้อยละของสถานประกอบการด้านอาหารที่ได้มาตรฐาน",
 )
 KPI_UNITS = ("ร้อยละ", "แห่ง", "ครั้ง", "คน", "คะแนน", "เล่ม")
+DATA_KINDS = ("ตัวชี้วัดเป้าประสงค์", "ตัวชี้วัดผลผลิต", "ข้อมูลพื้นฐาน")
+"""ลักษณะข้อมูล of a KPI definition page."""
+KPIDEF_SECTIONS = ("นิยาม หรือความหมายของตัวชี้วัด", "วิธีการคำนวณ หรือ เกณฑ์การประเมิน", "แหล่งข้อมูล",
+                   "ความถี่ในการจัดเก็บข้อมูล", "ผู้ให้ข้อมูลและผู้ประสานงาน")
+"""Numbered sections of a KPI definition page, in order (the last a title the lexer does not
+know: it opens a section by its number alone)."""
+KPIDEF_TITLE = "โครงการจัดทำฐานข้อมูลตัวชี้วัดการพัฒนาเมือง (2562-2563)"
 KPI_QUALIFIERS = ("ของการประมาณการ", "ของประชาชนที่ทำการสำรวจ", "ของชุมชนในพื้นที่")
 """Words after a KPI's target value (FORMAT.md: the qualifier is kept in a column)."""
 NARRATIVES = (

@@ -137,6 +137,9 @@ def _take(fields: dict[str, Any], budget: list[BudgetFigure], tok: Token,
           label: tuple[str, _Reader], notes: Notes) -> None:
     name, read = label
     raw = tok.groups[1] or ""
+    if not raw.strip():
+        notes.add(tok, "warning", "missing-value", f"{(tok.groups[0] or '').strip()} has no value")
+        return
     value = read(tok, raw, notes)
     if name.startswith("budget:"):
         if value is not None:

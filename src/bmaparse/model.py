@@ -175,6 +175,22 @@ class KpiEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class KpiSection:
+    """One numbered section of a KPI definition page (``1.นิยาม ...``, ``2.วิธีการคำนวณ ...``)."""
+
+    kpi_ordinal: int
+    """The KPI (``Kpi.ordinal``) it describes."""
+    number: int
+    """The section's number as printed (Thai digits read)."""
+    title: str
+    """The section's title, without its number."""
+    text: str | None
+    """The section's text, lines joined with newlines; None when empty."""
+    source_line: int | None = None
+    """Line of the section's title."""
+
+
+@dataclass(frozen=True, slots=True)
 class Kpi:
     """One indicator (ตัวชี้วัด)."""
 
@@ -207,6 +223,15 @@ class Kpi:
     ``ของการประมาณการ``): what the target is a share of; None when there are none."""
     achieved_qualifier: str | None = None
     """Words after the achieved value, as for ``target_qualifier``."""
+    definition_id: int | None = None
+    """The indicator's integer id in the city-indicator database (KPI definition page:
+    ``๔. <name> : 205``); None elsewhere."""
+    data_kind: str | None = None
+    """ลักษณะข้อมูล: the kind of indicator (``ตัวชี้วัดเป้าประสงค์``), KPI definition page."""
+    definition: str | None = None
+    """Section ``1.นิยาม``: what the indicator means (KPI definition page)."""
+    calculation_method: str | None = None
+    """Section ``2.วิธีการคำนวณ``: how it is calculated or assessed (KPI definition page)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +241,8 @@ class Report:
     report_key: str
     """Stable hash of the normalised report text."""
     doc_kind: str
-    """``project`` or ``kpi``."""
+    """``project``, ``kpi`` (a KPI detail page), ``kpi-definition`` (an indicator of the
+    city-indicator database) or ``unknown`` (a text that holds no report)."""
     layout: str
     """``page`` (whole page copied), ``export`` (plain text export, or a copy that starts
     mid-page), ``view`` (the newer front end's project page) or ``unknown`` (not a report)."""
@@ -303,6 +329,8 @@ class Report:
     """Quarterly KPI evaluation rows."""
     kpi_entries: tuple[KpiEntry, ...] = field(default=())
     """Dated entries of KPI narratives."""
+    kpi_sections: tuple[KpiSection, ...] = field(default=())
+    """Numbered sections of a KPI definition page."""
     diagnostics: tuple[Diagnostic, ...] = field(default=())
     """Problems found while reading and parsing this report."""
 
@@ -315,6 +343,7 @@ CHILD_TABLES = {
     "kpis": Kpi,
     "quarterly_results": QuarterlyResult,
     "kpi_entries": KpiEntry,
+    "kpi_sections": KpiSection,
 }
 """Child table name -> record type; the attribute of the same name on Report."""
 

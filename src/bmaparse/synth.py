@@ -46,6 +46,8 @@ from ._synth_docs import (
     _kpi,
     _kpi_chunk,
     _kpi_chunk_lines,
+    _kpi_definition,
+    _kpi_definition_lines,
     _kpi_lines,
     _kpi_page,
     _kpi_page_lines,
@@ -82,9 +84,10 @@ def random_report(
 ) -> Report:
     """A random but realistic Report (content fields only; provenance left empty).
 
-    ``layout`` is ``"page"`` or ``"export"`` (None: drawn from ``rng``). ``doc_kind``
+    ``layout`` is ``"page"``, ``"export"`` or ``"view"`` (None: drawn from ``rng``). ``doc_kind``
     ``"kpi"`` makes a KPI detail page (``page``) or a copy of one cut before its name
-    and id (``export``; its id would be in the file name, so it has none here). ``size="seed"``
+    and id (``export``; its id would be in the file name, so it has none here);
+    ``"kpi-definition"`` an indicator of the city-indicator database. ``size="seed"``
     gives about as much text as the real seed export (~4,000 characters),
     ``"small"`` the least a report holds. Everything is drawn from ``rng`` alone.
     """
@@ -94,8 +97,12 @@ def random_report(
         if layout not in (None, "page", "export"):
             raise ValueError(f"a KPI page is in layout 'page' or 'export', not {layout!r}")
         return _kpi_chunk(rng, size == "seed") if layout == "export" else _kpi_page(rng, size == "seed")
+    if doc_kind == "kpi-definition":
+        if layout not in (None, "page"):
+            raise ValueError("a KPI definition exists only in layout 'page'")
+        return _kpi_definition(rng, size == "seed")
     if doc_kind != "project":
-        raise ValueError(f"doc_kind must be 'project' or 'kpi', not {doc_kind!r}")
+        raise ValueError(f"doc_kind must be 'project', 'kpi' or 'kpi-definition', not {doc_kind!r}")
     if layout is None:
         layout = rng.choice(LAYOUTS)
     elif layout not in LAYOUTS:
@@ -331,6 +338,8 @@ def render(report: Report) -> str:
     style = _style(report)
     if report.layout == "view":
         lines = _view_lines(report, style)
+    elif report.doc_kind == "kpi-definition":
+        lines = _kpi_definition_lines(report, style)
     elif report.doc_kind == "kpi" and report.layout == "export":
         lines = _kpi_chunk_lines(report, style)
     elif report.doc_kind == "kpi":
@@ -494,6 +503,9 @@ def sample_reports() -> dict[str, tuple[Report, ...]]:
         "synth_page_1.txt": (random_report(random.Random(1), "page"),),
         "synth_export_1.txt": (random_report(random.Random(1), "export"),),
         "synth_kpi_1.txt": (random_report(random.Random(1), doc_kind="kpi"),),
+        "synth_kpi_cut_1.txt": (random_report(random.Random(1), "export", doc_kind="kpi"),),
+        "synth_view_1.txt": (random_report(random.Random(1), "view"),),
+        "synth_kpi_definition_1.txt": (random_report(random.Random(1), doc_kind="kpi-definition"),),
         "synth_multi_1.txt": tuple(random_report(multi, kind) for kind in kinds),
     }
 

@@ -57,7 +57,8 @@ SCHEMAS: dict[str, pa.Schema] = {
     "reports": _schema(
         "reports", "One row per report: one snapshot of a project (or KPI) page.",
         ("report_key", _S, "Stable hash of the normalised report text.", None, False),
-        ("doc_kind", _S, "`project` or `kpi`.", None, False),
+        ("doc_kind", _S, "`project`, `kpi` (KPI detail page), `kpi-definition` (an indicator of "
+         "the city-indicator database) or `unknown` (a text that holds no report).", None, False),
         ("layout", _S, "`page` (whole page copied), `export` (plain text export, or a copy that "
          "starts mid-page), `view` (the newer front end's project page) or `unknown` (not a "
          "report).", None, False),
@@ -158,6 +159,12 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("source_line", _I32, "Line of the KPI name."),
         ("target_qualifier", _S, "Words after the target value (ของการประมาณการ); null when none."),
         ("achieved_qualifier", _S, "Words after the achieved value; null when none."),
+        ("definition_id", _I32, "Integer id in the city-indicator database (KPI definition page)."),
+        ("data_kind", _S, "Kind of indicator (KPI definition page).", "ลักษณะข้อมูล"),
+        ("definition", _S, "What the indicator means (KPI definition page).",
+         "นิยาม หรือความหมายของตัวชี้วัด"),
+        ("calculation_method", _S, "How it is calculated or assessed (KPI definition page).",
+         "วิธีการคำนวณ หรือ เกณฑ์การประเมิน"),
     ),
     "quarterly_results": _schema(
         "quarterly_results", "Quarterly KPI evaluation rows.", _KEY,
@@ -180,6 +187,14 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("entry_date_raw", _S, "The date as written (`15/11/2565`, `1/31/2023`)."),
         ("text", _S, "What was reported, up to the next date.", "รายงานผลฯ", False),
         ("source_line", _I32, "Line where the entry starts."),
+    ),
+    "kpi_sections": _schema(
+        "kpi_sections", "Numbered sections of KPI definition pages, each kept whole.", _KEY,
+        ("kpi_ordinal", _I32, "The KPI (kpis.ordinal) it describes."),
+        ("number", _I32, "The section's number as printed."),
+        ("title", _S, "The section's title, without its number.", None, False),
+        ("text", _S, "The section's text; null when empty."),
+        ("source_line", _I32, "Line of the section's title."),
     ),
     "diagnostics": _schema(
         "diagnostics", "Problems and notes found while reading, parsing and flattening.",
