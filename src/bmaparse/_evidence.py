@@ -15,12 +15,16 @@ of document only is *mixed*: both are warnings that name the choice made.
 
 Rules kept: the table is the only place that knows which lines mark which
 kind; ``_read`` (is a chunk a report at all?) and ``_parser`` (which rules
-read it) both ask ``shape``; one pass over the tokens, no regex.
+read it) both ask ``shape``; no regex. Most reports are decided from the set of
+token kinds alone (built in C): when every marker present marks one kind, and
+one of them marks it alone, nothing can tie that kind and no other kind has
+lines of its own, so only the rest are counted line by line (``_weighed``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import NamedTuple
 
 from ._lexer import Kind, Token
@@ -60,6 +64,8 @@ _MARKERS: dict[str, frozenset[str]] = {
 """Token kind -> the kinds of document whose pages hold such a line."""
 
 MARKER_KINDS = frozenset(_MARKERS)
+_SOLE = {kind: next(iter(docs)) for kind, docs in _MARKERS.items() if len(docs) == 1}
+"""Marker kinds that mark one kind of document alone -> that kind."""
 """Token kinds that are evidence of some report: a chunk with none is no report."""
 
 # Layout markers, per kind of document; a kind's first layout is its default.
@@ -67,6 +73,7 @@ _VIEW = frozenset({Kind.VIEW_TITLE, Kind.VIEW_FIELD})
 _PAGE = frozenset({Kind.PAGE_TITLE, Kind.KPI_TITLE, Kind.HEADING, Kind.NAME_ID, Kind.AGENCY_FY,
                    Kind.BLANK})
 _PAGE_CHROME = frozenset({"Back Home", "FusionCharts will render here"})
+_KIND = itemgetter(0)  # Token.kind
 _WEAK = 1
 """A winner with this many marker lines or fewer is weak evidence."""
 _MIXED = 2
@@ -80,8 +87,8 @@ class Shape(NamedTuple):
     """``project``, ``kpi`` or ``kpi-definition``; None when nothing marks a report."""
     layout: str | None
     """``page``, ``export`` or ``view``; None when nothing marks a report."""
-    markers: int
-    """Marker lines of the chosen kind."""
+    weak: bool
+    """One marker line alone chose the kind."""
     first: Token | None
     """The first marker line of the chosen kind."""
     other: str | None
@@ -94,54 +101,60 @@ def is_report(tokens: Sequence[Token]) -> bool:
 
 
 def shape(tokens: Sequence[Token]) -> Shape:
-    """The kind of document and layout ``tokens`` (one report, trimmed or not) show."""
+    """The kind of document and layout ``tokens`` (one report, without the blank lines
+    around it) show."""
+    present = set(map(_KIND, tokens))  # built in C: the common case needs no count
+    marked = present & MARKER_KINDS
+    if not marked:
+        return Shape(None, None, False, None, None)
+    sole = {_SOLE[k] for k in marked if k in _SOLE}
+    if len(sole) == 1:
+        (best,) = sole
+        if all(best in _MARKERS[k] for k in marked):
+            # Every marker here marks ``best`` and one marks it alone: nothing can tie it,
+            # and no other kind has lines of its own (not mixed).
+            weak = len(marked) == 1 and sum(1 for t in tokens if t.kind in marked) <= _WEAK
+            return Shape(best, _layout(best, present, tokens), weak, _first(tokens, best), None)
+    return _weighed(tokens, present)
+
+
+def _weighed(tokens: Sequence[Token], present: set[str]) -> Shape:
+    """``shape`` when the evidence points several ways: count every kind's marker lines."""
     counts = dict.fromkeys(DOC_KINDS, 0)
-    first: dict[str, Token] = {}
-    only: dict[str, int] = dict.fromkeys(DOC_KINDS, 0)  # lines that mark one kind alone
+    only = dict.fromkeys(DOC_KINDS, 0)  # lines that mark one kind of document alone
     for tok in tokens:
         marks = _MARKERS.get(tok.kind)
-        if marks is None:
-            continue
-        for doc in marks:
-            counts[doc] += 1
-            first.setdefault(doc, tok)
-        if len(marks) == 1:
-            only[next(iter(marks))] += 1
+        if marks is not None:
+            for doc in marks:
+                counts[doc] += 1
+            if len(marks) == 1:
+                only[doc] += 1
     best = max(DOC_KINDS, key=lambda d: (counts[d], -DOC_KINDS.index(d)))
-    if counts[best] == 0:
-        return Shape(None, None, 0, None, None)
     other = next((d for d in DOC_KINDS if d != best and only[d] >= _MIXED), None)
-    return Shape(best, _layout(best, tokens), counts[best], first[best], other)
+    return Shape(best, _layout(best, present, tokens), counts[best] <= _WEAK, _first(tokens, best),
+                 other)
 
 
-def _layout(doc_kind: str, tokens: Sequence[Token]) -> str:
-    """``view`` for the newer front end's project page; ``page`` when page-only lines
-    (title, headings, name : id, chrome) or blank lines are inside; else ``export``
-    (a plain export, or a copy that starts mid-page). A KPI definition is a page."""
+def _first(tokens: Sequence[Token], doc_kind: str) -> Token:
+    return next(t for t in tokens if doc_kind in _MARKERS.get(t.kind, ()))
+
+
+def _layout(doc_kind: str, present: set[str], tokens: Sequence[Token]) -> str:
+    """``view`` for the newer front end's project page (its title, or two labels only it
+    has: one could start a line of text); ``page`` when page-only lines (title, headings,
+    name : id, chrome) or blank lines are inside; else ``export`` (a plain export, or a
+    copy that starts mid-page). A KPI definition is a page."""
     if doc_kind == "kpi-definition":
         return "page"
-    inner = _trim(tokens)
-    if doc_kind == "project" and _is_view(inner):
+    if doc_kind == "project" and (Kind.VIEW_TITLE in present or (
+            Kind.VIEW_FIELD in present
+            and sum(1 for t in tokens if t.kind is Kind.VIEW_FIELD) >= _MIXED)):
         return "view"
-    for t in inner:
-        if t.kind in _PAGE or t.text in _PAGE_CHROME:
-            return "page"
+    if not _PAGE.isdisjoint(present):
+        return "page"
+    if Kind.CHROME in present and any(t.text in _PAGE_CHROME for t in tokens if t.kind is Kind.CHROME):
+        return "page"
     return "export"
-
-
-def _is_view(tokens: Sequence[Token]) -> bool:
-    """The view page's title, or two of its labels (one could start a line of text)."""
-    fields = 0
-    for t in tokens:
-        if t.kind is Kind.VIEW_TITLE:
-            return True
-        fields += t.kind is Kind.VIEW_FIELD
-    return fields >= _MIXED
-
-
-def _trim(tokens: Sequence[Token]) -> Sequence[Token]:
-    lines = [i for i, t in enumerate(tokens) if t.kind is not Kind.BLANK]
-    return tokens[lines[0] : lines[-1] + 1] if lines else ()
 
 
 def problems(found: Shape) -> list[tuple[Token, str, str]]:
@@ -150,7 +163,7 @@ def problems(found: Shape) -> list[tuple[Token, str, str]]:
     if found.first is None:
         return out
     chosen = f"{found.doc_kind} report in layout {found.layout}"
-    if found.markers <= _WEAK:
+    if found.weak:
         out.append((found.first, "weak-evidence",
                     f"only this line marks the text as a report; read as a {chosen}"))
     if found.other is not None:

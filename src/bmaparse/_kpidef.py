@@ -103,7 +103,8 @@ def _indicator(head: Token | None, measures: list[Token], data_kind: str | None,
         notes.add(measures[0], "warning", "missing-value", "KPI definition page has no name : id line")
     values: dict[str, Any] = {}
     for tok in measures:
-        values.update(_rules.measure(tok, notes, "target"))
+        values["target_unit"], values["target_value"], values["target_qualifier"] = (
+            _rules.measure(tok, notes, "target"))
     texts: dict[str, str | None] = {}
     for section in sections:
         for words, name_of in _SECTION_FIELDS:

@@ -264,7 +264,8 @@ def build_report(
     """Parse one report's tokens (from ``split_reports``) into a Report."""
     notes = Notes(source_path)
     toks = list(tokens)
-    found = _evidence.shape(toks)
+    inner = _trim(toks)
+    found = _evidence.shape(inner)
     if found.doc_kind is None:
         parts = _not_a_report(toks, notes)
     else:
@@ -277,7 +278,6 @@ def build_report(
     _derive_identity(fields, source_path if found.doc_kind == "project" else None, notes, toks)
     _derive_fiscal_year(fields, parts)
     updates = _check_order(parts.updates, notes)
-    inner = _trim(toks)
     if not inner:
         notes.diagnostics.append(
             Diagnostic(None, None, "error", "empty-report", "no report text", None, source_path)

@@ -420,7 +420,8 @@ def kpi(tokens: list[Token], notes: Notes, ordinal: int, kpi_id: str | None = No
         kind = tok.kind
         if kind is Kind.KPI_TARGET or kind is Kind.KPI_ACHIEVED:
             which = "target" if kind is Kind.KPI_TARGET else "achieved"
-            values.update(measure(tok, notes, which))
+            values[f"{which}_unit"], values[f"{which}_value"], values[f"{which}_qualifier"] = (
+                measure(tok, notes, which))
             current = which
         elif kind is Kind.KPI_KINDS:
             kinds_parts.append(tok.groups[0] or "")
@@ -454,19 +455,18 @@ def kpi(tokens: list[Token], notes: Notes, ordinal: int, kpi_id: str | None = No
 _MEASURE_LINES = frozenset({Kind.KPI_TARGET, Kind.KPI_ACHIEVED, Kind.KPI_KINDS})
 
 
-def measure(tok: Token, notes: Notes, which: str) -> Fields:
-    """``ค่าเป้าหมาย <unit> : <value> [qualifier]``: ``{which}_unit``, ``{which}_value`` and
-    ``{which}_qualifier`` (the words after the number, kept apart)."""
+def measure(tok: Token, notes: Notes, which: str) -> tuple[str | None, Decimal | None, str | None]:
+    """``ค่าเป้าหมาย <unit> : <value> [qualifier]``: (unit, value, qualifier: the words
+    after the number, kept apart); ``which`` names the value in diagnostics."""
+    unit = (tok.groups[0] or "").strip() or None
     raw = (tok.groups[1] or "").strip()
-    value_raw, qualifier = raw, None
+    value = parse_number(raw) if raw else None  # the common case: a number alone
+    if value is not None or not raw:
+        return unit, value, None
     head, _, rest = raw.partition(" ")
-    if rest and parse_number(raw) is None and parse_number(head) is not None:
-        value_raw, qualifier = head, rest.strip()
-    return {
-        f"{which}_unit": (tok.groups[0] or "").strip() or None,
-        f"{which}_value": number(tok, value_raw, notes, f"KPI {which} value"),
-        f"{which}_qualifier": qualifier,
-    }
+    if rest and parse_number(head) is not None:
+        return unit, parse_number(head), rest.strip()
+    return unit, number(tok, raw, notes, f"KPI {which} value"), None
 
 
 def _kind(kinds: str | None) -> str | None:
