@@ -27,7 +27,7 @@ from bmaparse import (
     Report,
     StrategyLink,
 )
-from bmaparse.model import CHILD_TABLES, DERIVED_COLUMNS
+from bmaparse.model import CHILD_TABLES, DERIVED_COLUMNS, SCHEMA_VERSION
 from bmaparse.tables import (
     PROJECT_SOURCE_COLUMNS,
     SCHEMAS,
@@ -95,7 +95,7 @@ def test_schemas_cover_the_model_exactly() -> None:
         assert set(derived) <= set(SCHEMAS[name].names)
     assert set(SCHEMAS) == {*TABLES, "projects"}
     for schema in SCHEMAS.values():
-        assert schema.metadata[b"schema_version"] == b"1"
+        assert schema.metadata[b"schema_version"] == SCHEMA_VERSION.encode()
         assert all(f.metadata and f.metadata[b"description"] for f in schema)
     labels = {f.name: f.metadata.get(b"label_th", b"").decode() for f in SCHEMAS["progress_updates"]}
     assert labels["problems"] == "ปัญหาของโครงการ"

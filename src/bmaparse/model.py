@@ -16,7 +16,7 @@ from decimal import Decimal
 from ._values import budget_kind
 
 PARSER_VERSION = "0.1.0"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 SEVERITIES = ("error", "warning", "info")
 
