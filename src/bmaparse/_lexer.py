@@ -3,8 +3,10 @@ r"""Lines in, tokens out.
 Strategy: every line is normalised (``_normalize.normalize_lines``), then
 classified once. Classification dispatches on the line's first character to the
 few patterns that can start with it (``_RULES_BY_FIRST``), then tries the few
-patterns anchored at the line's end (name : id, agency : (year)), and falls back
-to ``TEXT``. A short line is classified once and remembered (an archive
+patterns anchored at the line's end (name : id, agency : (year), a KPI
+definition's numbered name : integer id), and falls back to ``TEXT``. The view
+page's glued labels are prefix rules whose first group is the label and second
+the value; which field a label fills is the parser's table (``_viewpage``). A short line is classified once and remembered (an archive
 repeats its chrome, headings and separators endlessly). Patterns match digits
 with ``\d``, which in ``re`` matches Thai digits too, so lines are matched as
 written and groups keep Thai digits; the rules turn them into ASCII where they
