@@ -12,9 +12,12 @@ from pathlib import Path
 
 import pyarrow.compute as pc
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import bmaparse
-from bmaparse._lexer import tokenize
+from bmaparse import _evidence
+from bmaparse._lexer import Kind, Token, tokenize
 
 DATA = Path(__file__).parent / "data"
 SEED = (Path(__file__).parent.parent / "samples" / "000_8c07428080a9c9ea.txt").read_text(encoding="utf-8")
@@ -395,3 +398,19 @@ def test_view_label_without_its_value_is_reported() -> None:
     report = bmaparse.parse(VIEW.replace("Branch ID0000000", "Branch ID"))
     assert codes(report) == [("missing-value", 8)]
     assert report.branch_id is None
+
+
+# --- the evidence table's shortcut agrees with counting ---------------------------------------
+
+KINDS = sorted({v for k, v in vars(Kind).items() if k.isupper()})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(KINDS), min_size=1, max_size=30))
+def test_deciding_from_the_set_of_kinds_agrees_with_counting_every_line(kinds: list[str]) -> None:
+    tokens = [Token(kind, "x", n) for n, kind in enumerate(kinds, 1)]
+    present = set(kinds)
+    if not present & _evidence.MARKER_KINDS:
+        assert _evidence.shape(tokens).doc_kind is None
+    else:
+        assert _evidence.shape(tokens) == _evidence._weighed(tokens, present)
