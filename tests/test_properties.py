@@ -62,6 +62,7 @@ def test_strict_parse_raises_only_parse_error(text: str) -> None:
 @example("\ud800\n\ud800")  # lone surrogates: parse reads U+FFFD (found by CI's hypothesis)
 @example("ตัวชี้วัด:")  # an indicator line without a name (found by a local run)
 @example("ตัวชี้วัด:\nนายพงศ์ภานุ กรนุ่ม")  # ... and its name on the next line (found by a local run)
+@example("ร้อยละ\n50991000/50991000\n1. เพื่อก 2.")  # an item cut after its number (found by a local run)
 def test_every_line_is_taken_or_reported(text: str) -> None:
     """A non-blank line's text is found in some field, or it is reported, or it is
     a line whose whole meaning is structure (chrome, headings, separators ...)."""
@@ -70,7 +71,7 @@ def test_every_line_is_taken_or_reported(text: str) -> None:
 
 NONE_WORDS = {"ไม่มี", "-"}  # problems/obstacles that say "none" become null by contract
 # Numbered items run together on one line ("1. เพื่อ... 2. เพื่อ...") become one field each.
-_ITEM_NUMBER = re.compile(r"(?:^|\s)\d+(?:\.\d+)*\.?(?=\s|[^\d\s.])")
+_ITEM_NUMBER = re.compile(r"(?:^|\s)\d+(?:\.\d+)*\.?(?=\s|[^\d\s.]|$)")  # "2." may end a cut line
 _DATED = re.compile(r"\s*(\d{1,2}/\d{1,2}/\d{2,4})\s*:\s*")
 
 
