@@ -16,7 +16,8 @@ rest (member name, data, compression and duplicates from its bytes), 3 that zip
 with bytes overwritten where the input says, 4 the rest as a zip file as is.
 
 Run (bounded, as CI does):
-    python fuzz/fuzz_read_parse.py -max_total_time=60 -rss_limit_mb=2048 CORPUS_DIR samples
+    python fuzz/fuzz_read_parse.py -max_total_time=60 -rss_limit_mb=2048 CORPUS_DIR samples tests/data
+(``tests/data`` holds one example of each layout and kind of document.)
 Without atheris installed, ``tests/test_fuzz.py`` drives ``check`` with hypothesis.
 """
 

@@ -102,6 +102,7 @@ def test_parse_prints_reports_as_json(capsys: Capture) -> None:
     assert report["progress_updates"][0]["percent"] == Decimal("100.00")
     assert '"percent": 100.00' in out  # written exactly, as a number
     assert report["budget_figures"][0]["amount_thb"] == Decimal("1324600")
+    assert report["budget_figures"][0]["kind"] == "spent"  # a derived column is written too
     assert isinstance(report["objectives"], list) and report["objectives"][0]["ordinal"] == 1
 
 

@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = [
     (ROOT / "samples" / "000_8c07428080a9c9ea.txt").read_bytes(),
-    (ROOT / "tests" / "data" / "page_full.txt").read_bytes(),
-    (ROOT / "tests" / "data" / "kpi_page.txt").read_bytes(),
+    *(path.read_bytes() for path in sorted((ROOT / "tests" / "data").glob("*.txt"))),  # each layout
 ]
 
 

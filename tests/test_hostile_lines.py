@@ -35,6 +35,10 @@ DOCUMENTS = {
     "seed": (ROOT / "samples" / "000_8c07428080a9c9ea.txt").read_text(encoding="utf-8").split("\n"),
     "page": (ROOT / "tests" / "data" / "page_full.txt").read_text(encoding="utf-8").split("\n"),
     "kpi": (ROOT / "tests" / "data" / "kpi_page.txt").read_text(encoding="utf-8").split("\n"),
+    "kpi-cut": (ROOT / "tests" / "data" / "kpi_chunk.txt").read_text(encoding="utf-8").split("\n"),
+    "kpi-definition": (ROOT / "tests" / "data" / "kpi_definition.txt").read_text(
+        encoding="utf-8").split("\n"),
+    "view": (ROOT / "tests" / "data" / "project_view.txt").read_text(encoding="utf-8").split("\n"),
 }
 
 # What hostile lines are made of: every character a pattern quantifies over (stars,

@@ -19,8 +19,8 @@ from bmaparse._parser import lines_of
 ROOT = Path(__file__).parent.parent
 REAL_LINES = [
     *(ROOT / "samples" / "000_8c07428080a9c9ea.txt").read_text(encoding="utf-8").split("\n"),
-    *(ROOT / "tests" / "data" / "page_full.txt").read_text(encoding="utf-8").split("\n"),
-    *(ROOT / "tests" / "data" / "kpi_page.txt").read_text(encoding="utf-8").split("\n"),
+    *(line for path in sorted((ROOT / "tests" / "data").glob("*.txt"))  # one of each layout
+      for line in path.read_text(encoding="utf-8").split("\n")),
 ]
 
 thai = st.characters(min_codepoint=0x0E00, max_codepoint=0x0E7F)
@@ -42,7 +42,7 @@ SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[Heal
 def test_lenient_parse_never_raises(text: str) -> None:
     report = bmaparse.parse(text)
     assert isinstance(report, bmaparse.Report)
-    assert report.doc_kind in ("project", "kpi")
+    assert report.doc_kind in ("project", "kpi", "kpi-definition", "unknown")
     for d in report.diagnostics:
         assert d.severity in ("error", "warning", "info")
 
@@ -62,6 +62,7 @@ def test_strict_parse_raises_only_parse_error(text: str) -> None:
 @example("\ud800\n\ud800")  # lone surrogates: parse reads U+FFFD (found by CI's hypothesis)
 @example("ตัวชี้วัด:")  # an indicator line without a name (found by a local run)
 @example("ตัวชี้วัด:\nนายพงศ์ภานุ กรนุ่ม")  # ... and its name on the next line (found by a local run)
+@example("ร้อยละ\n50991000/50991000\n1. เพื่อก 2.")  # an item cut after its number (found by a local run)
 def test_every_line_is_taken_or_reported(text: str) -> None:
     """A non-blank line's text is found in some field, or it is reported, or it is
     a line whose whole meaning is structure (chrome, headings, separators ...)."""
@@ -70,7 +71,8 @@ def test_every_line_is_taken_or_reported(text: str) -> None:
 
 NONE_WORDS = {"ไม่มี", "-"}  # problems/obstacles that say "none" become null by contract
 # Numbered items run together on one line ("1. เพื่อ... 2. เพื่อ...") become one field each.
-_ITEM_NUMBER = re.compile(r"(?:^|\s)\d+(?:\.\d+)*\.?(?=\s|[^\d\s.])")
+_ITEM_NUMBER = re.compile(r"(?:^|\s)\d+(?:\.\d+)*\.?(?=\s|[^\d\s.]|$)")  # "2." may end a cut line
+_DATED = re.compile(r"\s*(\d{1,2}/\d{1,2}/\d{2,4})\s*:\s*")
 
 
 def _header_cell(tok: Token) -> bool:
@@ -88,7 +90,12 @@ def _found(piece: str, values: str) -> bool:
         if inner != piece and (not inner or inner in values):
             return True
     items = [item.strip() for item in _ITEM_NUMBER.split(piece) if item.strip()]
-    return items != [piece] and all(item in values for item in items)
+    if items != [piece] and all(item in values for item in items):
+        return True
+    # Dated entries run together on one line ("15/11/2565 : a 20/12/2565 : b") become one
+    # record each, as may the text before the first date (the end of the previous entry).
+    entries = [part.strip() for part in _DATED.split(piece) if part and part.strip()]
+    return entries != [piece] and all(part in values for part in entries)
 
 
 def _all_text(report: bmaparse.Report) -> str:
@@ -118,8 +125,8 @@ def _all_text(report: bmaparse.Report) -> str:
 
 DOCUMENTS = [
     (ROOT / "samples" / "000_8c07428080a9c9ea.txt").read_text(encoding="utf-8").split("\n"),
-    (ROOT / "tests" / "data" / "page_full.txt").read_text(encoding="utf-8").split("\n"),
-    (ROOT / "tests" / "data" / "kpi_page.txt").read_text(encoding="utf-8").split("\n"),
+    *(path.read_text(encoding="utf-8").split("\n")  # one of each layout and kind
+      for path in sorted((ROOT / "tests" / "data").glob("*.txt"))),
 ]
 CONTROL = st.sampled_from(
     ["\x00", "\x01", "\x07", "\x08", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f", "\r", "\t",
@@ -236,7 +243,7 @@ def test_any_bytes_load_leniently_lose_no_line_and_tables_build(data: bytes) -> 
 
 STRUCTURAL = {
     Kind.PAGE_TITLE, Kind.KPI_TITLE, Kind.CHROME, Kind.HEADING, Kind.SEPARATOR, Kind.ROUTINE,
-    Kind.EVAL_SECTION, Kind.QTABLE_TITLE, Kind.NUMBER, Kind.BLANK,
+    Kind.EVAL_SECTION, Kind.QTABLE_TITLE, Kind.NUMBER, Kind.BLANK, Kind.KPIDEF_TITLE,
 }
 
 

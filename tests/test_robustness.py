@@ -23,6 +23,7 @@ from bmaparse._discover import discover, iter_documents
 from bmaparse._read import DEFAULT_LIMITS, Limits
 from bmaparse.batch import convert
 from bmaparse.cli import main
+from bmaparse.tables import SCHEMAS
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = (ROOT / "samples" / "000_8c07428080a9c9ea.txt").read_bytes()
@@ -159,9 +160,7 @@ def test_traversal_names_are_read_but_never_used_as_paths(tmp_path: Path) -> Non
     created = tree(tmp_path) - before
     assert all(p.startswith(os.path.join("work", "out")) for p in created), created
     assert {p.name for p in out.iterdir()} <= {".bmaparse", "manifest.json", *(
-        f"{t}.parquet" for t in ("reports", "objectives", "strategy_links", "progress_updates",
-                                 "budget_figures", "kpis", "quarterly_results", "projects",
-                                 "diagnostics"))}
+        f"{t}.parquet" for t in SCHEMAS)}
     assert set(os.listdir(os.getcwd())) == cwd_before
     assert not any(Path(p).exists() for p in ("/tmp/escape-2.txt",))
 

@@ -76,6 +76,27 @@ def test_kpi_page_round_trip(rng: random.Random, size: str) -> None:
     assert_round_trip(synth.random_report(rng, doc_kind="kpi", size=size))
 
 
+@SETTINGS
+@given(seeds, st.sampled_from(synth.SIZES))
+def test_kpi_page_cut_mid_page_round_trip(seed: int, size: str) -> None:
+    assert_round_trip(synth.random_report(random.Random(seed), "export", doc_kind="kpi", size=size))
+
+
+@SETTINGS
+@given(seeds, st.sampled_from(synth.SIZES))
+def test_kpi_definition_round_trip(seed: int, size: str) -> None:
+    assert_round_trip(synth.random_report(random.Random(seed), doc_kind="kpi-definition", size=size))
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seeds, st.lists(st.sampled_from(("export", "kpi", "kpi-definition")), min_size=2, max_size=4))
+def test_kpi_definitions_in_one_file_split_back(seed: int, kinds: list[str]) -> None:
+    rng = random.Random(seed)
+    reports = [synth.random_report(rng, doc_kind=kind) if kind != "export"
+               else synth.random_report(rng, kind) for kind in kinds]
+    assert_file_round_trip("\n\n".join(map(synth.render, reports)), reports)
+
+
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seeds, st.lists(st.sampled_from(("page", "export", "kpi")), min_size=2, max_size=4))
 def test_several_reports_in_one_file_split_back(seed: int, kinds: list[str]) -> None:
@@ -123,7 +144,8 @@ def test_corpus_is_reproducible() -> None:
         (lambda: synth.random_report(random.Random(), "html"), "layout"),
         (lambda: synth.random_report(random.Random(), size="huge"), "size"),
         (lambda: synth.random_report(random.Random(), doc_kind="memo"), "doc_kind"),
-        (lambda: synth.random_report(random.Random(), "export", doc_kind="kpi"), "KPI"),
+        (lambda: synth.random_report(random.Random(), "view", doc_kind="kpi"), "KPI"),
+        (lambda: synth.random_report(random.Random(), "export", doc_kind="kpi-definition"), "KPI definition"),
         (lambda: synth.corpus(3, layouts=("page", "pdf")), "layouts"),
         (lambda: synth.corpus(3, size="huge"), "size"),
     ],
@@ -188,6 +210,16 @@ TEXT = {  # anywhere in the rendered text, per line
     "kpi strategic outcome": r"ตัวชี้วัดเชิงยุทธศาสตร์ ตัวชี้วัดระดับผลลัพธ์ \(outcome\)$",
     "kpi page level line": r"^\(ตัวชี้วัดระดับ", "kpi page unit ()": r"^\(\)$",
     "kpi page narrative": r"^รายงานผลฯ ไตรมาสที่ \d$",
+    "kpi target with qualifier": r"^ค่าเป้าหมาย .*: \d+(\.\d+)? \S",
+    "kpi unit คะแนน": r"^ค่าเป้าหมาย คะแนน : ", "kpi unit เล่ม": r"^(ค่าเป้าหมาย|ผลงานที่ทำได้) เล่ม : ",
+    "kpi name numbered '5.2 '": r"^(ตัวชี้วัด : )?\d\.\d \S.*", "kpi name 'ปี 2564 ๒. '": r"ปี 25\d\d [๑-๙]\. ",
+    "kpi quarter value 1,407.52": r"^\d{1,2},\d{3}\.\d\d$",
+    "kpidef name in Thai digits": r"^[๑-๙]\. .* : \d+$", "kpidef strategy ':' prefix": r"^:ด้านที่ ",
+    "kpidef target other unit": r"^ค่าเป้าหมาย (แห่ง|ครั้ง|คน|คะแนน|เล่ม) : \d+",
+    "view title": r"^รายละเอียดโครงการ/กิจกรรม: \d{8}-\d+$", "view rationale glued": r"^หลักการและเหตุผล\S",
+    "view rationale under its label": r"^หลักการและเหตุผล$",
+    "kpi entries several on a line": r"^\d{1,2}/\d{1,2}/\d{4} : .* \d{1,2}/\d{1,2}/\d{4} : ",
+    "kpi eval without score 'ไตรมาสที่ 2:'": r"^\*\*\* สยป\. ตรวจประเมินตัวชี้วัด : ไตรมาสที่ \d:$",
 }
 REPORT: dict[str, Callable[[Report], bool]] = {  # on the report's values
     **{f"{n} progress blocks": (lambda r, n=n: len(r.progress_updates) == n) for n in range(1, 9)},
@@ -208,6 +240,17 @@ REPORT: dict[str, Callable[[Report], bool]] = {  # on the report's values
     "kpi page of a district": lambda r: r.doc_kind == "kpi" and r.agency_name is not None,
     "kpi page empty score": lambda r: any(q.score is None for q in r.quarterly_results),
     "kpi page 4 quarters": lambda r: len(r.quarterly_results) == 4,
+    "kpi cut mid-page": lambda r: r.doc_kind == "kpi" and r.layout == "export",
+    "view page": lambda r: r.layout == "view",
+    "kpi definition with a section the lexer does not know": lambda r: len(r.kpi_sections) == 5,
+    "kpi definition target with qualifier": lambda r: r.doc_kind == "kpi-definition" and any(
+        k.target_qualifier for k in r.kpis),
+    "view amount with satang": lambda r: r.layout == "view" and any(
+        b.amount_thb % 1 for b in r.budget_figures),
+    "kpi cut, entry M/D/CE": lambda r: r.layout == "export" and any(
+        e.entry_date_raw and e.entry_date_raw.endswith(str(e.entry_date.year)) for e in r.kpi_entries
+        if e.entry_date),
+    "kpi cut, no score": lambda r: r.layout == "export" and r.doc_kind == "kpi" and r.evaluation_score is None,
 }
 
 
@@ -215,6 +258,9 @@ def test_every_format_variant_appears_in_a_corpus_of_500() -> None:
     rng = random.Random(2024)
     reports = [synth.random_report(rng, layout) for layout in ("page", "export") * 225]
     reports += [synth.random_report(rng, doc_kind="kpi") for _ in range(50)]
+    reports += [synth.random_report(rng, "export", doc_kind="kpi") for _ in range(30)]
+    reports += [synth.random_report(rng, "view") for _ in range(30)]
+    reports += [synth.random_report(rng, doc_kind="kpi-definition") for _ in range(30)]
     counts: Counter[str] = Counter()
     for report in reports:
         lines = synth.render(report).split("\n")
@@ -258,8 +304,8 @@ def test_vocabulary_is_normalised_and_holds_no_field_markers() -> None:
 
 def test_synth_imports_no_parser_and_no_dataframe_library() -> None:
     allowed = {"__future__", "dataclasses", "random", "sys", "zlib", "collections.abc", "datetime",
-               "decimal", "pathlib", "typing", "model", "_synth_words", ""}
-    for module in ("synth.py", "_synth_words.py"):
+               "decimal", "pathlib", "typing", "model", "_synth_words", "_synth_docs", ""}
+    for module in ("synth.py", "_synth_words.py", "_synth_docs.py"):
         tree = ast.parse((ROOT / "src" / "bmaparse" / module).read_text(encoding="utf-8"))
         imported = {
             name

@@ -27,7 +27,7 @@ from bmaparse import (
     Report,
     StrategyLink,
 )
-from bmaparse.model import CHILD_TABLES
+from bmaparse.model import CHILD_TABLES, DERIVED_COLUMNS, SCHEMA_VERSION
 from bmaparse.tables import (
     PROJECT_SOURCE_COLUMNS,
     SCHEMAS,
@@ -88,10 +88,14 @@ def test_schemas_cover_the_model_exactly() -> None:
     assert SCHEMAS["reports"].names == [*scalars, "latest_reported_on"]
     for name, record in CHILD_TABLES.items():
         head = ["report_key", "project_id"] if name == "progress_updates" else ["report_key"]
-        assert SCHEMAS[name].names == head + [f.name for f in dataclasses.fields(record)]
+        derived = DERIVED_COLUMNS.get(name, ())
+        assert [n for n in SCHEMAS[name].names if n not in derived] == head + [
+            f.name for f in dataclasses.fields(record)]
+        assert all(isinstance(getattr(record, n), property) for n in derived)
+        assert set(derived) <= set(SCHEMAS[name].names)
     assert set(SCHEMAS) == {*TABLES, "projects"}
     for schema in SCHEMAS.values():
-        assert schema.metadata[b"schema_version"] == b"1"
+        assert schema.metadata[b"schema_version"] == SCHEMA_VERSION.encode()
         assert all(f.metadata and f.metadata[b"description"] for f in schema)
     labels = {f.name: f.metadata.get(b"label_th", b"").decode() for f in SCHEMAS["progress_updates"]}
     assert labels["problems"] == "ปัญหาของโครงการ"
@@ -118,7 +122,8 @@ def test_to_tables_columns_types_and_rows() -> None:
         assert table.schema.equals(SCHEMAS[name], check_metadata=True), name
     counts = {n: t.num_rows for n, t in tables.items()}
     assert counts == {"reports": 2, "objectives": 8, "strategy_links": 4, "progress_updates": 10,
-                      "budget_figures": 4, "kpis": 2, "quarterly_results": 4, "diagnostics": 2}
+                      "budget_figures": 4, "kpis": 2, "quarterly_results": 4, "kpi_entries": 0, "kpi_sections": 0,
+                      "diagnostics": 2}
     reports = tables["reports"].to_pylist()
     assert reports[0]["latest_reported_on"] == date(2023, 4, 1)
     assert reports[0]["progress_percent"] == D("100.0000")

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from bmaparse import writers
+from bmaparse import SCHEMA_VERSION, writers
 from bmaparse.tables import SCHEMAS, TABLES, to_tables
 from bmaparse.writers import clean_stale_temporaries, open_sink, read_existing
 from test_tables import seed_report
@@ -158,7 +158,7 @@ def test_parquet_file_details(tmp_path: Path) -> None:
     meta = pq.read_metadata(path)
     assert meta.num_row_groups == 1 and meta.num_rows == 100  # small batches coalesced
     assert meta.row_group(0).column(0).compression == "ZSTD"
-    assert meta.metadata[b"schema_version"] == b"1"
+    assert meta.metadata[b"schema_version"] == SCHEMA_VERSION.encode()
     schema = pq.read_schema(path)
     assert schema.equals(SCHEMAS["progress_updates"], check_metadata=True)
     assert schema.field("problems").metadata[b"label_th"] == "ปัญหาของโครงการ".encode()

@@ -20,14 +20,19 @@ from typing import Any
 from . import _rules
 from ._lexer import Kind, Token
 from ._notes import Notes
-from ._values import to_ascii_digits
-from .model import Kpi, QuarterlyResult
+from ._values import parse_entry_date, to_ascii_digits
+from .model import Kpi, KpiEntry, QuarterlyResult
 
 # Cells are normalised lines: `` ?`` where a space may be, never ``\s*`` (see _lexer).
 _HEADER_CELL = re.compile(r"ไตรมาสที่|\( ?1 ?- ?4 ?\)|\* ?ผลงาน ?\*|\* ?ผลประเมินตัวชี้วัด ?\*|\( ?\*.*\* ?\)")
 _UNIT_CELL = re.compile(r"\( ?([^()*]*?) ?\)")
 _KPI_HEAD = frozenset({Kind.KPI_ID, Kind.KPI_NAME, Kind.TEXT})  # name : id, or a name alone
-_KPI_END = frozenset({Kind.NUMBER, Kind.CHROME, Kind.EVAL, Kind.QTABLE_TITLE, Kind.NARRATIVE_HEAD})
+_MEASURES = frozenset({Kind.KPI_TARGET, Kind.KPI_ACHIEVED, Kind.KPI_KINDS})  # a cut page starts here
+# A date and its colon, anywhere in a narrative line (Thai digits mapped first).
+_DATED = re.compile(r"(?<![0-9/])([0-9]{1,2}/[0-9]{1,2}/(?:[0-9]{4}|[0-9]{2}))[ \t]*:[ \t]*")
+_NARRATIVE_END = frozenset({Kind.NARRATIVE_HEAD, Kind.QTABLE_TITLE, Kind.KPI_EVAL, Kind.EVAL})
+_KPI_END = frozenset({Kind.NUMBER, Kind.CHROME, Kind.EVAL, Kind.KPI_EVAL, Kind.QTABLE_TITLE,
+                      Kind.NARRATIVE_HEAD})
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,21 +42,26 @@ class KpiPage:
     fields: dict[str, Any]
     kpis: tuple[Kpi, ...]
     quarterly: tuple[QuarterlyResult, ...]
+    entries: tuple[KpiEntry, ...]
 
 
-def kpi_page(tokens: Sequence[Token], notes: Notes) -> KpiPage:
-    """Read a KPI detail page."""
+def kpi_page(tokens: Sequence[Token], notes: Notes, cut: bool = False) -> KpiPage:
+    """Read a KPI detail page; ``cut``: a copy that starts mid-page, at the target line
+    (no name, no id: the indicator has an empty name, its id may be in the file name)."""
     toks = list(tokens)
     i = _skip(toks, 0, frozenset({Kind.KPI_TITLE, Kind.CHROME, Kind.BLANK}))
     fields: dict[str, Any] = {}
     kpis: tuple[Kpi, ...] = ()
-    if i < len(toks) and toks[i].kind in _KPI_HEAD:
+    entries: list[KpiEntry] = []
+    heads = _KPI_HEAD | _MEASURES if cut else _KPI_HEAD
+    if i < len(toks) and toks[i].kind in heads:
         end = next((j for j in range(i + 1, len(toks)) if toks[j].kind in _KPI_END), len(toks))
         head = toks[i]
         kpi_id = to_ascii_digits(head.groups[1] or "") if head.kind is Kind.KPI_ID else None
         kpis = (_rules.kpi(toks[i:end], notes, 1, kpi_id),)
         if kpi_id:
             fields["agency_code"] = f"{kpi_id[:4]}0000"
+            fields["kpi_id"], fields["kpi_id_source"] = kpi_id, "text"
         if kpis[0].fiscal_year_be:
             fields["fiscal_year_be"], fields["fiscal_year_source"] = kpis[0].fiscal_year_be, "kpi-name"
         i = end
@@ -62,7 +72,7 @@ def kpi_page(tokens: Sequence[Token], notes: Notes) -> KpiPage:
         tok = toks[i]
         if tok.kind is Kind.NUMBER and not chart_value_seen:
             chart_value_seen = True  # the page's chart repeats the result: nothing to keep
-        elif tok.kind is Kind.EVAL:
+        elif tok.kind is Kind.KPI_EVAL or tok.kind is Kind.EVAL:
             fields.update(_rules.evaluation(tok, notes))
         elif tok.kind is Kind.QTABLE_TITLE:
             end = _next_kind(toks, i + 1, Kind.NARRATIVE_HEAD)
@@ -72,13 +82,22 @@ def kpi_page(tokens: Sequence[Token], notes: Notes) -> KpiPage:
         elif tok.kind is Kind.NARRATIVE_HEAD:
             end = _next_kind(toks, i + 1, Kind.NARRATIVE_HEAD)
             text = "\n".join(t.text for t in toks[i + 1 : end] if t.kind is not Kind.BLANK)
-            narratives.setdefault(int(to_ascii_digits(tok.groups[0] or "0")), (tok, []))[1].append(text)
+            quarter = int(to_ascii_digits(tok.groups[0] or "0"))
+            narratives.setdefault(quarter, (tok, []))[1].append(text)
+            entries += dated_entries(toks[i + 1 : end], quarter if 1 <= quarter <= 4 else None,
+                                     len(entries), notes)
+            i = end
+            continue
+        elif tok.kind is Kind.ENTRY:  # a narrative without its heading (a page cut short)
+            end = next((j for j in range(i + 1, len(toks)) if toks[j].kind in _NARRATIVE_END),
+                       len(toks))
+            entries += dated_entries(toks[i:end], None, len(entries), notes)
             i = end
             continue
         elif tok.kind not in (Kind.CHROME, Kind.BLANK):
             notes.unrecognized(tok, "KPI page")
         i += 1
-    return KpiPage(fields, kpis, tuple(_with_narratives(rows, narratives, notes)))
+    return KpiPage(fields, kpis, tuple(_with_narratives(rows, narratives, notes)), tuple(entries))
 
 
 def _skip(toks: Sequence[Token], i: int, kinds: frozenset[str]) -> int:
@@ -187,3 +206,33 @@ def _with_narratives(
             notes.add(head, "error", "bad-quarter", f"narrative for quarter {quarter}, not 1-4")
         rows.append(QuarterlyResult(1, quarter, None, None, None, None, None, text, head.line))
     return rows
+
+
+def dated_entries(tokens: Sequence[Token], quarter: int | None, before: int,
+                  notes: Notes) -> list[KpiEntry]:
+    """The dated entries of a narrative: each ``D/M/Y :`` (anywhere in a line) starts one,
+    which runs to the next; text before the first date is an entry without a date.
+    ``before`` entries of the report precede these."""
+    made: list[list[Any]] = []  # [date raw, date, text parts, line]
+    for tok in tokens:
+        if tok.kind is Kind.BLANK:
+            continue
+        text = tok.text
+        starts = list(_DATED.finditer(to_ascii_digits(text)))
+        lead = text[: starts[0].start()] if starts else text
+        if lead.strip():
+            if made:
+                made[-1][2].append(lead.strip())
+            else:
+                made.append([None, None, [lead.strip()], tok.line])
+        for k, m in enumerate(starts):
+            end = starts[k + 1].start() if k + 1 < len(starts) else len(text)
+            raw = text[m.start(1) : m.end(1)]
+            result = parse_entry_date(raw)
+            if result.problem is not None:
+                severity = "error" if result.problem == "bad-date" else "warning"
+                notes.add(tok, severity, result.problem, result.message or result.problem, raw=raw,
+                          col=m.start(1) + 1)
+            made.append([raw, result.value, [text[m.end() : end].strip()], tok.line])
+    return [KpiEntry(1, quarter, before + n, day, raw, "\n".join(p for p in parts if p), line)
+            for n, (raw, day, parts, line) in enumerate(made, 1)]

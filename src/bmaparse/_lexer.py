@@ -3,8 +3,10 @@ r"""Lines in, tokens out.
 Strategy: every line is normalised (``_normalize.normalize_lines``), then
 classified once. Classification dispatches on the line's first character to the
 few patterns that can start with it (``_RULES_BY_FIRST``), then tries the few
-patterns anchored at the line's end (name : id, agency : (year)), and falls back
-to ``TEXT``. A short line is classified once and remembered (an archive
+patterns anchored at the line's end (name : id, agency : (year), a KPI
+definition's numbered name : integer id), and falls back to ``TEXT``. The view
+page's glued labels are prefix rules whose first group is the label and second
+the value; which field a label fills is the parser's table (``_viewpage``). A short line is classified once and remembered (an archive
 repeats its chrome, headings and separators endlessly). Patterns match digits
 with ``\d``, which in ``re`` matches Thai digits too, so lines are matched as
 written and groups keep Thai digits; the rules turn them into ASCII where they
@@ -59,6 +61,7 @@ class Kind:
     AGENCY_FY = "agency-fy"  # <agency> : (2564)
     PERCENT = "percent"  # ความคืบหน้าโครงการ ร้อยละ 60
     EVAL = "eval"  # *** สยป. ประเมินโครงการ : ไตรมาสที่ 2 100
+    KPI_EVAL = "kpi-eval"  # *** สยป. ตรวจประเมินตัวชี้วัด : ไตรมาสที่ 3: 100 (KPI pages)
     # body
     HEADING = "heading"  # หลักการและเหตุผล, วัตถุประสงค์ของโครงการ, ...
     UNIT_CODES = "unit-codes"  # 50991000/50991000
@@ -79,6 +82,15 @@ class Kind:
     QTABLE_TITLE = "qtable-title"  # ผลงานเทียบกับเป้าหมายรายไตรมาส
     SCORE_PAIR = "score-pair"  # 100 / 100
     NARRATIVE_HEAD = "narrative-head"  # รายงานผลฯ ไตรมาสที่ 1
+    # the project view page of the newer front end: label and value glued together
+    VIEW_TITLE = "view-title"  # รายละเอียดโครงการ/กิจกรรม: 50990000-6001
+    VIEW_FIELD = "view-field"  # รหัสโครงการ50990000-6001, Kpi ID5099-1023: a label only this page has
+    VIEW_TEXT = "view-text"  # ชื่อโครงการ..., หน่วยงาน..., ปี2567: a label ordinary text may start with
+    # the KPI definition page of the city-indicator database
+    KPIDEF_TITLE = "kpidef-title"  # โครงการจัดทำฐานข้อมูลตัวชี้วัดการพัฒนาเมือง (2562-2563)
+    KPIDEF_ID = "kpidef-id"  # ๔. <numbered name> : 205
+    DATA_KIND = "data-kind"  # ลักษณะข้อมูล : ตัวชี้วัดเป้าประสงค์
+    KPIDEF_SECTION = "kpidef-section"  # 1.นิยาม หรือความหมายของตัวชี้วัด
 
 
 class Token(NamedTuple):
@@ -132,8 +144,8 @@ _PREFIX_RULES: tuple[tuple[str, str, str], ...] = (
     (Kind.PROGRESS_HEAD, "(", rf"\((\d+)\) ?ความคืบหน้าโครงการฯ? ?ร้อยละ ?({_NUM})? ?"
      r"(?:\( ?([^)]*?) ?\))? ?$"),
     (Kind.ROUTINE, "*", r"\*+ ?ภารกิจงานประจำของหน่วยงาน[ *%|]*$"),
-    (Kind.EVAL, "*", r"\*+ ?สยป\.? ?(?:ประเมินโครงการ|ตรวจประเมินตัวชี้วัด) ?:? ?"
-     r"ไตรมาสที่ ?(\d+) ?:? ?(.*?) ?$"),
+    (Kind.EVAL, "*", r"\*+ ?สยป\.? ?ประเมินโครงการ ?:? ?ไตรมาสที่ ?(\d+) ?:? ?(.*?) ?$"),
+    (Kind.KPI_EVAL, "*", r"\*+ ?สยป\.? ?ตรวจประเมินตัวชี้วัด ?:? ?ไตรมาสที่ ?(\d+) ?:? ?(.*?) ?$"),
     (Kind.PROBLEMS, "*", r"\*+ ?ปัญหาของโครงการ ?:? ?(.*)$"),
     (Kind.OBSTACLES, "*", r"\*+ ?อุปสรรคของโครงการ ?:? ?(.*)$"),
     (Kind.EVAL_SECTION, "*", r"\*+ ?ผลการประเมินโครงการ ?\(รายไตรมาส\) ?\** ?$"),
@@ -142,6 +154,27 @@ _PREFIX_RULES: tuple[tuple[str, str, str], ...] = (
     (Kind.ENTRY, "0", r"(\d{1,2}/\d{1,2}/\d{2,4}) ?: ?(.*)$"),
     (Kind.SCORE_PAIR, "0", rf"({_NUM}) ?/ ?({_NUM}) ?$"),
     (Kind.NUMBER, "0", rf"({_NUM}) ?%? ?$"),
+    # the project view page (see _VIEW_LABELS below for the label -> field table)
+    (Kind.VIEW_TITLE, "ร", r"รายละเอียดโครงการ/กิจกรรม ?:? ?(\d{8}-\d+)? ?$"),
+    (Kind.CHROME, "ข", r"ข้อมูลโครงการ/กิจกรรม ?(?:พิมพ์ ?PDF)? ?$"),
+    (Kind.VIEW_FIELD, "ร", r"(รหัสโครงการ) ?(\d{8}-\d+) ?$"),
+    (Kind.VIEW_FIELD, "P", r"(Policy ID) ?(\S*) ?$"),
+    (Kind.VIEW_FIELD, "B", r"(Branch ID) ?(\S*) ?$"),
+    (Kind.VIEW_FIELD, "K", r"(K(?:pi|PI) ID) ?(\S*) ?$"),
+    (Kind.VIEW_FIELD, "ง", r"(งบฯ? ?ที่ได้รับ ?\(บาท\)) ?(\S*) ?$"),
+    (Kind.VIEW_FIELD, "ง", r"(งบฯ? ?ที่ใช้ไป ?\(บาท\)) ?(\S*) ?$"),
+    (Kind.VIEW_FIELD, "ค", rf"(คืบหน้าล่าสุด) ?:? ?(?:ร้อยละ ?)?({_NUM})? ?$"),
+    (Kind.VIEW_FIELD, "S", r"(Start Date) ?(\d{4}-\d{2}-\d{2})?(?:[ T][\d:.]*)? ?$"),
+    (Kind.VIEW_FIELD, "F", r"(Finish Date) ?(\d{4}-\d{2}-\d{2})?(?:[ T][\d:.]*)? ?$"),
+    (Kind.VIEW_TEXT, "ป", r"(ปี) ?(\d{4}) ?$"),
+    (Kind.VIEW_TEXT, "ช", r"(ชื่อโครงการ) ?(.*)$"),
+    (Kind.VIEW_TEXT, "ห", r"(หน่วยงาน) ?(.*)$"),
+    (Kind.VIEW_TEXT, "ห", r"(หลักการและเหตุผล) ?(.+)$"),  # the bare heading is a HEADING
+    # the KPI definition page
+    (Kind.KPIDEF_TITLE, "โ", r"โครงการจัดทำฐานข้อมูลตัวชี้วัดการพัฒนาเมือง ?(?:\( ?(\d{4}) ?- ?(\d{4}) ?\))? ?$"),
+    (Kind.DATA_KIND, "ล", r"ลักษณะข้อมูล ?: ?(.*)$"),
+    (Kind.KPIDEF_SECTION, "0", r"(\d{1,2}) ?\. ?((?:นิยาม|วิธีการคำนวณ|เกณฑ์การ|แหล่งข้อมูล|แหล่งที่มา|ความถี่|"
+     r"หน่วยงานรับผิดชอบ|ผู้รับผิดชอบ|วิธีการจัดเก็บ|หมายเหตุ)[^:]*?) ?$"),
 )
 
 # Patterns anchored at the end, tried when no prefix rule matched.
@@ -151,6 +184,8 @@ _SUFFIX_RULES: tuple[tuple[str, str], ...] = (
     # The "** " of a sub-unit stays in the name (the rule strips it): "(?:\*+ ?)?(.*?)"
     # would try every split of a run of stars between the two.
     (Kind.AGENCY_FY, r"(.*?) ?: ?\( ?(\d{4}) ?\) ?$"),
+    # a numbered name (``๔.``, ``5.2``, ``ปี 2564 ๒.``) and the database's integer id
+    (Kind.KPIDEF_ID, r"((?:ปี ?\d{4} ?)?\d{1,3}(?:\.\d{1,3})*(?: ?\. ?| )[^\s\d.].*?) ?: ?(\d{1,6}) ?$"),
 )
 
 

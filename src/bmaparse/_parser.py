@@ -2,8 +2,9 @@
 
 Strategy: three steps, each a function of the previous one's output.
 
-1. ``split_reports`` cuts a file's tokens into reports: a page title, a KPI
-   page title, or a second percent line (exports have no title) starts a new one.
+1. ``split_reports`` cuts a file's tokens into reports: a page title (project,
+   KPI, view or KPI definition page), or a second percent line (exports have no
+   title) starts a new one.
 2. ``segment`` cuts one report into sections. What opens a section is data
    (``_OPENERS``): a progress head, an indicator name, the evaluation heading, a
    strategy line. Everything before the first opener is the *prelude* (header
@@ -29,17 +30,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import _kpipage, _rules
+from . import _evidence, _kpidef, _kpipage, _rules, _viewpage
 from ._agencies import agency_name_for
 from ._lexer import Kind, Token, tokenize
 from ._normalize import without_surrogates
 from ._notes import Notes
-from ._values import fiscal_year_be_of
+from ._values import fiscal_year_be_of, to_ascii_digits
 from .errors import ParseError
 from .model import (
     BudgetFigure,
     Diagnostic,
     Kpi,
+    KpiEntry,
+    KpiSection,
     Objective,
     ProgressUpdate,
     QuarterlyResult,
@@ -48,14 +51,15 @@ from .model import (
 )
 
 _FILENAME_ID = re.compile(r"(?<!\d)(\d{8}-\d+)(?!\d)")
+_FILENAME_KPI_ID = re.compile(r"(?<![\d-])(\d{4}-\d{3,4})(?![\d-])")  # not inside 50240000-7108
 _STRICT_SEVERITIES = frozenset({"error", "warning"})
 
 
 # --- 1. reports in a file ------------------------------------------------------------
 
-_TITLES = frozenset({Kind.PAGE_TITLE, Kind.KPI_TITLE})
-_LEADING = frozenset({Kind.PAGE_TITLE, Kind.KPI_TITLE, Kind.CHROME, Kind.BLANK})
-_HAS_PERCENT = frozenset({Kind.PERCENT, Kind.KPI_TITLE, Kind.KPI_ID})
+_TITLES = frozenset({Kind.PAGE_TITLE, Kind.KPI_TITLE, Kind.VIEW_TITLE, Kind.KPIDEF_TITLE})
+_LEADING = frozenset({*_TITLES, Kind.CHROME, Kind.BLANK})
+_HAS_PERCENT = frozenset({Kind.PERCENT, Kind.KPI_TITLE, Kind.KPI_ID, Kind.VIEW_TITLE, Kind.KPIDEF_TITLE})
 _MAY_START = frozenset({*_TITLES, Kind.PERCENT, Kind.NAME_ID})
 
 
@@ -146,6 +150,8 @@ class _Parts:
     budget: list[BudgetFigure] = field(default_factory=list)
     kpis: list[Kpi] = field(default_factory=list)
     quarterly: list[QuarterlyResult] = field(default_factory=list)
+    entries: tuple[KpiEntry, ...] = ()
+    sections: tuple[KpiSection, ...] = ()
 
 
 def _prelude(parts: _Parts, tokens: list[Token], notes: Notes) -> None:
@@ -197,26 +203,43 @@ def _project(tokens: list[Token], notes: Notes) -> _Parts:
     return parts
 
 
-def _kpi_document(tokens: list[Token], notes: Notes) -> _Parts:
-    page = _kpipage.kpi_page(tokens, notes)
-    return _Parts(fields=page.fields, kpis=list(page.kpis), quarterly=list(page.quarterly))
+def _kpi_document(tokens: list[Token], notes: Notes, cut: bool = False) -> _Parts:
+    page = _kpipage.kpi_page(tokens, notes, cut)
+    return _Parts(fields=page.fields, kpis=list(page.kpis), quarterly=list(page.quarterly),
+                  entries=page.entries)
 
 
-def _doc_kind(tokens: Sequence[Token]) -> str:
-    first = next((t for t in tokens if t.kind not in (Kind.BLANK, Kind.CHROME)), None)
-    return "kpi" if first is not None and first.kind in (Kind.KPI_TITLE, Kind.KPI_ID) else "project"
+def _kpi_chunk(tokens: list[Token], notes: Notes) -> _Parts:
+    """A KPI page copied from mid-page (layout export): it opens at the target line."""
+    return _kpi_document(tokens, notes, cut=True)
 
 
-_PAGE_KINDS = frozenset({Kind.PAGE_TITLE, Kind.KPI_TITLE, Kind.HEADING, Kind.NAME_ID, Kind.AGENCY_FY})
-_PAGE_CHROME = frozenset({"Back Home", "FusionCharts will render here"})
+def _view(tokens: list[Token], notes: Notes) -> _Parts:
+    page = _viewpage.view_page(tokens, notes)
+    return _Parts(fields=page.fields, budget=list(page.budget))
 
 
-def _layout(inner: Sequence[Token]) -> str:
-    """``page`` when the report shows page-only lines or blank lines inside it."""
-    for t in inner:
-        if t.kind in _PAGE_KINDS or t.kind is Kind.BLANK or t.text in _PAGE_CHROME:
-            return "page"
-    return "export"
+def _kpi_definition(tokens: list[Token], notes: Notes) -> _Parts:
+    page = _kpidef.kpi_definition(tokens, notes)
+    return _Parts(fields=page.fields, kpis=list(page.kpis), links=page.links, sections=page.sections)
+
+
+def _not_a_report(tokens: list[Token], notes: Notes) -> _Parts:
+    """No line marks a report: no field is taken, every line is kept as unrecognized."""
+    for tok in tokens:
+        notes.unrecognized(tok, "text, which is not a report")
+    return _Parts()
+
+
+_READERS: dict[tuple[str, str], Callable[[list[Token], Notes], _Parts]] = {
+    ("project", "page"): _project,
+    ("project", "export"): _project,
+    ("project", "view"): _view,
+    ("kpi", "page"): _kpi_document,
+    ("kpi", "export"): _kpi_chunk,
+    ("kpi-definition", "page"): _kpi_definition,
+}
+"""(doc_kind, layout) -> the reader of such a report (``_evidence.shape`` picks)."""
 
 
 def _trim(tokens: Sequence[Token]) -> Sequence[Token]:
@@ -241,22 +264,34 @@ def build_report(
     """Parse one report's tokens (from ``split_reports``) into a Report."""
     notes = Notes(source_path)
     toks = list(tokens)
-    kind = _doc_kind(toks)
-    parts = _kpi_document(toks, notes) if kind == "kpi" else _project(toks, notes)
+    inner = _trim(toks)
+    found = _evidence.shape(inner)
+    if found.doc_kind is None:
+        parts = _not_a_report(toks, notes)
+    else:
+        parts = _READERS[found.doc_kind, found.layout or ""](toks, notes)
+        for tok, code, message in _evidence.problems(found):
+            notes.add(tok, "warning", code, message)
     fields = parts.fields
-    _derive_identity(fields, source_path, notes, toks)
+    if found.doc_kind == "kpi":
+        _derive_kpi_identity(fields, parts, source_path)
+    _derive_identity(fields, source_path if found.doc_kind == "project" else None, notes, toks)
     _derive_fiscal_year(fields, parts)
     updates = _check_order(parts.updates, notes)
-    inner = _trim(toks)
     if not inner:
         notes.diagnostics.append(
             Diagnostic(None, None, "error", "empty-report", "no report text", None, source_path)
         )
+    elif found.doc_kind is None:
+        notes.diagnostics.append(Diagnostic(
+            inner[0].line, 1, "error", "no-report-found",
+            "no line of this text looks like a BMA project or KPI report; no field was taken",
+            inner[0].text[:80], source_path))
     diagnostics = sorted([*extra, *notes.diagnostics], key=lambda d: (d.line or 0, d.col or 0))
     return Report(
         report_key=report_key(toks),
-        doc_kind=kind,
-        layout=_layout(inner),
+        doc_kind=found.doc_kind or _evidence.NOT_A_REPORT,
+        layout=found.layout or _evidence.NOT_A_REPORT,
         **fields,
         routine_work=parts.routine,
         source_path=source_path,
@@ -269,8 +304,25 @@ def build_report(
         budget_figures=tuple(parts.budget),
         kpis=tuple(parts.kpis),
         quarterly_results=tuple(parts.quarterly),
+        kpi_entries=parts.entries,
+        kpi_sections=parts.sections,
         diagnostics=tuple(diagnostics),
     )
+
+
+def _derive_kpi_identity(fields: dict[str, Any], parts: _Parts, source_path: str | None) -> None:
+    """A KPI page cut before its id: the id from the file name (``mykpi_0999-1234.txt``),
+    on the report and on its indicator; the agency code from its 4-digit prefix."""
+    if fields.get("kpi_id") or not source_path:
+        return
+    found = _FILENAME_KPI_ID.search(re.split(r"[/\\!]", source_path)[-1])
+    if found is None:
+        return
+    kpi_id = to_ascii_digits(found.group(1))
+    fields["kpi_id"], fields["kpi_id_source"] = kpi_id, "filename"
+    fields.setdefault("agency_code", f"{kpi_id[:4]}0000")
+    if len(parts.kpis) == 1 and parts.kpis[0].kpi_id is None:
+        parts.kpis[0] = dataclasses.replace(parts.kpis[0], kpi_id=kpi_id)
 
 
 def _derive_identity(fields: dict[str, Any], source_path: str | None, notes: Notes, toks: list[Token]) -> None:
@@ -391,7 +443,8 @@ def _failed_report(text: str, source: str | None, exc: Exception) -> Report:
     diagnostics += [Diagnostic(t.line, t.col, "warning", "unrecognized-line",
                                f"line in a text the parser failed on ({t.kind}); kept here, not in a field",
                                t.text[:200], source) for t in kept]
-    return Report(report_key=report_key(tokens), doc_kind="project", layout=_layout(_trim(tokens)),
+    return Report(report_key=report_key(tokens), doc_kind=_evidence.NOT_A_REPORT,
+                  layout=_evidence.NOT_A_REPORT,
                   source_path=source, source_line_start=kept[0].line if kept else None,
                   source_line_end=kept[-1].line if kept else None, diagnostics=tuple(diagnostics))
 

@@ -39,6 +39,7 @@ from types import FrameType
 from typing import Any, BinaryIO
 
 from ._decode import decode
+from ._evidence import is_report
 from ._lexer import Kind, Token, tokenize
 from ._normalize import without_surrogates
 from ._parser import build_report, raise_if_problems, split_reports
@@ -142,16 +143,6 @@ def too_large_message(size: int, limits: Limits, what: str = "input is") -> str:
     """The message of ``input-too-large``: the size and the limit."""
     return (f"{what} {size:,} bytes; the limit is {limits.max_file_bytes:,} bytes"
             " (max_file_bytes, --max-file-size): input refused, nothing of it was parsed")
-
-# Kinds that only a report has: a chunk with none of them is not a report.
-_ANCHORS = frozenset(
-    {
-        Kind.PAGE_TITLE, Kind.KPI_TITLE, Kind.NAME_ID, Kind.KPI_ID, Kind.PERCENT, Kind.EVAL,
-        Kind.UNIT_CODES, Kind.STRATEGY, Kind.ROUTINE, Kind.PROGRESS_HEAD, Kind.KPI_NAME,
-        Kind.KPI_TARGET, Kind.KPI_ACHIEVED, Kind.EVAL_SECTION,
-    }
-)
-
 
 def load(
     source: Source,
@@ -379,7 +370,7 @@ def _document(data: bytes, path: str | None, limits: Limits) -> Document:
     tokens = tokenize(text)
     del text
     found = split_reports(tokens)
-    chunks = [c for c in found if any(t.kind in _ANCHORS for t in c)]
+    chunks = [c for c in found if is_report(c)]
     notes = [*decoded.diagnostics, *cut]
     if not chunks:
         problem = Diagnostic(
@@ -388,7 +379,7 @@ def _document(data: bytes, path: str | None, limits: Limits) -> Document:
         )
         return Document(path, sha, encoding, (), (*notes, problem))
     if len(chunks) < len(found):
-        notes += _outside_reports([c for c in found if not any(t.kind in _ANCHORS for t in c)], path)
+        notes += _outside_reports([c for c in found if not is_report(c)], path)
     placed = _place(notes, chunks)
     reports: list[Report] = []
     failed: list[Diagnostic] = []

@@ -35,6 +35,9 @@ from .model import BudgetFigure, Kpi, Objective, ProgressUpdate, StrategyLink
 Fields = dict[str, Any]
 
 _CHROME = frozenset({Kind.PAGE_TITLE, Kind.CHROME, Kind.BLANK})
+_EVALS = frozenset({Kind.EVAL, Kind.KPI_EVAL})
+_TEXTLIKE = frozenset({Kind.TEXT, Kind.VIEW_TEXT})
+"""Plain text, and text that starts like a label of the view page (หน่วยงาน...)."""
 _NIL = frozenset({"", "-", "ไม่มี", "ไม่มี.", "ไม่มี -", "ไม่มีปัญหา", "ไม่มีอุปสรรค"})
 _MAX_CONTACT = 200
 
@@ -103,7 +106,7 @@ def header(tokens: list[Token], notes: Notes) -> tuple[Fields, int]:
             after_name = True
             i += 1
             continue
-        elif kind is Kind.AGENCY_FY or (after_name and kind is Kind.TEXT):
+        elif kind is Kind.AGENCY_FY or (after_name and kind in _TEXTLIKE):
             if "agency_name" in fields:  # never overwrite: a second agency line is reported
                 notes.unrecognized(tok, "page header")
             else:
@@ -115,10 +118,10 @@ def header(tokens: list[Token], notes: Notes) -> tuple[Fields, int]:
             if tok.groups[0] is None:
                 notes.add(tok, "warning", "missing-value", "progress percent line has no number")
             j = _next_non_blank(tokens, i + 1)
-            if j < n and tokens[j].kind is Kind.TEXT and _is_contact(tokens, j):
+            if j < n and tokens[j].kind in _TEXTLIKE and _is_contact(tokens, j):
                 fields.update(_contact(tokens[j]))
                 i = j
-        elif kind is Kind.EVAL:
+        elif kind in _EVALS:
             fields.update(evaluation(tok, notes))
             return fields, i + 1
         else:
@@ -149,7 +152,7 @@ def _is_contact(tokens: list[Token], i: int) -> bool:
     """The text line after the percent is the contact when chrome or the
     evaluation follows it, or when it is short (the rationale is not)."""
     nxt = next((t.kind for t in tokens[i + 1 :] if t.kind is not Kind.BLANK), None)
-    return nxt in (Kind.CHROME, Kind.EVAL) or len(tokens[i].text) <= _MAX_CONTACT
+    return nxt in (Kind.CHROME, Kind.EVAL, Kind.KPI_EVAL) or len(tokens[i].text) <= _MAX_CONTACT
 
 
 def _contact(tok: Token) -> Fields:
@@ -188,7 +191,7 @@ _HEADING_FIELD = {
 }
 
 
-_OUT_OF_PLACE = frozenset({Kind.PAGE_TITLE, Kind.KPI_TITLE, Kind.CHROME, Kind.PERCENT, Kind.EVAL})
+_OUT_OF_PLACE = frozenset({Kind.PAGE_TITLE, Kind.KPI_TITLE, Kind.CHROME, Kind.PERCENT, *_EVALS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,7 +327,7 @@ def strategy(tokens: list[Token], notes: Notes) -> tuple[tuple[StrategyLink, ...
             levels.append((tok, [(tok.groups[2] or "").lstrip("–-—: ").rstrip("% ").strip()]))
         elif tok.kind is Kind.ROUTINE:
             routine = True
-        elif tok.kind is Kind.TEXT and levels:  # a wrapped title (joined once, at the end)
+        elif tok.kind in _TEXTLIKE and levels:  # a wrapped title (joined once, at the end)
             levels[-1][1].append(tok.text.rstrip("% ").strip())
         elif not (tok.kind is Kind.HEADING or tok.kind is Kind.BLANK):
             notes.unrecognized(tok, "strategy block")
@@ -423,26 +426,27 @@ def kpi(tokens: list[Token], notes: Notes, ordinal: int, kpi_id: str | None = No
     """One indicator: name (possibly wrapped), target, achieved, kinds."""
     head = tokens[0]
     named = head.kind is Kind.KPI_NAME or head.kind is Kind.KPI_ID
-    name_parts = [(head.groups[0] or "") if named else head.text]
+    headless = head.kind in _MEASURE_LINES  # a page cut before the name: no name to read
+    name_parts = [] if headless else [(head.groups[0] or "") if named else head.text]
     values: Fields = {}
     kinds_parts: list[str] = []
     current = "name"
-    for tok in tokens[1:]:
+    for tok in tokens if headless else tokens[1:]:
         kind = tok.kind
         if kind is Kind.KPI_TARGET or kind is Kind.KPI_ACHIEVED:
             which = "target" if kind is Kind.KPI_TARGET else "achieved"
-            values[f"{which}_unit"] = (tok.groups[0] or "").strip() or None
-            values[f"{which}_value"] = number(tok, tok.groups[1], notes, f"KPI {which} value")
+            values[f"{which}_unit"], values[f"{which}_value"], values[f"{which}_qualifier"] = (
+                measure(tok, notes, which))
             current = which
         elif kind is Kind.KPI_KINDS:
             kinds_parts.append(tok.groups[0] or "")
             current = "kinds"
-        elif kind is Kind.TEXT and current in ("name", "kinds"):
+        elif kind in _TEXTLIKE and current in ("name", "kinds"):
             (name_parts if current == "name" else kinds_parts).append(tok.text)
         elif kind is not Kind.BLANK:
             notes.unrecognized(tok, "indicator block")
     name = " ".join(p.strip() for p in name_parts if p.strip())
-    if not name:
+    if not name and not headless:
         notes.add(head, "warning", "missing-value", "indicator line has no name")
     kinds_raw = " ".join(p.strip() for p in kinds_parts if p.strip()) or None
     return Kpi(
@@ -458,7 +462,26 @@ def kpi(tokens: list[Token], notes: Notes, ordinal: int, kpi_id: str | None = No
         level=_level(kinds_raw),
         kinds_raw=kinds_raw,
         source_line=head.line,
+        target_qualifier=values.get("target_qualifier"),
+        achieved_qualifier=values.get("achieved_qualifier"),
     )
+
+
+_MEASURE_LINES = frozenset({Kind.KPI_TARGET, Kind.KPI_ACHIEVED, Kind.KPI_KINDS})
+
+
+def measure(tok: Token, notes: Notes, which: str) -> tuple[str | None, Decimal | None, str | None]:
+    """``ค่าเป้าหมาย <unit> : <value> [qualifier]``: (unit, value, qualifier: the words
+    after the number, kept apart); ``which`` names the value in diagnostics."""
+    unit = (tok.groups[0] or "").strip() or None
+    raw = (tok.groups[1] or "").strip()
+    value = parse_number(raw) if raw else None  # the common case: a number alone
+    if value is not None or not raw:
+        return unit, value, None
+    head, _, rest = raw.partition(" ")
+    if rest and parse_number(head) is not None:
+        return unit, parse_number(head), rest.strip()
+    return unit, number(tok, raw, notes, f"KPI {which} value"), None
 
 
 def _kind(kinds: str | None) -> str | None:

@@ -481,3 +481,27 @@ def _clean_unit(text: str) -> str:
     elif text.count("(") != text.count(")"):
         text = " ".join(text.replace("(", " ").replace(")", " ").split())
     return text.strip(_SEP)
+
+
+# --- what an amount is -------------------------------------------------------------------
+
+BUDGET_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("disbursed", ("เบิกจ่าย", "เบิกเงิน", "เบิก")),
+    ("spent", ("ใช้ไป", "ใช้จ่าย", "ที่ใช้", "ใช้งบ", "ใช้เงิน", "ใช้")),
+    ("allocated", ("ได้รับจัดสรร", "จัดสรร", "ได้รับ", "งบประมาณ", "งบฯ", "วงเงิน", "งบ")),
+)
+"""(kind, words): the first kind one of whose words the label holds. Disbursed before
+spent before allocated, as a label may say both (``งบประมาณที่ใช้`` is spent)."""
+
+
+@lru_cache(maxsize=4096)  # pure; labels repeat endlessly
+def budget_kind(label: str | None) -> str:
+    """What an amount is, read from the words before it (FORMAT.md, "Budget figures"):
+    ``allocated`` (งบประมาณ, งบประมาณที่ได้รับ, ได้รับจัดสรร, งบฯ ที่ได้รับ), ``spent``
+    (งบประมาณที่ใช้, ใช้งบประมาณ, งบฯ ที่ใช้ไป), ``disbursed`` (เบิกจ่าย), else ``unknown``."""
+    if not isinstance(label, str):
+        return "unknown"
+    for kind, found in BUDGET_KINDS:
+        if any(word in label for word in found):
+            return kind
+    return "unknown"

@@ -35,7 +35,7 @@ from ._display import printable
 from ._read import DEFAULT_LIMITS, Limits
 from .batch import FORMATS
 from .errors import BmaparseError
-from .model import PARSER_VERSION, Report
+from .model import CHILD_TABLES, DERIVED_COLUMNS, PARSER_VERSION, Report
 
 
 def _positive_int(text: str) -> int:
@@ -249,10 +249,15 @@ def _emit(text: str) -> None:
 # --- JSON ---------------------------------------------------------------------------------
 
 
+_DERIVED = {CHILD_TABLES[table]: names for table, names in DERIVED_COLUMNS.items()}
+"""Record type -> its derived columns (properties), written like its fields."""
+
+
 def _jsonable(obj: Any) -> Any:
     """A dataclass tree as dicts and lists; dates as ISO strings, Decimals kept exact."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: _jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        names = [f.name for f in dataclasses.fields(obj)] + list(_DERIVED.get(type(obj), ()))
+        return {name: _jsonable(getattr(obj, name)) for name in names}
     if isinstance(obj, list | tuple):
         return [_jsonable(item) for item in obj]
     if isinstance(obj, dict):

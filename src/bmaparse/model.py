@@ -14,9 +14,10 @@ from datetime import date
 from decimal import Decimal
 
 from ._display import printable
+from ._values import budget_kind
 
 PARSER_VERSION = "0.1.0"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -96,6 +97,13 @@ class BudgetFigure:
     source_line: int | None = None
     """Line it came from."""
 
+    @property
+    def kind(self) -> str:
+        """What the amount is, read from ``label``: ``allocated`` (งบประมาณ, ได้รับ,
+        จัดสรร), ``spent`` (ใช้, ใช้ไป), ``disbursed`` (เบิกจ่าย) or ``unknown``.
+        Derived, so it always agrees with the label."""
+        return budget_kind(self.label)
+
 
 @dataclass(frozen=True, slots=True)
 class ProgressUpdate:
@@ -148,6 +156,45 @@ class QuarterlyResult:
 
 
 @dataclass(frozen=True, slots=True)
+class KpiEntry:
+    """One dated entry of a KPI page's narrative (``15/11/2565 : ประชุมชี้แจงแนวทาง``);
+    a line may hold several."""
+
+    kpi_ordinal: int
+    """The KPI (``Kpi.ordinal``) this entry belongs to."""
+    quarter: int | None
+    """The narrative's quarter (``รายงานผลฯ ไตรมาสที่ N``); None when the page does not say
+    (a copy cut before the quarterly table)."""
+    ordinal: int
+    """1-based position among the report's entries."""
+    entry_date: date | None
+    """The entry's date (Buddhist-Era D/M or Gregorian M/D, as progress entries); None
+    for text before the first date."""
+    entry_date_raw: str | None
+    """The date as written."""
+    text: str
+    """What was reported, up to the next date; lines joined with newlines."""
+    source_line: int | None = None
+    """Line where the entry starts."""
+
+
+@dataclass(frozen=True, slots=True)
+class KpiSection:
+    """One numbered section of a KPI definition page (``1.นิยาม ...``, ``2.วิธีการคำนวณ ...``)."""
+
+    kpi_ordinal: int
+    """The KPI (``Kpi.ordinal``) it describes."""
+    number: int
+    """The section's number as printed (Thai digits read)."""
+    title: str
+    """The section's title, without its number."""
+    text: str | None
+    """The section's text, lines joined with newlines; None when empty."""
+    source_line: int | None = None
+    """Line of the section's title."""
+
+
+@dataclass(frozen=True, slots=True)
 class Kpi:
     """One indicator (ตัวชี้วัด)."""
 
@@ -175,6 +222,20 @@ class Kpi:
     """The ประเภทตัวชี้วัด text as printed."""
     source_line: int | None = None
     """Line of the KPI name."""
+    target_qualifier: str | None = None
+    """Words after the target value (``ค่าเป้าหมาย ร้อยละ : 100 ของการประมาณการ`` ->
+    ``ของการประมาณการ``): what the target is a share of; None when there are none."""
+    achieved_qualifier: str | None = None
+    """Words after the achieved value, as for ``target_qualifier``."""
+    definition_id: int | None = None
+    """The indicator's integer id in the city-indicator database (KPI definition page:
+    ``๔. <name> : 205``); None elsewhere."""
+    data_kind: str | None = None
+    """ลักษณะข้อมูล: the kind of indicator (``ตัวชี้วัดเป้าประสงค์``), KPI definition page."""
+    definition: str | None = None
+    """Section ``1.นิยาม``: what the indicator means (KPI definition page)."""
+    calculation_method: str | None = None
+    """Section ``2.วิธีการคำนวณ``: how it is calculated or assessed (KPI definition page)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,9 +245,11 @@ class Report:
     report_key: str
     """Stable hash of the normalised report text."""
     doc_kind: str
-    """``project`` or ``kpi``."""
+    """``project``, ``kpi`` (a KPI detail page), ``kpi-definition`` (an indicator of the
+    city-indicator database) or ``unknown`` (a text that holds no report)."""
     layout: str
-    """``page`` (whole page copied) or ``export`` (plain text export)."""
+    """``page`` (whole page copied), ``export`` (plain text export, or a copy that starts
+    mid-page), ``view`` (the newer front end's project page) or ``unknown`` (not a report)."""
     project_id: str | None = None
     """``50240000-7108``; None if unknown."""
     project_id_source: str | None = None
@@ -204,7 +267,7 @@ class Report:
     fiscal_year: int | None = None
     """Gregorian year in which the fiscal year ends (BE - 543)."""
     fiscal_year_source: str | None = None
-    """``agency-line``, ``kpi-name`` or ``dates``."""
+    """``agency-line``, ``year-field`` (the view page's ``ปี``), ``kpi-name`` or ``dates``."""
     progress_percent: Decimal | None = None
     """Overall progress percent."""
     contact_raw: str | None = None
@@ -229,6 +292,19 @@ class Report:
     """Second code of the pair."""
     targets: str | None = None
     """เป้าหมายของโครงการ."""
+    kpi_id: str | None = None
+    """The KPI the document is about (``0900-0991``): a KPI page's own id, or the KPI a
+    project serves (view page, ``Kpi ID``). Joins with ``Kpi.kpi_id``."""
+    kpi_id_source: str | None = None
+    """``text``, ``filename`` (a KPI page cut before its id: ``mykpi_0999-1234.txt``) or None."""
+    policy_id: str | None = None
+    """Policy number the project serves (view page ``Policy ID``), as printed."""
+    branch_id: str | None = None
+    """Sub-unit id (view page ``Branch ID``), as printed (``0000000``)."""
+    start_date: date | None = None
+    """Planned start (view page ``Start Date``)."""
+    finish_date: date | None = None
+    """Planned finish (view page ``Finish Date``)."""
     routine_work: bool | None = None
     """True when the strategy block says ภารกิจงานประจำของหน่วยงาน."""
     source_path: str | None = None
@@ -255,6 +331,10 @@ class Report:
     """Indicators."""
     quarterly_results: tuple[QuarterlyResult, ...] = field(default=())
     """Quarterly KPI evaluation rows."""
+    kpi_entries: tuple[KpiEntry, ...] = field(default=())
+    """Dated entries of KPI narratives."""
+    kpi_sections: tuple[KpiSection, ...] = field(default=())
+    """Numbered sections of a KPI definition page."""
     diagnostics: tuple[Diagnostic, ...] = field(default=())
     """Problems found while reading and parsing this report."""
 
@@ -266,5 +346,11 @@ CHILD_TABLES = {
     "budget_figures": BudgetFigure,
     "kpis": Kpi,
     "quarterly_results": QuarterlyResult,
+    "kpi_entries": KpiEntry,
+    "kpi_sections": KpiSection,
 }
 """Child table name -> record type; the attribute of the same name on Report."""
+
+DERIVED_COLUMNS = {"budget_figures": ("kind",)}
+"""Child table name -> columns that are properties of its record, computed from its fields
+(so they never disagree with them), written to the table like the fields."""

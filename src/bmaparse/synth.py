@@ -39,30 +39,41 @@ from pathlib import Path
 from typing import Any
 
 from . import _synth_words as words
+from ._synth_docs import (
+    _CENT,
+    _SCORES,
+    _TO_THAI,
+    _kpi,
+    _kpi_chunk,
+    _kpi_chunk_lines,
+    _kpi_definition,
+    _kpi_definition_lines,
+    _kpi_lines,
+    _kpi_page,
+    _kpi_page_lines,
+    _s,
+    _scored,
+    _view,
+    _view_lines,
+)
 from .model import (
     CHILD_TABLES,
     PARSER_VERSION,
     SCHEMA_VERSION,
     BudgetFigure,
-    Kpi,
     Objective,
     ProgressUpdate,
-    QuarterlyResult,
     Report,
     StrategyLink,
 )
 
 __all__ = ("content", "corpus", "random_report", "render", "sample_reports", "sample_texts")
 
-LAYOUTS = ("page", "export")
-"""Layouts of a project report."""
+LAYOUTS = ("page", "export", "view")
+"""Layouts of a project report (``view``: the newer front end's project page)."""
 SIZES = ("seed", "small")
 """``seed``: about as much text as the real seed export; ``small``: the least a report holds."""
 
-_TO_THAI = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
-_CENT = Decimal("0.01")
-_SCORES = ("100", "95", "0", "100.0000", "87.5000", "0.0000")  # evaluation scores as printed
-_KPI_VALUES = ("80", "100", "0", "40", "60.00", "92.50")  # percent targets and results
 
 
 # --- content ------------------------------------------------------------------------
@@ -73,24 +84,30 @@ def random_report(
 ) -> Report:
     """A random but realistic Report (content fields only; provenance left empty).
 
-    ``layout`` is ``"page"`` or ``"export"`` (None: drawn from ``rng``). ``doc_kind``
-    ``"kpi"`` makes a KPI detail page, which exists only as a page. ``size="seed"``
+    ``layout`` is ``"page"``, ``"export"`` or ``"view"`` (None: drawn from ``rng``). ``doc_kind``
+    ``"kpi"`` makes a KPI detail page (``page``) or a copy of one cut before its name
+    and id (``export``; its id would be in the file name, so it has none here);
+    ``"kpi-definition"`` an indicator of the city-indicator database. ``size="seed"``
     gives about as much text as the real seed export (~4,000 characters),
     ``"small"`` the least a report holds. Everything is drawn from ``rng`` alone.
     """
     if size not in SIZES:
         raise ValueError(f"size must be one of {SIZES}, not {size!r}")
     if doc_kind == "kpi":
+        if layout not in (None, "page", "export"):
+            raise ValueError(f"a KPI page is in layout 'page' or 'export', not {layout!r}")
+        return _kpi_chunk(rng, size == "seed") if layout == "export" else _kpi_page(rng, size == "seed")
+    if doc_kind == "kpi-definition":
         if layout not in (None, "page"):
-            raise ValueError("a KPI detail page exists only in layout 'page'")
-        return _kpi_page(rng, size == "seed")
+            raise ValueError("a KPI definition exists only in layout 'page'")
+        return _kpi_definition(rng, size == "seed")
     if doc_kind != "project":
-        raise ValueError(f"doc_kind must be 'project' or 'kpi', not {doc_kind!r}")
+        raise ValueError(f"doc_kind must be 'project', 'kpi' or 'kpi-definition', not {doc_kind!r}")
     if layout is None:
         layout = rng.choice(LAYOUTS)
     elif layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {LAYOUTS}, not {layout!r}")
-    return _project(rng, layout, size == "seed")
+    return _view(rng, size == "seed") if layout == "view" else _project(rng, layout, size == "seed")
 
 
 def _project(rng: random.Random, layout: str, big: bool) -> Report:
@@ -307,58 +324,6 @@ def _money(rng: random.Random, seq: int | None) -> tuple[str, BudgetFigure]:
     return phrase, BudgetFigure(seq, label, amount.quantize(_CENT), raw)
 
 
-def _kpi(rng: random.Random, ordinal: int, fy: int, kpi_id: str | None) -> Kpi:
-    """One indicator; its name carries the fiscal year most of the time."""
-    with_year = rng.random() < 0.85
-    name = rng.choice(words.KPI_NAMES) + (f" (ปีงบประมาณ พ.ศ. {fy})" if with_year else "")
-    target_unit = rng.choice(("ร้อยละ", "ร้อยละ", "ร้อยละ", None, *words.KPI_UNITS[1:]))
-    achieved_unit = target_unit if rng.random() < 0.8 else rng.choice(words.KPI_UNITS)
-    kind, level = rng.choice(("routine", "strategic")), rng.choice(("output", "outcome"))
-    kinds = f"{words.KIND_TEXT[kind]} {words.LEVEL_TEXT[level]}"
-    if kpi_id:  # a KPI page prints the level on a line of its own, in brackets
-        kinds = f"{words.KIND_TEXT[kind]} ({words.LEVEL_TEXT[level]})"
-    target, achieved = (Decimal(rng.choice(_KPI_VALUES)) if unit in ("ร้อยละ", None)
-                        else Decimal(rng.randint(0, 400)) for unit in (target_unit, achieved_unit))
-    return Kpi(ordinal, kpi_id, name, fy if with_year else None, target, target_unit, achieved,
-               achieved_unit, kind, level, kinds)
-
-
-def _kpi_page(rng: random.Random, big: bool) -> Report:
-    fy = rng.randint(2560, 2568)
-    agency = None  # a central department: the page names none and no table does
-    if rng.random() < 0.5:
-        prefix = rng.choice(words.KPI_AGENCIES)
-    else:  # a district office, named from the district table
-        k = rng.randrange(len(words.DISTRICTS))
-        prefix, agency = f"50{k + 1:02d}", "สำนักงานเขต" + words.DISTRICTS[k]
-    kpi = _kpi(rng, 1, fy, f"{prefix}-{rng.randint(1, 9999):04d}")
-    unit = rng.choice(("ร้อยละ", "ร้อยละ", None, *words.KPI_UNITS[1:]))
-    rows = []
-    for quarter in range(1, (rng.randint(1, 4) if big else 1) + 1):
-        narrative = None
-        if big and rng.random() < 0.6:  # reported in the quarter's last month: Dec, Mar, Jun, Sep
-            month = (quarter * 3 + 8) % 12 + 1
-            said = rng.sample(words.NARRATIVES, rng.randint(1, 2))
-            when = f"{rng.randint(1, 28):02d}/{month:02d}/{fy - 1 if month == 12 else fy}"
-            narrative = "\n".join([f"{when} : {said[0]}", *said[1:]])
-        sub_a = Decimal(rng.choice(("100", "50", "75", "0")))
-        result = Decimal(f"{rng.randint(0, 100)}.{rng.randint(0, 99):02d}")
-        score = None if rng.random() < 0.2 else sub_a
-        rows.append(QuarterlyResult(1, quarter, result, score, sub_a, Decimal(100), unit,
-                                    narrative))
-    year_known = kpi.fiscal_year_be is not None
-    return Report(
-        report_key="", doc_kind="kpi", layout="page",
-        agency_code=f"{prefix}0000", agency_name=agency,
-        agency_name_source=None if agency is None else "code",
-        fiscal_year_be=kpi.fiscal_year_be, fiscal_year=fy - 543 if year_known else None,
-        fiscal_year_source="kpi-name" if year_known else None,
-        evaluation_quarter=len(rows),
-        evaluation_score=Decimal(rng.choice(_SCORES)) if rng.random() < 0.8 else None,
-        kpis=(kpi,), quarterly_results=tuple(rows),
-    )
-
-
 # --- text ------------------------------------------------------------------------------
 
 
@@ -371,7 +336,13 @@ def render(report: Report) -> str:
     has no final newline.
     """
     style = _style(report)
-    if report.doc_kind == "kpi":
+    if report.layout == "view":
+        lines = _view_lines(report, style)
+    elif report.doc_kind == "kpi-definition":
+        lines = _kpi_definition_lines(report, style)
+    elif report.doc_kind == "kpi" and report.layout == "export":
+        lines = _kpi_chunk_lines(report, style)
+    elif report.doc_kind == "kpi":
         lines = _kpi_page_lines(report, style)
     elif report.layout == "export":
         lines = _export_lines(report, style)
@@ -392,15 +363,6 @@ def _style(report: Report) -> int:
     key = "|".join((_s(report.project_id), _s(report.contact_raw), _s(report.rationale)[:64], *kpis,
                     f"{len(report.progress_updates)}"))
     return zlib.crc32(key.encode())
-
-
-def _s(value: object) -> str:
-    return "" if value is None else str(value)
-
-
-def _scored(sep: str, score: Decimal | None) -> str:
-    """The evaluation line's tail: nothing when there is no score."""
-    return "" if score is None else f"{sep}{score}"
 
 
 def _header(r: Report, style: int) -> list[str]:
@@ -490,37 +452,6 @@ def _progress_lines(r: Report, style: int) -> list[str]:
     return out
 
 
-def _measures(k: Kpi) -> list[str]:
-    return [f"{word}{' ' + unit if unit else ''} : {_s(value)}"
-            for word, unit, value in (("ค่าเป้าหมาย", k.target_unit, k.target_value),
-                                      ("ผลงานที่ทำได้", k.achieved_unit, k.achieved_value))]
-
-
-def _kpi_lines(k: Kpi) -> list[str]:
-    return [f"ตัวชี้วัด : {k.name}", *_measures(k), f"ประเภทตัวชี้วัด : {_s(k.kinds_raw)}"]
-
-
-def _kpi_page_lines(r: Report, style: int) -> list[str]:
-    k = r.kpis[0]
-    kind, bracket, level = _s(k.kinds_raw).partition(" (")
-    out = ["รายละเอียดตัวชี้วัด", "", "Back Home", "", f"{k.name} : {k.kpi_id}", "", *_measures(k),
-           f"ประเภทตัวชี้วัด : {kind}", *([f"({level}"] if bracket else []),
-           "", "0", "", "รายละเอียดตัวชี้วัดฯ : พิมพ์ข้อมูล", ""]
-    if r.evaluation_quarter is not None:
-        sep = (" ", " : ", ": ")[(style >> 2) % 3]
-        out += [f"{words.KPI_EVAL}{r.evaluation_quarter}{_scored(sep, r.evaluation_score)}", ""]
-    rows = r.quarterly_results
-    out += ["ผลงานเทียบกับเป้าหมายรายไตรมาส", "ไตรมาสที่", "(1 - 4)", "*ผลงาน*",
-            f"({_s(rows[0].result_unit if rows else None)})", "*ผลประเมินตัวชี้วัด*", "(* 2.1 / 2.2 *)"]
-    for q in rows:  # quarter, result, score (an empty line when none), "a / b"
-        out += [str(q.quarter), _s(q.result_value), _s(q.score),
-                f"{_s(q.subscore_a)} / {_s(q.subscore_b)}"]
-    for q in rows:
-        if q.narrative:
-            out += ["", f"รายงานผลฯ ไตรมาสที่ {q.quarter}", *q.narrative.split("\n")]
-    return out
-
-
 # --- comparison, corpora, samples ---------------------------------------------------------
 
 
@@ -542,12 +473,12 @@ def content(report: Report) -> Report:
 
 
 def corpus(
-    n: int, seed: int = 0, *, layouts: Sequence[str] = LAYOUTS, size: str = "seed"
+    n: int, seed: int = 0, *, layouts: Sequence[str] = ("page", "export"), size: str = "seed"
 ) -> Iterator[str]:
     """``n`` rendered reports, the same ones for the same arguments (for benchmarks).
 
-    Each report's layout is drawn from ``layouts``: ``"page"``, ``"export"``, or
-    ``"kpi"`` for a KPI detail page.
+    Each report's layout is drawn from ``layouts``: ``"page"``, ``"export"``, ``"view"``
+    (a project's view page), or ``"kpi"`` for a KPI detail page.
     """
     if not layouts or set(layouts) - {*LAYOUTS, "kpi"}:
         raise ValueError(f"layouts must be drawn from {(*LAYOUTS, 'kpi')}, not {tuple(layouts)!r}")
@@ -572,6 +503,9 @@ def sample_reports() -> dict[str, tuple[Report, ...]]:
         "synth_page_1.txt": (random_report(random.Random(1), "page"),),
         "synth_export_1.txt": (random_report(random.Random(1), "export"),),
         "synth_kpi_1.txt": (random_report(random.Random(1), doc_kind="kpi"),),
+        "synth_kpi_cut_1.txt": (random_report(random.Random(1), "export", doc_kind="kpi"),),
+        "synth_view_1.txt": (random_report(random.Random(1), "view"),),
+        "synth_kpi_definition_1.txt": (random_report(random.Random(1), doc_kind="kpi-definition"),),
         "synth_multi_1.txt": tuple(random_report(multi, kind) for kind in kinds),
     }
 
