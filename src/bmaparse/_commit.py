@@ -37,8 +37,8 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import BinaryIO
 
+from ._read import open_regular
 from .errors import OutputError
 
 TMP_PREFIX = ".bmaparse-tmp-"
@@ -172,27 +172,11 @@ def _safe_name(name: object) -> bool:
             and "\\" not in name and "\0" not in name and not name.startswith(".bmaparse"))
 
 
-def open_plain(path: Path) -> BinaryIO:
-    """``path`` opened for reading if it is a plain file: never through a link, never
-    a FIFO or device (a planted one would hang or never end); ``OSError`` otherwise
-    (``FileNotFoundError`` when it is not there)."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-                 | getattr(os, "O_CLOEXEC", 0))
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a plain file", str(path))
-        if hasattr(os, "O_NONBLOCK"):
-            os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-
-
 def read_plain(path: Path, cap: int = 1 << 30) -> bytes:
-    """The bytes of the plain file ``path`` (``open_plain``), at most ``cap`` of them
-    (``OSError`` past it)."""
-    with open_plain(path) as file:
+    """The bytes of ``path`` if it is a regular file, never through a link (a FIFO or
+    ``/dev/zero`` planted in an output folder would hang or never end), at most
+    ``cap`` of them; ``OSError`` otherwise (``FileNotFoundError`` when absent)."""
+    with open_regular(path, follow_links=False) as file:
         data = file.read(cap + 1)
     if len(data) > cap:
         raise OSError(errno.EFBIG, f"larger than {cap:,} bytes", str(path))

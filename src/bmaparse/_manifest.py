@@ -23,9 +23,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ._commit import open_plain, read_plain
+from ._commit import read_plain
 from ._discover import UsageError
 from ._lock import LOCK_NAME
+from ._read import open_regular
 from .model import PARSER_VERSION, SCHEMA_VERSION
 
 MANIFEST_NAME = "manifest.json"
@@ -64,7 +65,7 @@ def read_manifest_head(out: Path) -> dict[str, Any] | None:
     inputs make a 34 MB manifest, ~150 MB as Python objects)."""
     head: list[str] = []
     try:
-        with open_plain(out / MANIFEST_NAME) as raw, io.TextIOWrapper(raw, "utf-8") as file:
+        with open_regular(out / MANIFEST_NAME, follow_links=False) as raw, io.TextIOWrapper(raw, "utf-8") as file:
             for line in file:
                 if line.startswith(_INPUTS_LINE):  # "...,\n" before it: close the object there
                     head = ["".join(head).rstrip().rstrip(","), "\n}"]

@@ -208,17 +208,19 @@ _OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEX
                | getattr(os, "O_BINARY", 0))
 
 
-def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+def open_regular(path: str | os.PathLike[str], *, follow_links: bool = True) -> BinaryIO:
     """``path`` opened for reading (binary), only if it is a regular file.
 
     Checked before opening (``stat``: a device, FIFO or socket is never opened)
     and on what was opened (``fstat``: a FIFO swapped in since then is opened
     with ``O_NONBLOCK``, so the open does not wait for a writer, and refused).
-    Raises ``OSError`` (``not a regular file``, or why it cannot be opened).
+    ``follow_links=False`` (bmaparse's own files in an output folder: a link
+    planted there is data, never a way out) opens with ``O_NOFOLLOW``. Raises
+    ``OSError`` (``not a regular file``, or why it cannot be opened).
     """
-    if not stat.S_ISREG(os.stat(path).st_mode):
+    if follow_links and not stat.S_ISREG(os.stat(path).st_mode):
         raise OSError(f"not a regular file: {display_path(os.fspath(path))}")
-    fd = os.open(path, _OPEN_FLAGS)
+    fd = os.open(path, _OPEN_FLAGS if follow_links else _OPEN_FLAGS | getattr(os, "O_NOFOLLOW", 0))
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(f"not a regular file: {display_path(os.fspath(path))}")
