@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .model import Diagnostic
+from .model import Diagnostic, Severity
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +263,6 @@ def _binary(path: str | None, message: str) -> Decoded:
     return Decoded("", "binary", (_diag(path, "error", "binary-input", message),))
 
 
-def _diag(path: str | None, severity: str, code: str, message: str,
+def _diag(path: str | None, severity: Severity, code: str, message: str,
           line: int | None = None, col: int | None = None, raw: str | None = None) -> Diagnostic:
     return Diagnostic(line, col, severity, code, message, raw, path)

@@ -98,7 +98,7 @@ from ._read import (
     too_large_message,
 )
 from .errors import ParseError
-from .model import Diagnostic
+from .model import Diagnostic, Severity
 
 _READ_FAILURES = (
     OSError, zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, RuntimeError, KeyError,
@@ -126,7 +126,7 @@ class ZipBombError(Exception):
 class Note:
     """A diagnostic that discovery already knows, in place of a text to parse."""
 
-    severity: str
+    severity: Severity
     code: str
     message: str
 
@@ -457,7 +457,7 @@ def read_task_bytes(task: Task, limits: Limits | None = None) -> bytes:
 # --- reading a task -------------------------------------------------------------------
 
 
-def task_diagnostic(task: Task, severity: str, code: str, message: str) -> Diagnostic:
+def task_diagnostic(task: Task, severity: Severity, code: str, message: str) -> Diagnostic:
     """A diagnostic about a whole task (no line)."""
     return Diagnostic(None, None, severity, code, display_path(message), None, task.source_path)
 

@@ -21,7 +21,7 @@ from . import _rules
 from ._lexer import Kind, Token
 from ._notes import Notes
 from ._values import parse_entry_date, to_ascii_digits
-from .model import Kpi, KpiEntry, QuarterlyResult
+from .model import Kpi, KpiEntry, QuarterlyResult, Severity
 
 # Cells are normalised lines: `` ?`` where a space may be, never ``\s*`` (see _lexer).
 _HEADER_CELL = re.compile(r"ไตรมาสที่|\( ?1 ?- ?4 ?\)|\* ?ผลงาน ?\*|\* ?ผลประเมินตัวชี้วัด ?\*|\( ?\*.*\* ?\)")
@@ -230,7 +230,7 @@ def dated_entries(tokens: Sequence[Token], quarter: int | None, before: int,
             raw = text[m.start(1) : m.end(1)]
             result = parse_entry_date(raw)
             if result.problem is not None:
-                severity = "error" if result.problem == "bad-date" else "warning"
+                severity: Severity = "error" if result.problem == "bad-date" else "warning"
                 notes.add(tok, severity, result.problem, result.message or result.problem, raw=raw,
                           col=m.start(1) + 1)
             made.append([raw, result.value, [text[m.end() : end].strip()], tok.line])

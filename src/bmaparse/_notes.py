@@ -9,7 +9,7 @@ rule gives up on a line: nothing is dropped without a diagnostic.
 from __future__ import annotations
 
 from ._lexer import Kind, Token
-from .model import Diagnostic
+from .model import Diagnostic, Severity
 
 _EXCERPT = 200
 
@@ -26,7 +26,7 @@ class Notes:
     def add(
         self,
         token: Token,
-        severity: str,
+        severity: Severity,
         code: str,
         message: str,
         *,

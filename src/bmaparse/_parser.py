@@ -38,6 +38,7 @@ from ._notes import Notes
 from ._values import fiscal_year_be_of, to_ascii_digits
 from .errors import ParseError
 from .model import (
+    STRICT_SEVERITIES,
     BudgetFigure,
     Diagnostic,
     Kpi,
@@ -52,7 +53,6 @@ from .model import (
 
 _FILENAME_ID = re.compile(r"(?<!\d)(\d{8}-\d+)(?!\d)")
 _FILENAME_KPI_ID = re.compile(r"(?<![\d-])(\d{4}-\d{3,4})(?![\d-])")  # not inside 50240000-7108
-_STRICT_SEVERITIES = frozenset({"error", "warning"})
 
 
 # --- 1. reports in a file ------------------------------------------------------------
@@ -387,7 +387,7 @@ def one_line_end(text: str) -> str:
 
 def raise_if_problems(report: Report) -> None:
     """Strict mode: a warning or error becomes a ParseError."""
-    problems = [d for d in report.diagnostics if d.severity in _STRICT_SEVERITIES]
+    problems = [d for d in report.diagnostics if d.severity in STRICT_SEVERITIES]
     if problems:
         raise ParseError(problems)
 

@@ -44,7 +44,7 @@ from ._lexer import Kind, Token, tokenize
 from ._normalize import without_surrogates
 from ._parser import build_report, raise_if_problems, split_reports
 from .errors import ParseError
-from .model import Diagnostic, Report
+from .model import STRICT_SEVERITIES, Diagnostic, Report
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,7 +447,7 @@ def _place(diagnostics: Sequence[Diagnostic], chunks: Sequence[Sequence[Token]])
 
 def _finish(document: Document, strict: bool) -> Document:
     if strict:
-        problems = [d for d in document.diagnostics if d.severity in ("error", "warning")]
+        problems = [d for d in document.diagnostics if d.severity in STRICT_SEVERITIES]
         if problems:
             raise ParseError(problems)
         for report in document.reports:

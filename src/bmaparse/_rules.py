@@ -30,7 +30,7 @@ from ._values import (
     shown,
     to_ascii_digits,
 )
-from .model import BudgetFigure, Kpi, Objective, ProgressUpdate, StrategyLink
+from .model import BudgetFigure, Kpi, Objective, ProgressUpdate, Severity, StrategyLink
 
 Fields = dict[str, Any]
 
@@ -414,7 +414,7 @@ def _block_number(head: Token, notes: Notes) -> int:
 def _entry_date(tok: Token, near: Any, notes: Notes) -> Any:
     result = parse_entry_date(tok.groups[0] or "", near)
     if result.problem is not None:
-        severity = "error" if result.problem == "bad-date" else "warning"
+        severity: Severity = "error" if result.problem == "bad-date" else "warning"
         notes.add(tok, severity, result.problem, result.message or result.problem, raw=tok.groups[0])
     return result.value
 

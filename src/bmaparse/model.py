@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Literal, get_args
 
 from ._display import printable
 from ._values import budget_kind
@@ -19,7 +20,14 @@ from ._values import budget_kind
 PARSER_VERSION = "0.1.0"
 SCHEMA_VERSION = "2"
 
-SEVERITIES = ("error", "warning", "info")
+Severity = Literal["error", "warning", "info"]
+"""How bad a diagnostic is: ``error`` (a value or section could not be read),
+``warning`` (read, but suspicious or incomplete), ``info`` (a note)."""
+
+SEVERITIES: tuple[Severity, ...] = get_args(Severity)
+
+STRICT_SEVERITIES: frozenset[Severity] = frozenset(("error", "warning"))
+"""The severities strict mode raises as ``ParseError``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +38,7 @@ class Diagnostic:
     """1-based line in the source file; None when the problem is the whole input."""
     col: int | None
     """1-based column in that line; None when not meaningful."""
-    severity: str
+    severity: Severity
     """``error`` (a value or section could not be read), ``warning`` (read, but
     suspicious or incomplete) or ``info`` (a note: encoding detected, value inferred)."""
     code: str
