@@ -44,7 +44,7 @@ def file_name(i: int, n: int, folders: int) -> str:
 
 def _synth_hash() -> str:
     digest = hashlib.sha256()
-    for name in ("synth.py", "_synth_words.py"):
+    for name in ("synth.py", "_synth_docs.py", "_synth_words.py"):
         digest.update((Path(import_bmaparse().__file__).parent / name).read_bytes())
     return digest.hexdigest()[:16]
 
