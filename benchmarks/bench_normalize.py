@@ -7,7 +7,7 @@ Run from the repository root:
 Two data sets, built once and shared by every timing: the seed's lines
 repeated ``--reports`` times ("seed", which holds one real slip), and the same
 reports with four typing slips injected into each ("slipped", of the kinds
-FORMAT.md lists). Each function runs over every line of a data set; the best
+docs/format.md lists). Each function runs over every line of a data set; the best
 of ``--repeat`` interleaved passes is reported in microseconds per report,
 with pythainlp's time divided by ours.
 """

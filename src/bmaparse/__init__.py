@@ -36,6 +36,7 @@ from .model import (
 )
 
 if TYPE_CHECKING:
+    from . import synth as synth  # the alias re-exports it
     from ._verify import verify
     from .batch import convert
     from .tables import to_pandas, to_tables
@@ -75,10 +76,17 @@ __all__ = (
 _LAZY = {"to_tables": "tables", "to_pandas": "tables", "convert": "batch", "verify": "_verify"}
 """Public names whose modules load pyarrow: imported on first use."""
 
+_LAZY_MODULES = ("synth",)
+"""Public submodules, imported on first use: ``bmaparse.synth`` without ``import bmaparse.synth``."""
+
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    if name in _LAZY_MODULES:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'bmaparse' has no attribute {name!r}")

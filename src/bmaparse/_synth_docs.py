@@ -27,7 +27,7 @@ def _kpi(rng: random.Random, ordinal: int, fy: int, kpi_id: str | None) -> Kpi:
     """One indicator; its name carries the fiscal year most of the time."""
     with_year = rng.random() < 0.85
     name = rng.choice(words.KPI_NAMES) + (f" (ปีงบประมาณ พ.ศ. {fy})" if with_year else "")
-    numbered = rng.random()  # FORMAT.md: names may start with a number, or a year and a number
+    numbered = rng.random()  # docs/format.md: names may start with a number, or a year and a number
     if numbered < 0.1:
         name = f"{rng.randint(1, 9)}.{rng.randint(1, 9)} {name}"
     elif numbered < 0.15:

@@ -1,7 +1,7 @@
 """The vocabulary ``bmaparse.synth`` builds reports from.
 
 Strategy: plain tuples of real-looking Thai phrases, most taken from the seed
-export (samples/000_8c07428080a9c9ea.txt) or from the shapes FORMAT.md shows.
+export (samples/000_8c07428080a9c9ea.txt) or from the shapes docs/format.md shows.
 Every phrase is already normalised text (NFC, precomposed sara am, no typing
 slips, single spaces), holds no ``:`` and no ``บาท`` (so no phrase is mistaken
 for a field or a budget figure) and starts with a Thai letter (so no phrase is
@@ -171,7 +171,7 @@ KPIDEF_SECTIONS = ("นิยาม หรือความหมายขอ�
 know: it opens a section by its number alone)."""
 KPIDEF_TITLE = "โครงการจัดทำฐานข้อมูลตัวชี้วัดการพัฒนาเมือง (2562-2563)"
 KPI_QUALIFIERS = ("ของการประมาณการ", "ของประชาชนที่ทำการสำรวจ", "ของชุมชนในพื้นที่")
-"""Words after a KPI's target value (FORMAT.md: the qualifier is kept in a column)."""
+"""Words after a KPI's target value (docs/format.md: the qualifier is kept in a column)."""
 NARRATIVES = (
     "จัดเก็บภาษีตามแผน", "ดำเนินการต่อเนื่อง", "รายละเอียดเพิ่มเติม", "ผลการดำเนินงานเป็นไปตามเป้าหมาย",
     "อยู่ระหว่างรวบรวมข้อมูล",
@@ -182,7 +182,7 @@ SLIPS = (
     ("เจ้าหน้าที่", "เจ้าหนา้ที่"),
     ("พื้นที่", "พื้นท่ี่่่"),
 )
-"""Clean word -> the typing slip FORMAT.md lists (the parser repairs it)."""
+"""Clean word -> the typing slip docs/format.md lists (the parser repairs it)."""
 SARA_AM = ("สำนัก", "สํานัก")
 """``สำนัก`` with the precomposed sara am -> spelled nikhahit + sara aa."""
 
@@ -214,6 +214,6 @@ PHONES = (
     ("ต่อ {a}", "{a}"), ("{a},{b}", "{a},{b}"), ("0 2{c} {a}", "0 2{c} {a}"),
     ("02{c}{a} ต่อ {e}", "02{c}{a} ต่อ {e}"),
 )
-"""FORMAT.md's phone forms: (as written, the phone it gives: digits, ranges, extensions as
-written, marker words and brackets dropped). a: 4 digits, b: a + 1, c: 3 digits, d: 1 digit,
-e: a 3-digit extension."""
+"""The phone forms of docs/format.md ("Contact line"): (as written, the phone it gives:
+digits, ranges, extensions as written, marker words and brackets dropped). a: 4 digits,
+b: a + 1, c: 3 digits, d: 1 digit, e: a 3-digit extension."""

@@ -7,10 +7,11 @@ Strategy: two halves that never look at each other's work.
   (agency code from the id or the unit code pair, agency name from the agency
   line or the district table, fiscal year and where it came from, chronological
   order of the progress blocks, budget figures with the label the text puts
-  before them). Derived values are computed here from FORMAT.md and
-  CONTRACT.md, never by calling the parser, so a round trip checks one against
-  the other. Provenance (report key, source, diagnostics, child source lines)
-  is left empty; ``content`` strips it from a parsed report for comparison.
+  before them). Derived values are computed here from the rules of
+  docs/format.md ("Derived fields") and docs/data-dictionary.md, never by
+  calling the parser, so a round trip checks one against the other.
+  Provenance (report key, source, diagnostics, child source lines) is left
+  empty; ``content`` strips it from a parsed report for comparison.
 * ``render`` writes a report as text in its layout. Choices the content does
   not pin down (``1. `` or ``1.`` before an objective, items on one line or
   one a line, Thai digits in labels, a ``:`` before strategy levels, the
@@ -131,7 +132,7 @@ def _project(rng: random.Random, layout: str, big: bool) -> Report:
     kpis = tuple(_kpi(rng, i, fy, None) for i in range(1, (rng.randint(1, 3) if big else 1) + 1))
     if page and rng.random() < 0.85:
         fy_source = "agency-line"
-    else:  # CONTRACT.md: else the first indicator's name that has a year, else the oldest date
+    else:  # docs/format.md: else the first indicator's name that has a year, else the oldest date
         fy_source = "kpi-name" if any(k.fiscal_year_be for k in kpis) else "dates"
     contact_raw, title, name, unit, phone = _contact(rng)
     # An export shows no id, name or agency line: the agency code comes from the unit code
@@ -190,7 +191,8 @@ def _project_name(rng: random.Random, fy: int) -> str:
 
 
 def _contact(rng: random.Random) -> tuple[str, str | None, str | None, str | None, str | None]:
-    """A contact line in FORMAT.md's forms and what it says: (raw, title, name, unit, phone)."""
+    """A contact line in a form docs/format.md lists, and what it says:
+    (raw, title, name, unit, phone)."""
     title = name = unit = phone = None
     roll = rng.random()
     if roll < 0.15:  # only a unit or a role
@@ -349,7 +351,7 @@ def render(report: Report) -> str:
     else:
         lines = _page_lines(report, style)
     text = "\n".join(lines)
-    if style >> 8 & 3 == 0:  # typing slips FORMAT.md lists; the parser repairs them
+    if style >> 8 & 3 == 0:  # typing slips docs/format.md lists; the parser repairs them
         for clean, slip in words.SLIPS:
             text = text.replace(clean, slip)
     if style >> 10 & 3 == 0:  # สำนัก spelled nikhahit + sara aa

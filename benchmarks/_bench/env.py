@@ -1,0 +1,70 @@
+"""Where bmaparse is imported from, for this process and for every process it starts.
+
+A run measures one version of the code: ``snapshot_source`` copies
+``src/bmaparse`` to ``OUT/src-<sha256>`` at the start and its path goes into the
+environment (``BMAPARSE_BENCH_SRC``), so that helper and CLI processes import the
+snapshot ahead of the checkout or an installed copy, even while the checkout is
+being edited (``--live-src`` skips the snapshot and imports ``src/`` as it is).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from types import ModuleType
+
+REPO = Path(__file__).resolve().parent.parent.parent
+SRC = REPO / "src"
+SEED_REPORT = REPO / "samples" / "000_8c07428080a9c9ea.txt"
+LAYOUTS = ("page", "export")
+MB = 1_000_000
+BENCH = REPO / "benchmarks" / "bench.py"
+"""The entry point, which is also the helper process every stage starts."""
+
+
+SNAPSHOT_ENV = "BMAPARSE_BENCH_SRC"
+
+
+def src_dir() -> Path:
+    """Where bmaparse is imported from: the run's snapshot, else this checkout's ``src``."""
+    return Path(os.environ.get(SNAPSHOT_ENV) or SRC)
+
+
+def import_bmaparse() -> ModuleType:
+    """bmaparse from ``src_dir()`` (ahead of an installed copy)."""
+    if "bmaparse" not in sys.modules and str(src_dir()) not in sys.path:
+        sys.path.insert(0, str(src_dir()))
+    import bmaparse
+
+    return bmaparse
+
+
+def child_env() -> dict[str, str]:
+    """The environment for helper and CLI processes: ``src_dir()`` first on the path."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(src_dir()), env.get("PYTHONPATH")) if p)
+    return env
+
+
+def snapshot_source(out: Path) -> Path:
+    """Copy ``src/bmaparse`` to ``out/src-<sha>``: one run measures one version of the
+    code, even while others edit the checkout. Returns the folder to import from."""
+    package = SRC / "bmaparse"
+    files = sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    root = out / f"src-{digest.hexdigest()[:12]}"
+    if not (root / "bmaparse").is_dir():
+        staging = Path(tempfile.mkdtemp(dir=out))
+        shutil.copytree(package, staging / "bmaparse",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        with contextlib.suppress(OSError):
+            staging.rename(root)
+        shutil.rmtree(staging, ignore_errors=True)
+    return root
