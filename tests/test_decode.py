@@ -8,18 +8,17 @@ import random
 import re
 import struct
 import time
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import bmaparse
 from bmaparse._decode import Decoded, decode
+from helpers import SEED, codes, key_of
+from helpers import SEED_LINES as LINES
+from helpers import SEED_TEXT as SAMPLE
 
-SAMPLE = (Path(__file__).resolve().parents[1] / "samples" / "000_8c07428080a9c9ea.txt").read_text(
-    encoding="utf-8"
-)
-LINES = SAMPLE.split("\n")
 PATH = "exports/50240000-7108.txt"
 ENCODINGS = {"utf-8", "utf-8-sig", "utf-16-le", "utf-16-be", "cp874", "utf-8-replace", "binary"}
 REMOVED = re.compile("[\x00-\x08\x0b-\x1f\x7f\ufeff]")
@@ -306,6 +305,12 @@ def test_a_few_nul_bytes_are_removed() -> None:
     assert (decoded.text, decoded.encoding) == (SAMPLE, "utf-8")
     assert summary(decoded) == [("nul-bytes", "warning", 3, 5)]
     assert decoded.diagnostics[0].message == "3 NUL character(s) removed"
+
+
+def test_nul_bytes_are_removed_with_a_warning_and_the_report_is_the_same() -> None:
+    document = bmaparse.load(SEED.replace(b"\n", b"\x00\n", 5))
+    assert "nul-bytes" in codes(document)
+    assert document.reports[0].report_key == key_of(SEED)
 
 
 def test_stray_control_bytes_are_removed() -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,8 +33,8 @@ from bmaparse._values import (
     parse_number,
     to_ascii_digits,
 )
+from helpers import SEED_LINES
 
-SEED = Path(__file__).parent.parent / "samples" / "000_8c07428080a9c9ea.txt"
 PROPERTY = settings(max_examples=300, deadline=None)
 THAI_TO_ASCII = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 
@@ -592,7 +591,7 @@ def test_agency_name_for(code: str, expected: str | None) -> None:
 
 
 def test_seed_values() -> None:
-    lines = SEED.read_text(encoding="utf-8").split("\n")
+    lines = SEED_LINES
     assert parse_contact(lines[1]) == Contact(
         "นาย", "พงศ์ภานุ กรนุ่ม", "ฝ่ายพัฒนาชุมชนและสวัสดิการสังคม", None
     )
