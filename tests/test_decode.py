@@ -396,7 +396,7 @@ def test_pathological_inputs_take_linear_time() -> None:
     ]
     start = time.perf_counter()
     for data in inputs:
-        assert isinstance(decode(data).text, str)
+        assert decode(data).encoding in ENCODINGS
     assert time.perf_counter() - start < 10
 
 
@@ -416,7 +416,6 @@ ANY_BYTES = st.one_of(st.binary(max_size=3000), MIXED, st.tuples(BOMS, st.binary
 @given(ANY_BYTES)
 def test_any_bytes_decode_without_raising(data: bytes) -> None:
     decoded = decode(data, PATH)
-    assert isinstance(decoded.text, str)
     assert "\r" not in decoded.text
     assert "\x00" not in decoded.text
     assert REMOVED.search(decoded.text) is None

@@ -36,7 +36,7 @@ SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[Heal
 @given(st.one_of(st.text(), noise, report_like))
 def test_lenient_parse_never_raises(text: str) -> None:
     report = bmaparse.parse(text)
-    assert isinstance(report, bmaparse.Report)
+    assert re.fullmatch("[0-9a-f]{32}", report.report_key)
     assert report.doc_kind in ("project", "kpi", "kpi-definition", "unknown")
     for d in report.diagnostics:
         assert d.severity in ("error", "warning", "info")
@@ -188,7 +188,7 @@ MUTATIONS = settings(max_examples=150, deadline=None,
 @given(mutated_report())
 def test_mutated_reports_parse_leniently_and_tables_build(text: str) -> None:
     report = bmaparse.parse(text)
-    assert isinstance(report, bmaparse.Report)
+    assert re.fullmatch("[0-9a-f]{32}", report.report_key)
     tables = bmaparse.to_tables([report])
     assert tables["reports"].num_rows == 1
     assert tables["diagnostics"].num_rows == len(report.diagnostics)
