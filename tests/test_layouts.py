@@ -1,7 +1,7 @@
-"""Layouts and kinds of document chosen on evidence (FORMAT.md, "What is not a report"
-and the sections from "Archived copies that start mid-page" on).
+"""Layouts and kinds of document chosen on evidence (docs/format.md, "What a report
+is: chosen on evidence", and the sections from "The project view page" on).
 
-Every example is invented in the shape FORMAT.md shows; none is a copy of a real page.
+Every example is invented in the shape docs/format.md shows; none is a copy of a real page.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from helpers import SEED_LINES
 
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 
-# (input, expected) for each rule; the FORMAT.md examples first.
+# (input, expected) for each rule; the docs/format.md examples first.
 CASES = [
     # nikhahit + sara aa -> sara am; a tone between them stays before sara am
     ("สํานัก", "สำนัก"),

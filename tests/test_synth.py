@@ -1,4 +1,4 @@
-"""bmaparse.synth: generated reports survive render -> parse unchanged (STYLE.md lesson 11).
+"""bmaparse.synth: generated reports survive render -> parse unchanged.
 
 The round trips are strict: a report the generator makes, rendered as text the
 format allows, must parse back to the same content with no warning or error.
@@ -166,7 +166,7 @@ def test_content_strips_provenance_only() -> None:
     assert synth.content(bare) == bare
 
 
-# --- every variant of FORMAT.md appears -------------------------------------------------------
+# --- every variant of docs/format.md appears -----------------------------------------------
 
 CONTACT = {  # on the contact line
     "phone โทร. N": r"โทร\. \d{4}$", "phone โทร.N": r"โทร\.\d", "phone โทร N": r"โทร \d",

@@ -1,8 +1,8 @@
-"""Every variant FORMAT.md lists, parsed, with exact expected values.
+"""Every variant docs/format.md lists, parsed, with exact expected values.
 
 Export-layout variants are made by changing one line of the real seed, so the
 rest of the report stays real; page-layout ones use tests/data/page_full.txt,
-written after FORMAT.md's example.
+written after docs/format.md's example.
 """
 
 from __future__ import annotations
