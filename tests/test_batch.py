@@ -1,18 +1,19 @@
-"""convert (bmaparse.batch): discovery, archives, workers, dedup, manifest, formats,
-incremental runs, output-folder safety and atomic output under SIGKILL."""
+"""convert (bmaparse.batch): workers, dedup, formats, incremental runs, atomic output
+under SIGKILL, archive member names never used as paths, and a fault-injected batch
+in which every good report is kept and every bad file is a diagnostic
+(docs/robustness.md). Discovery is tests/test_discover.py, the manifest and the
+output folder's ownership tests/test_manifest.py."""
 
 from __future__ import annotations
 
-import io
 import json
 import multiprocessing
 import os
+import random
 import signal
 import subprocess
 import sys
 import time
-import zipfile
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,54 +22,21 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from bmaparse import Limits, _collect, _discover, _read, batch
-from bmaparse._discover import UsageError, discover, read_task_bytes
-from bmaparse._manifest import (
-    MANIFEST_NAME,
-    _entry_json,
-    _updated,
-    iter_merged_inputs,
-    read_manifest,
-    read_manifest_head,
-    write_manifest_streaming,
-)
+from bmaparse import Limits, _collect, _read, batch
+from bmaparse._discover import UsageError
 from bmaparse.batch import FORMATS, convert
 from bmaparse.tables import SCHEMAS, ProjectsBuilder, build_projects
-
-ROOT = Path(__file__).resolve().parents[1]
-SEED_PATH = ROOT / "samples" / "000_8c07428080a9c9ea.txt"
-SEED = SEED_PATH.read_bytes()
-
-
-def variant(i: int) -> bytes:
-    """The seed with a different amount: another report (another report_key)."""
-    text = SEED.decode("utf-8").replace("จำนวน 1,324,600 บาท", f"จำนวน {1000 + i:,} บาท")
-    assert text.encode("utf-8") != SEED
-    return text.encode("utf-8")
-
-
-def zip_bytes(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
-def mixed_inputs(root: Path) -> Path:
-    """The seed, a copy of it, an archive holding it under another name and a nested
-    archive, a binary file and an empty file."""
-    folder = root / "in"
-    (folder / "copy").mkdir(parents=True)
-    (folder / "seed.txt").write_bytes(SEED)
-    (folder / "copy" / "seed-copy.txt").write_bytes(SEED)
-    nested = zip_bytes({"inner.txt": variant(99)})
-    (folder / "archive.zip").write_bytes(
-        zip_bytes({"2566/50240000-7108.txt": SEED, "nested.zip": nested})
-    )
-    (folder / "garbage.txt").write_bytes(bytes(range(256)) * 16)
-    (folder / "empty.txt").write_bytes(b"")
-    return folder
+from helpers import (
+    SEED,
+    SEED_PATH,
+    SEPARATOR,
+    child_env,
+    key_of,
+    manifest_of,
+    outcomes,
+    variant,
+    zip_bytes,
+)
 
 
 def read_table(out: Path, fmt: str, table: str, manifest: dict[str, Any]) -> pa.Table:
@@ -88,93 +56,11 @@ def read_table(out: Path, fmt: str, table: str, manifest: dict[str, Any]) -> pa.
         return db.sql(f'select * from "{table}"').to_arrow_table()
 
 
-def manifest_of(out: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    return data
-
-
-def outcomes(manifest: dict[str, Any]) -> dict[str, str]:
-    return {e["path"]: e["outcome"] for e in manifest["inputs"]}
-
-
-# --- discovery ----------------------------------------------------------------------------
-
-
-def test_discover_walks_folders_and_archives_sorted(tmp_path: Path) -> None:
-    folder = mixed_inputs(tmp_path)
-    (folder / ".hidden").mkdir()
-    (folder / ".hidden" / "a.txt").write_bytes(SEED)
-    (folder / ".dot.txt").write_bytes(SEED)
-    (folder / "notes.md").write_text("x")
-    (folder / "UPPER.TXT").write_bytes(SEED)
-    found = discover([folder])
-    names = [t.source_path for t in found.tasks]
-    assert names == sorted(names)
-    rel = [n[len(str(folder)) + 1 :] for n in names]
-    assert rel == [
-        "UPPER.TXT",
-        "archive.zip!2566/50240000-7108.txt",
-        "archive.zip!nested.zip",
-        "copy/seed-copy.txt".replace("/", os.sep),
-        "empty.txt",
-        "garbage.txt",
-        "seed.txt",
-    ]
-    nested = next(t for t in found.tasks if t.member == "nested.zip")
-    assert nested.note is not None and nested.note.code == "nested-archive-skipped"
-    assert found.skipped == {"hidden": 2, "not-text": 1}
-
-
-def test_discover_order_and_repeats_do_not_matter(tmp_path: Path) -> None:
-    folder = mixed_inputs(tmp_path)
-    one = discover([folder / "seed.txt", folder])
-    two = discover([folder, folder / "seed.txt", folder / "archive.zip"])
-    assert [t.source_path for t in one.tasks] == [t.source_path for t in two.tasks]
-    assert two.skipped["repeated"] == 2
-
-
-def test_discover_sees_a_file_through_links_once(tmp_path: Path) -> None:
-    folder = tmp_path / "in"
-    (folder / "real").mkdir(parents=True)
-    (folder / "real" / "a.txt").write_bytes(SEED)
-    (folder / "link.txt").symlink_to(folder / "real" / "a.txt")
-    (tmp_path / "alias").symlink_to(folder, target_is_directory=True)
-    found = discover([folder, tmp_path / "alias", folder / "real" / "a.txt"])
-    assert [t.source_path for t in found.tasks] == [str(folder / "link.txt")]
-    assert found.skipped["repeated"] == 4
-
-
-def test_discover_reads_any_named_file_and_refuses_missing(tmp_path: Path) -> None:
-    odd = tmp_path / "report.export"
-    odd.write_bytes(SEED)
-    assert [t.source_path for t in discover([odd]).tasks] == [str(odd)]
-    with pytest.raises(UsageError, match="input not found"):
-        discover([odd, tmp_path / "nope.txt"])
-
-
-def test_unreadable_archive_is_a_note(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.zip"
-    bad.write_bytes(b"PK\x03\x04 not really a zip")
-    (task,) = discover([bad]).tasks
-    assert task.note is not None and task.note.code == "unreadable-archive"
-
-
-def test_member_over_the_size_limit_is_refused(tmp_path: Path) -> None:
-    archive = tmp_path / "a.zip"
-    archive.write_bytes(zip_bytes({"a.txt": SEED}))
-    (task,) = discover([archive]).tasks
-    assert read_task_bytes(task) == SEED
-    _discover.close_archives()
-    with pytest.raises(_discover.InputTooLargeError):
-        read_task_bytes(task, Limits(max_file_bytes=100))
-    _discover.close_archives()
-
-
 # --- convert ------------------------------------------------------------------------------
 
 
-def test_convert_mixed_folder(tmp_path: Path) -> None:
-    folder, out = mixed_inputs(tmp_path), tmp_path / "out"
+def test_convert_mixed_folder(tmp_path: Path, mixed_inputs: Path) -> None:
+    folder, out = mixed_inputs, tmp_path / "out"
     summary = convert([folder], out, jobs=1)
     assert summary.exit_code == 1
     manifest = manifest_of(out)
@@ -227,8 +113,8 @@ def test_clean_inputs_exit_zero(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_every_format_writes_every_table(tmp_path: Path, fmt: str) -> None:
-    folder, out = mixed_inputs(tmp_path), tmp_path / fmt
+def test_every_format_writes_every_table(tmp_path: Path, mixed_inputs: Path, fmt: str) -> None:
+    folder, out = mixed_inputs, tmp_path / fmt
     summary = convert([folder], out, fmt=fmt, jobs=1)
     manifest = manifest_of(out)
     assert set(manifest["files"]) == set(SCHEMAS)
@@ -237,8 +123,8 @@ def test_every_format_writes_every_table(tmp_path: Path, fmt: str) -> None:
     assert summary.rows["reports"] == 1 and summary.rows["diagnostics"] >= 3
 
 
-def test_jobs_do_not_change_the_data(tmp_path: Path) -> None:
-    folder = mixed_inputs(tmp_path)
+def test_jobs_do_not_change_the_data(tmp_path: Path, mixed_inputs: Path) -> None:
+    folder = mixed_inputs
     for i in range(12):
         (folder / f"v{i:02}.txt").write_bytes(variant(i))
     convert([folder], tmp_path / "one", jobs=1)
@@ -430,146 +316,11 @@ def test_rerun_replaces_output(tmp_path: Path) -> None:
     assert manifest_of(out)["totals"]["inputs"] == 1
 
 
-def test_output_folder_safety(tmp_path: Path) -> None:
-    out = tmp_path / "mine"
-    out.mkdir()
-    (out / "thesis.docx").write_text("precious")
-    with pytest.raises(UsageError, match=r"mine.*--force"):
-        convert([SEED_PATH], out, jobs=1)
-    assert sorted(p.name for p in out.iterdir()) == ["thesis.docx"]
-    convert([SEED_PATH], out, jobs=1, force=True)
-    assert (out / "thesis.docx").read_text() == "precious"
-    convert([SEED_PATH], out, jobs=1)  # now ours: no --force needed
-    (tmp_path / "file").write_text("x")
-    with pytest.raises(UsageError, match="not a folder"):
-        convert([SEED_PATH], tmp_path / "file", jobs=1)
-
-
-def test_progress_callback_sees_every_input(tmp_path: Path) -> None:
-    folder = mixed_inputs(tmp_path)
+def test_progress_callback_sees_every_input(tmp_path: Path, mixed_inputs: Path) -> None:
+    folder = mixed_inputs
     seen: list[str] = []
     convert([folder], tmp_path / "out", jobs=2, progress=lambda e: seen.append(e["path"]))
     assert seen == sorted(seen) and len(seen) == 6
-
-
-def merge_inputs(
-    previous: Iterable[dict[str, Any]], current: Iterable[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """The merge held whole in memory: the oracle for the streaming iter_merged_inputs."""
-    merged = {entry["path"]: entry for entry in previous}
-    by_sha = {entry.get("sha256"): entry for entry in merged.values() if entry.get("sha256")}
-    for entry in current:
-        merged[entry["path"]] = _updated(entry, merged.get(entry["path"]), by_sha)
-    return sorted(merged.values(), key=lambda e: str(e["path"]))
-
-
-def test_merge_inputs_keeps_what_a_skipped_input_had() -> None:
-    previous = [
-        {"path": "a.txt", "sha256": "1", "outcome": "ok", "reports": 2},
-        {"path": "gone.txt", "sha256": "2", "outcome": "error", "reports": 0},
-    ]
-    current = [
-        {"path": "a.txt", "sha256": "1", "outcome": "skipped", "reason": "already-converted"},
-        {"path": "b.txt", "sha256": "3", "outcome": "ok", "reports": 1},
-    ]
-    merged = list(iter_merged_inputs(previous, current))
-    assert [e["path"] for e in merged] == ["a.txt", "b.txt", "gone.txt"]
-    assert merged[0] == {"path": "a.txt", "sha256": "1", "outcome": "skipped",
-                         "reason": "already-converted", "reports": 2, "previous_outcome": "ok"}
-
-
-def test_streamed_manifest_is_the_json_dumps_document(tmp_path: Path) -> None:
-    head = {"tool": "bmaparse", "totals": {"inputs": 2, "rows": {"a": 1}}, "empty": {}}
-    entries = [{"path": "ก/\udcff.txt", "n": [1, 2], "x": None}, {"path": "b", "e": {}}]
-    for inputs in (entries, []):
-        path = write_manifest_streaming(tmp_path / MANIFEST_NAME, head, iter(inputs))
-        expected = json.dumps({**head, "inputs": inputs}, ensure_ascii=False, indent=2) + "\n"
-        assert path.read_bytes() == expected.encode("utf-8", "backslashreplace")
-        assert json.loads(path.read_text(encoding="utf-8"))["inputs"] == inputs
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json"]
-
-
-def test_manifest_head_is_the_manifest_without_its_inputs(tmp_path: Path) -> None:
-    head = {"tool": "bmaparse", "files": {"reports": "reports.parquet"},
-            "run": {"inputs": 2}, "note": 'a line\n  "inputs": [ in a value'}
-    for inputs in ([{"path": "a", "sha256": "0" * 64}, {"path": "b"}], []):
-        write_manifest_streaming(tmp_path / MANIFEST_NAME, head, iter(inputs))
-        assert read_manifest(tmp_path) == {**head, "inputs": inputs}
-        assert read_manifest_head(tmp_path) == head
-    # a manifest written whole, or not by bmaparse, or not JSON
-    (tmp_path / "manifest.json").write_text(json.dumps({**head, "inputs": []}), encoding="utf-8")
-    assert read_manifest_head(tmp_path) == head
-    (tmp_path / "manifest.json").write_text(json.dumps({"tool": "other"}), encoding="utf-8")
-    assert read_manifest_head(tmp_path) is None
-    (tmp_path / "manifest.json").write_text('{\n  "tool": "bmaparse",\n  "inputs": [', encoding="utf-8")
-    assert read_manifest_head(tmp_path) == {"tool": "bmaparse"}  # cut after its head: still read
-    (tmp_path / "manifest.json").write_text("{", encoding="utf-8")
-    assert read_manifest_head(tmp_path) is None
-
-
-@pytest.mark.parametrize("entry", [
-    {}, {"path": 'a\nb"ก\\', "size": None, "ok": True, "n": 0, "odd": "\udc80"},
-    {"nested": {"a": [1, 2]}}, {"list": []},
-])
-def test_manifest_entries_render_as_json_dumps_with_indent(entry: dict[str, Any]) -> None:
-    want = json.dumps(entry, ensure_ascii=False, indent=2).replace("\n", "\n    ")
-    assert _entry_json(entry) == want
-
-
-def test_iter_merged_inputs_is_merge_inputs() -> None:
-    def skipped(path: str, sha: str) -> dict[str, Any]:
-        return {"path": path, "sha256": sha, "outcome": "skipped", "reason": "already-converted"}
-
-    previous = [
-        {"path": "d.txt", "sha256": "4", "outcome": "error", "errors": 1},
-        {"path": "a.txt", "sha256": "1", "outcome": "ok", "reports": 2},
-        {"path": "c.txt", "sha256": "3", "outcome": "skipped", "previous_outcome": "ok"},
-        {"path": "z.txt", "sha256": "9", "outcome": "duplicate"},
-    ]
-    current = [
-        skipped("a.txt", "1"),
-        {"path": "b.txt", "sha256": "5", "outcome": "ok", "reports": 1},
-        skipped("c.txt", "3"),
-        skipped("moved/d.txt", "4"),  # renamed: found by its sha256
-        {"path": "y.txt", "sha256": "8", "outcome": "ok"},
-        skipped("y.txt", "8"),  # the same path twice
-    ]
-    streamed = list(iter_merged_inputs(previous, current))
-    assert streamed == merge_inputs(previous, current)
-    assert [e["path"] for e in streamed] == [
-        "a.txt", "b.txt", "c.txt", "d.txt", "moved/d.txt", "y.txt", "z.txt"]
-    assert streamed[4]["previous_outcome"] == "error" and streamed[4]["errors"] == 1
-    assert list(iter_merged_inputs([], current[1:3])) == merge_inputs([], current[1:3])
-    with pytest.raises(ValueError, match="not sorted"):
-        list(iter_merged_inputs(previous, current[::-1]))
-
-
-def test_manifest_lists_every_input_in_order(tmp_path: Path) -> None:
-    folder, out = tmp_path / "in", tmp_path / "out"
-    folder.mkdir()
-    for i in range(150):
-        (folder / f"{i:03}.txt").write_bytes(variant(i) if i % 10 else b"")
-    summary = convert([folder], out, jobs=2)
-    manifest = manifest_of(out)
-    names = [str(folder / f"{i:03}.txt") for i in range(150)]
-    assert [e["path"] for e in manifest["inputs"]] == names
-    assert manifest["totals"]["inputs"] == manifest["run"]["inputs"] == summary.inputs == 150
-    assert manifest["totals"]["errors"] == manifest["run"]["errors"] == 15
-    assert sum(e["written"] for e in manifest["inputs"]) == manifest["totals"]["reports"] == 135
-    assert not list(out.glob(".manifest.json.*"))
-
-    for i in range(150, 160):  # an incremental run: ten new inputs, the rest skipped
-        (folder / f"{i:03}.txt").write_bytes(variant(i))
-    (folder / "000.txt").unlink()  # gone: the manifest still lists it
-    second = convert([folder], out, jobs=1, incremental=True)
-    assert (second.inputs, second.skipped, second.reports) == (159, 149, 10)
-    merged = manifest_of(out)
-    assert [e["path"] for e in merged["inputs"]] == [*names, *(
-        str(folder / f"{i:03}.txt") for i in range(150, 160))]
-    assert merged["totals"]["inputs"] == 160 and merged["totals"]["errors"] == 15
-    assert merged["totals"]["reports"] == 145
-    assert merged["inputs"][1]["previous_outcome"] == "ok" and merged["inputs"][1]["written"] == 1
-    assert not list(out.glob(".manifest.json.*"))
 
 
 # --- a run killed mid-way -----------------------------------------------------------------
@@ -580,7 +331,7 @@ def test_sigkill_leaves_only_complete_files(tmp_path: Path) -> None:
     folder.mkdir()
     for i in range(300):
         (folder / f"{i:03}.txt").write_bytes(variant(i))
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env = child_env()
     command = [sys.executable, "-m", "bmaparse.cli", "convert", str(folder), "-o", str(out),
                "--jobs", "2", "--quiet"]
     subprocess.run([*command[:4], str(folder / "000.txt"), *command[5:]], env=env, check=False)
@@ -618,3 +369,128 @@ def test_the_same_report_twice_in_one_file_is_written_once(tmp_path: Path) -> No
     assert reports["report_key"].to_pylist() == [
         _read.load(SEED).reports[0].report_key, _read.load(variant(1)).reports[0].report_key
     ]
+
+
+# --- archive member names -----------------------------------------------------------------
+
+
+TRAVERSAL = ["../../escape-1.txt", "/tmp/escape-2.txt", "..\\..\\escape-3.txt",
+             "C:/escape-4.txt", "ok/../../escape-5.txt"]
+
+
+def tree(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*")}
+
+
+def test_traversal_names_are_read_but_never_used_as_paths(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    (work / "in").mkdir(parents=True)
+    archive = work / "in" / "evil.zip"
+    archive.write_bytes(zip_bytes({name: variant(i) for i, name in enumerate(TRAVERSAL)}))
+    before, cwd_before = tree(tmp_path), set(os.listdir(os.getcwd()))
+    out = work / "out"
+    summary = convert([archive], out, jobs=1)
+    assert summary.reports == len(TRAVERSAL) and summary.exit_code == 0
+    reports = pq.read_table(out / "reports.parquet")
+    assert sorted(reports["source_path"].to_pylist()) == sorted(f"{archive}!{n}" for n in TRAVERSAL)
+    assert sorted(reports["report_key"].to_pylist()) == sorted(key_of(variant(i)) for i in range(5))
+    created = tree(tmp_path) - before
+    assert all(p.startswith(os.path.join("work", "out")) for p in created), created
+    assert {p.name for p in out.iterdir()} <= {".bmaparse", "manifest.json", *(
+        f"{t}.parquet" for t in SCHEMAS)}
+    assert set(os.listdir(os.getcwd())) == cwd_before
+    assert not any(Path(p).exists() for p in ("/tmp/escape-2.txt",))
+
+
+# --- a fault-injected batch ----------------------------------------------------------------
+
+
+BATCH_LIMITS = Limits(max_file_bytes=6 << 20, max_line_chars=100_000)
+
+
+def _fault_folder(root: Path) -> tuple[Path, dict[str, bytes], dict[str, str]]:
+    """(folder, good inputs -> bytes, bad inputs -> the code each must have)."""
+    folder = root / "in"
+    (folder / "sub").mkdir(parents=True)
+    rng = random.Random(7)
+    good: dict[str, bytes] = {}
+    bad: dict[str, str] = {}
+
+    def put(name: str, data: bytes) -> str:
+        (folder / name).write_bytes(data)
+        return str(folder / name)
+
+    good[put("seed.txt", SEED)] = SEED
+    for i in range(1, 9):
+        good[put(f"sub/{50240000 + i}-7108.txt", variant(i))] = variant(i)
+    cp874 = variant(20).decode().encode("cp874")
+    good[put("cp874.txt", cp874)] = cp874
+    utf16 = variant(21).decode().encode("utf-16")
+    good[put("utf16.txt", utf16)] = utf16
+    nul = variant(22).replace(b"\n", b"\n\x00", 3)
+    good[put("nul.txt", nul)] = nul
+    long_line = variant(23) + b"\n" + "ข".encode() * 300_000
+    good[put("long-line.txt", long_line)] = long_line
+
+    bad[put("binary.txt", b"\x89PNG\r\n\x1a\n" + rng.randbytes(4000))] = "binary-input"
+    bad[put("empty.txt", b"")] = "empty-input"
+    bad[put("undecodable.txt", bytes(rng.randrange(128, 256) for _ in range(3000)))] = "binary-input"
+    bad[put("no-report.txt", "Minutes of the meeting\nนัดประชุมวันจันทร์\n".encode() * 50)] = "no-report-found"
+    bad[put("over-size.txt", b"a" * ((6 << 20) + 1))] = "input-too-large"
+    bad[put("separators.txt", (SEPARATOR + "\n").encode() * 100_000)] = "no-report-found"
+    bad[put("truncated.zip", zip_bytes({"a.txt": SEED})[:200])] = "unreadable-archive"
+
+    good_member = variant(30)
+    archive = folder / "bomb.zip"
+    archive.write_bytes(zip_bytes({"bomb.txt": b"a" * (5 << 20), "kept.txt": good_member}))
+    bad[f"{archive}!bomb.txt"] = "zip-bomb"
+    good[f"{archive}!kept.txt"] = good_member
+
+    traversal = {name: variant(40 + i) for i, name in enumerate(TRAVERSAL)}
+    archive = folder / "traversal.zip"
+    archive.write_bytes(zip_bytes(traversal))
+    good.update({f"{archive}!{name}": data for name, data in traversal.items()})
+
+    archive = folder / "nested.zip"
+    archive.write_bytes(zip_bytes({"inner.zip": zip_bytes({"x.txt": variant(50)})}))
+    bad[f"{archive}!inner.zip"] = "nested-archive-skipped"
+    return folder, good, bad
+
+
+@pytest.mark.slow
+def test_fault_injected_batch_keeps_every_good_report(tmp_path: Path) -> None:
+    folder, good, bad = _fault_folder(tmp_path)
+    expected = {key_of(data, BATCH_LIMITS): path for path, data in good.items()}
+    assert len(expected) == len(good)  # every good input is a different report
+    out = tmp_path / "out"
+    summary = convert([folder], out, jobs=2, limits=BATCH_LIMITS)
+
+    reports = pq.read_table(out / "reports.parquet").to_pylist()
+    assert sorted(r["report_key"] for r in reports) == sorted(expected)
+    assert {r["report_key"]: r["source_path"] for r in reports} == expected
+
+    diagnostics = pq.read_table(out / "diagnostics.parquet").to_pylist()
+    for path, code in bad.items():
+        rows = [d for d in diagnostics if d["source_path"] == path]
+        assert [d["code"] for d in rows if d["report_key"] is None] == [code], (path, rows)
+    file_level = {d["source_path"] for d in diagnostics if d["report_key"] is None}
+    assert file_level == set(bad)  # no good input has a file-level problem
+    by_path = {d["source_path"]: d for d in diagnostics if d["code"] == "line-too-long"}
+    assert set(by_path) == {str(folder / "long-line.txt")}
+    assert "nul-bytes" in {d["code"] for d in diagnostics if d["source_path"] == str(folder / "nul.txt")}
+
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    outcomes = {e["path"]: e["outcome"] for e in manifest["inputs"]}
+    assert set(outcomes) == set(good) | set(bad)
+    assert {p: outcomes[p] for p in good} == dict.fromkeys(good, "ok")
+    assert {p: outcomes[p] for p in bad} == {
+        p: "skipped" if code == "nested-archive-skipped" else "error" for p, code in bad.items()}
+    errors = sum(1 for c in bad.values() if c != "nested-archive-skipped")
+    assert (summary.inputs, summary.reports, summary.errors, summary.skipped, summary.duplicates) == (
+        len(good) + len(bad), len(good), errors, 1, 0)
+    assert manifest["totals"] == {
+        "inputs": len(good) + len(bad), "reports": len(good), "errors": errors,
+        "rows": manifest["run"]["rows"]}
+    assert sum(e.get("written", 0) for e in manifest["inputs"]) == len(reports)
+    assert manifest["run"]["rows"]["diagnostics"] == len(diagnostics)
+    assert summary.exit_code == 1

@@ -17,7 +17,7 @@ from bmaparse import _read
 from bmaparse.cli import _dumps, _jsonable, main
 from bmaparse.model import PARSER_VERSION
 from bmaparse.tables import SCHEMAS
-from test_batch import SEED, SEED_PATH, mixed_inputs, variant
+from helpers import SEED, SEED_PATH, variant
 
 Capture = pytest.CaptureFixture[str]
 
@@ -158,8 +158,8 @@ def test_validate_clean_input_exits_0(capsys: Capture) -> None:
 # --- convert ------------------------------------------------------------------------------
 
 
-def test_convert_summary_and_exit_1(capsys: Capture, tmp_path: Path) -> None:
-    folder, out_dir = mixed_inputs(tmp_path), tmp_path / "out"
+def test_convert_summary_and_exit_1(capsys: Capture, tmp_path: Path, mixed_inputs: Path) -> None:
+    folder, out_dir = mixed_inputs, tmp_path / "out"
     status, out, err = run(capsys, "convert", str(folder), "-o", str(out_dir), "--jobs", "2")
     assert status == 1 and out == ""
     line, failures = err.splitlines()  # no progress bar: stderr is not a terminal
@@ -227,3 +227,29 @@ def test_convert_picks_jemalloc_unless_told(preset: str | None, expected: str) -
     done = subprocess.run([sys.executable, "-c", _POOL_PROBE], env=env, capture_output=True,
                           text=True, check=True)
     assert done.stdout.strip() == expected
+
+
+# --- odd file names and the limit options -------------------------------------------------
+
+
+def test_parse_and_validate_print_valid_output_for_odd_names(
+    hostile_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = hostile_folder
+    assert main(["parse", str(folder)]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 5
+    assert main(["validate", str(folder), "--max-line-length", "50"]) == 0
+    assert "line-too-long" in capsys.readouterr().out
+
+
+def test_cli_limit_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    seed = str(SEED_PATH)
+    out = tmp_path / "out"
+    assert main(["convert", seed, "-o", str(out), "--max-file-size", "1K", "--quiet"]) == 1
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["limits"]["max_file_bytes"] == 1024
+    assert manifest["inputs"][0]["outcome"] == "error"
+    assert main(["convert", seed, "-o", str(out), "--max-file-size", "64MiB", "--quiet"]) == 0
+    for bad in (["--max-file-size", "lots"], ["--max-file-size", "0"], ["--max-line-length", "0"]):
+        assert main(["convert", seed, "-o", str(out), *bad]) == 2
+    capsys.readouterr()

@@ -4,17 +4,14 @@ fuzz run that works everywhere, atheris or not (CI also runs atheris when it ins
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 from types import ModuleType
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-ROOT = Path(__file__).resolve().parents[1]
-SEEDS = [
-    (ROOT / "samples" / "000_8c07428080a9c9ea.txt").read_bytes(),
-    *(path.read_bytes() for path in sorted((ROOT / "tests" / "data").glob("*.txt"))),  # each layout
-]
+from helpers import LAYOUTS, ROOT, SEED
+
+SEEDS = [SEED, *(path.read_bytes() for path in LAYOUTS)]
 
 
 def _target() -> ModuleType:

@@ -42,16 +42,9 @@ from bmaparse._display import printable
 from bmaparse._read import Limits, display_path
 from bmaparse.batch import convert
 from bmaparse.cli import main
-
-ROOT = Path(__file__).resolve().parents[1]
-SEED = (ROOT / "samples" / "000_8c07428080a9c9ea.txt").read_bytes()
+from helpers import ROOT, SEED, SEED_PATH, child_env, codes, variant, zip_bytes
 
 needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (POSIX)")
-
-
-def variant(i: int) -> bytes:
-    """The seed with another amount: another report, another report_key."""
-    return SEED.replace(b"1,324,600", f"{1000 + i:,}".encode())
 
 
 def _corpus_module() -> ModuleType:
@@ -65,11 +58,6 @@ def _corpus_module() -> ModuleType:
 
 
 CORPUS = _corpus_module()
-zip_bytes = CORPUS.zip_bytes
-
-
-def codes(document: bmaparse.Document) -> list[str]:
-    return [d.code for d in (*document.diagnostics, *(d for r in document.reports for d in r.diagnostics))]
 
 
 def _limit_memory() -> None:
@@ -83,7 +71,7 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
     return subprocess.run(
         [sys.executable, "-m", "bmaparse", *args], capture_output=True, text=True,
         timeout=60, cwd=cwd, preexec_fn=_limit_memory, check=False,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        env=child_env(),
     )
 
 
@@ -174,7 +162,7 @@ def test_a_fifo_swapped_in_after_the_check_is_refused_without_waiting(tmp_path: 
     with canaries([fifo]) as (canary,):
         done = subprocess.run(
             [sys.executable, "-c", _SWAPPED, str(fifo), str(regular)], capture_output=True,
-            text=True, timeout=60, check=False, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+            text=True, timeout=60, check=False, env=child_env())
         assert done.stdout == f"not a regular file: {fifo}\n", done.stderr
         assert canary.opened()  # opened (without blocking), then refused
 
@@ -323,7 +311,7 @@ def test_an_unreadable_folder_is_an_error_naming_it(shared_dir: Path) -> None:
     (folder / "open" / "a.txt").chmod(0o644)
     (folder / "locked").chmod(0)
     out, printed = shared_dir / "out", shared_dir / "validate.txt"
-    convert([ROOT / "samples" / "000_8c07428080a9c9ea.txt"], shared_dir / "warm", jobs=1)
+    convert([SEED_PATH], shared_dir / "warm", jobs=1)
 
     def work() -> int:
         summary = convert([folder], out, jobs=1)
@@ -533,7 +521,7 @@ def test_the_hostile_corpus(tmp_path: Path) -> None:
             [sys.executable, "-c", _DRIVER, str(corpus.inputs), str(out), str(printed),
              str(CORPUS.MAX_MEMBERS)],
             capture_output=True, text=True, timeout=120, preexec_fn=_limit_memory, check=False,
-            env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+            env=child_env())
         assert done.returncode == 0, done.stderr
         assert not any(canary.opened() for canary in made), "a FIFO was opened"
     assert json.loads(done.stdout) == {"convert": 1, "validate": 1}

@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -28,17 +27,15 @@ import bmaparse
 from bmaparse import _kpipage, _rules, _values
 from bmaparse._lexer import Kind, tokenize
 from bmaparse._notes import Notes
-from bmaparse._read import InputTimeout, TimeBudget
+from helpers import SEED_LINES, bounded, data_lines
 
-ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTS = {
-    "seed": (ROOT / "samples" / "000_8c07428080a9c9ea.txt").read_text(encoding="utf-8").split("\n"),
-    "page": (ROOT / "tests" / "data" / "page_full.txt").read_text(encoding="utf-8").split("\n"),
-    "kpi": (ROOT / "tests" / "data" / "kpi_page.txt").read_text(encoding="utf-8").split("\n"),
-    "kpi-cut": (ROOT / "tests" / "data" / "kpi_chunk.txt").read_text(encoding="utf-8").split("\n"),
-    "kpi-definition": (ROOT / "tests" / "data" / "kpi_definition.txt").read_text(
-        encoding="utf-8").split("\n"),
-    "view": (ROOT / "tests" / "data" / "project_view.txt").read_text(encoding="utf-8").split("\n"),
+    "seed": SEED_LINES,
+    "page": data_lines("page_full.txt"),
+    "kpi": data_lines("kpi_page.txt"),
+    "kpi-cut": data_lines("kpi_chunk.txt"),
+    "kpi-definition": data_lines("kpi_definition.txt"),
+    "view": data_lines("project_view.txt"),
 }
 
 # What hostile lines are made of: every character a pattern quantifies over (stars,
@@ -85,12 +82,7 @@ def _seams(line: str, most: int) -> list[int]:
 
 
 def _bounded(work: Callable[[], object], what: str) -> None:
-    try:
-        with TimeBudget(BOUND) as armed:
-            assert armed, "the hang detector needs the main thread and a free SIGALRM timer"
-            work()
-    except InputTimeout:
-        pytest.fail(f"{what} took more than {BOUND:g} s: super-linear work")
+    bounded(work, what, BOUND)
 
 
 def _parse_in_place(name: str, index: int, variant: str) -> None:

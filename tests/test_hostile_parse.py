@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -16,13 +15,13 @@ from hypothesis import strategies as st
 import bmaparse
 from bmaparse import _parser, _read
 from bmaparse._values import MAX_WHOLE_DIGITS, parse_whole, shown
+from helpers import SAMPLES, SEED_LINES, data_lines
 
-ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTS = [
-    (ROOT / "samples" / "000_8c07428080a9c9ea.txt").read_text(encoding="utf-8").split("\n"),
-    (ROOT / "tests" / "data" / "page_full.txt").read_text(encoding="utf-8").split("\n"),
-    (ROOT / "tests" / "data" / "kpi_page.txt").read_text(encoding="utf-8").split("\n"),
-    (ROOT / "samples" / "synth_kpi_1.txt").read_text(encoding="utf-8").split("\n"),
+    SEED_LINES,
+    data_lines("page_full.txt"),
+    data_lines("kpi_page.txt"),
+    (SAMPLES / "synth_kpi_1.txt").read_text(encoding="utf-8").split("\n"),
 ]
 LONG = "1" * 5_000  # past Python's int() limit of 4,300 digits
 

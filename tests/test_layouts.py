@@ -1,14 +1,13 @@
-"""Layouts and kinds of document chosen on evidence (FORMAT.md, "What is not a report"
-and the sections from "Archived copies that start mid-page" on).
+"""Layouts and kinds of document chosen on evidence (docs/format.md, "What a report
+is: chosen on evidence", and the sections from "The project view page" on).
 
-Every example is invented in the shape FORMAT.md shows; none is a copy of a real page.
+Every example is invented in the shape docs/format.md shows; none is a copy of a real page.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pyarrow.compute as pc
 import pytest
@@ -18,14 +17,8 @@ from hypothesis import strategies as st
 import bmaparse
 from bmaparse import _evidence
 from bmaparse._lexer import Kind, Token, tokenize
-
-DATA = Path(__file__).parent / "data"
-SEED = (Path(__file__).parent.parent / "samples" / "000_8c07428080a9c9ea.txt").read_text(encoding="utf-8")
-
-
-def codes(report: bmaparse.Report) -> list[tuple[str, int | None]]:
-    return [(d.code, d.line) for d in report.diagnostics if d.severity != "info"]
-
+from helpers import DATA, SEED_TEXT
+from helpers import problems as codes
 
 # --- 6. no silent garbage -------------------------------------------------------------------
 
@@ -94,7 +87,7 @@ def test_one_marker_line_is_weak_evidence_named_in_a_warning() -> None:
 
 
 def test_lines_of_another_kind_of_document_are_mixed_evidence() -> None:
-    text = SEED + "\nรายละเอียดตัวชี้วัด\nผลงานเทียบกับเป้าหมายรายไตรมาส"
+    text = SEED_TEXT + "\nรายละเอียดตัวชี้วัด\nผลงานเทียบกับเป้าหมายรายไตรมาส"
     report = bmaparse.parse(text)
     assert report.doc_kind == "project"
     (mixed,) = [d for d in report.diagnostics if d.code == "mixed-evidence"]
@@ -103,7 +96,7 @@ def test_lines_of_another_kind_of_document_are_mixed_evidence() -> None:
 
 
 def test_the_known_layouts_carry_no_evidence_warning() -> None:
-    for text in (SEED, (DATA / "page_full.txt").read_text(encoding="utf-8"),
+    for text in (SEED_TEXT, (DATA / "page_full.txt").read_text(encoding="utf-8"),
                  (DATA / "kpi_page.txt").read_text(encoding="utf-8")):
         found = {d.code for d in bmaparse.parse(text).diagnostics}
         assert not found & {"weak-evidence", "mixed-evidence", "no-report-found"}
@@ -122,6 +115,13 @@ def test_kpi_evaluation_line_is_its_own_kind() -> None:
     assert kpi.groups == ("2", "")
 
 
+def test_lines_before_the_first_report_are_kept() -> None:
+    text = "stray note\nความคืบหน้าโครงการ/กิจกรรม\nBack Home\nโครงการ ก : 50990000-4321\nความคืบหน้าโครงการ ร้อยละ 60\n"
+    (report,) = bmaparse.load(text.encode()).reports
+    (stray,) = [d for d in report.diagnostics if d.line == 1]
+    assert (stray.code, stray.raw) == ("unrecognized-line", "stray note")
+
+
 # --- 5. what an amount is ---------------------------------------------------------------------
 
 
@@ -137,7 +137,7 @@ def test_budget_kind_is_read_from_the_label(label: str | None, kind: str) -> Non
 
 def test_budget_kind_through_parse_and_tables() -> None:
     line = "24/01/2566 : ได้รับจัดสรร 2,000 บาท ใช้งบประมาณ 1,500 บาท เบิกจ่าย 1,000 บาท ค่าอาหาร 50 บาท"
-    text = SEED.replace(SEED.split("\n")[28], line)
+    text = SEED_TEXT.replace(SEED_TEXT.split("\n")[28], line)
     report = bmaparse.parse(text)
     block = [(b.label, b.kind, b.amount_thb) for b in report.budget_figures if b.seq == 4]
     assert block == [("ได้รับจัดสรร", "allocated", Decimal("2000.00")),
@@ -212,7 +212,7 @@ def test_kpi_names_that_start_with_a_number_or_a_year(name: str) -> None:
     assert codes(report) == []
     assert (report.doc_kind, report.layout) == ("kpi", "page")
     assert [(k.kpi_id, k.name) for k in report.kpis] == [("0900-0991", name)]
-    project = bmaparse.parse(SEED.replace(SEED.split("\n")[37], f"ตัวชี้วัด : {name}"))
+    project = bmaparse.parse(SEED_TEXT.replace(SEED_TEXT.split("\n")[37], f"ตัวชี้วัด : {name}"))
     assert [k.name for k in project.kpis] == [name]
 
 
@@ -337,7 +337,7 @@ def test_view_page_bad_values_are_reported() -> None:
 
 
 def test_a_view_page_title_starts_a_new_report_in_a_file() -> None:
-    doc = bmaparse.load(f"{SEED}\n{VIEW}\n{SEED}".encode())
+    doc = bmaparse.load(f"{SEED_TEXT}\n{VIEW}\n{SEED_TEXT}".encode())
     assert [(r.doc_kind, r.layout) for r in doc.reports] == [
         ("project", "export"), ("project", "view"), ("project", "export")]
     assert all(codes(r) == [] for r in doc.reports)

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import sys
 import unicodedata
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bmaparse._normalize import _repair, needs_repair, normalize_line, normalize_lines
+from helpers import SEED_LINES
 
-SEED = Path(__file__).parent.parent / "samples" / "000_8c07428080a9c9ea.txt"
-SEED_LINES = SEED.read_text(encoding="utf-8").split("\n")
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 
-# (input, expected) for each rule; the FORMAT.md examples first.
+# (input, expected) for each rule; the docs/format.md examples first.
 CASES = [
     # nikhahit + sara aa -> sara am; a tone between them stays before sara am
     ("สํานัก", "สำนัก"),

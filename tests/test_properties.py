@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -15,13 +14,9 @@ from bmaparse._kpipage import _HEADER_CELL
 from bmaparse._lexer import Kind, Token, tokenize
 from bmaparse._normalize import without_surrogates
 from bmaparse._parser import lines_of
+from helpers import LAYOUTS, SEED_LINES, data_lines
 
-ROOT = Path(__file__).parent.parent
-REAL_LINES = [
-    *(ROOT / "samples" / "000_8c07428080a9c9ea.txt").read_text(encoding="utf-8").split("\n"),
-    *(line for path in sorted((ROOT / "tests" / "data").glob("*.txt"))  # one of each layout
-      for line in path.read_text(encoding="utf-8").split("\n")),
-]
+REAL_LINES = [*SEED_LINES, *(line for path in LAYOUTS for line in data_lines(path.name))]
 
 thai = st.characters(min_codepoint=0x0E00, max_codepoint=0x0E7F)
 noise = st.text(alphabet=st.one_of(thai, st.characters(), st.sampled_from(" :()*-/&%.,0123456789\r\n")))
@@ -41,7 +36,7 @@ SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[Heal
 @given(st.one_of(st.text(), noise, report_like))
 def test_lenient_parse_never_raises(text: str) -> None:
     report = bmaparse.parse(text)
-    assert isinstance(report, bmaparse.Report)
+    assert re.fullmatch("[0-9a-f]{32}", report.report_key)
     assert report.doc_kind in ("project", "kpi", "kpi-definition", "unknown")
     for d in report.diagnostics:
         assert d.severity in ("error", "warning", "info")
@@ -123,11 +118,7 @@ def _all_text(report: bmaparse.Report) -> str:
 # as bytes. Whatever comes out: lenient never raises, strict raises only ParseError,
 # every line is taken by a field or reported, and the tables build.
 
-DOCUMENTS = [
-    (ROOT / "samples" / "000_8c07428080a9c9ea.txt").read_text(encoding="utf-8").split("\n"),
-    *(path.read_text(encoding="utf-8").split("\n")  # one of each layout and kind
-      for path in sorted((ROOT / "tests" / "data").glob("*.txt"))),
-]
+DOCUMENTS = [SEED_LINES, *(data_lines(path.name) for path in LAYOUTS)]
 CONTROL = st.sampled_from(
     ["\x00", "\x01", "\x07", "\x08", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f", "\r", "\t",
      "\u200b", "\ufeff", "\u2028", "\x85", "\ufffd", "\u0e4d\u0e32", "\u0301"]
@@ -197,7 +188,7 @@ MUTATIONS = settings(max_examples=150, deadline=None,
 @given(mutated_report())
 def test_mutated_reports_parse_leniently_and_tables_build(text: str) -> None:
     report = bmaparse.parse(text)
-    assert isinstance(report, bmaparse.Report)
+    assert re.fullmatch("[0-9a-f]{32}", report.report_key)
     tables = bmaparse.to_tables([report])
     assert tables["reports"].num_rows == 1
     assert tables["diagnostics"].num_rows == len(report.diagnostics)

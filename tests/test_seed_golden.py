@@ -8,27 +8,25 @@ contract asks for written out explicitly (the typing slip เจ้าหนา�
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 import bmaparse
 from bmaparse import BudgetFigure, Kpi, Objective, ProgressUpdate
-
-SEED = Path(__file__).parent.parent / "samples" / "000_8c07428080a9c9ea.txt"
-LINES = SEED.read_text(encoding="utf-8").split("\n")
+from helpers import SEED_LINES, SEED_PATH
 
 
 @pytest.fixture(scope="module")
 def report() -> bmaparse.Report:
-    return bmaparse.parse(SEED.read_text(encoding="utf-8"), source=str(SEED))
+    return bmaparse.parse(SEED_PATH.read_text(encoding="utf-8"), source=str(SEED_PATH))
 
 
 def test_seed_has_42_lines_and_no_trailing_newline() -> None:
-    assert len(LINES) == 42
-    assert LINES[-1] == "** ผลการประเมินโครงการ (รายไตรมาส) **"
+    assert len(SEED_LINES) == 42
+    assert SEED_LINES[-1] == "** ผลการประเมินโครงการ (รายไตรมาส) **"
 
 
 def test_report_fields(report: bmaparse.Report) -> None:
@@ -51,23 +49,23 @@ def test_report_fields(report: bmaparse.Report) -> None:
     assert report.contact_phone is None
     assert report.evaluation_quarter == 1
     assert report.evaluation_score is None
-    assert report.rationale == LINES[4]
+    assert report.rationale == SEED_LINES[4]
     assert report.rationale.startswith("กรุงเทพมหานครให้ความสำคัญกับการพัฒนาชุมชน")
     assert report.rationale.endswith("และสามารถนำไปใช้ในการพัฒนาชุมชนต่อไป")
     assert report.unit_code_1 == "50241000"
     assert report.unit_code_2 == "50241000"
-    assert "เจ้าหนา้ที่" in LINES[7]
-    assert report.targets == LINES[7].replace("เจ้าหนา้ที่", "เจ้าหน้าที่")
+    assert "เจ้าหนา้ที่" in SEED_LINES[7]
+    assert report.targets == SEED_LINES[7].replace("เจ้าหนา้ที่", "เจ้าหน้าที่")
     assert report.targets.endswith("มีผู้เข้าร่วมโครงการทั้งสิ้น 480 คน")
     assert report.routine_work is True
     assert report.strategy_links == ()
-    assert report.source_path == str(SEED)
+    assert report.source_path == str(SEED_PATH)
     assert report.source_line_start == 1
     assert report.source_line_end == 42
     assert report.parser_version == bmaparse.__version__
     assert report.schema_version == bmaparse.SCHEMA_VERSION
     assert len(report.report_key) == 32
-    assert int(report.report_key, 16) >= 0
+    assert re.fullmatch("[0-9a-f]{32}", report.report_key)  # blake2b, 16 bytes, in hex
 
 
 def test_objectives(report: bmaparse.Report) -> None:
@@ -140,12 +138,12 @@ def test_every_contract_field_is_present(report: bmaparse.Report) -> None:
 
 
 def test_load_gives_the_same_report_with_file_provenance() -> None:
-    doc = bmaparse.load(SEED)
+    doc = bmaparse.load(SEED_PATH)
     assert doc.encoding == "utf-8"
     assert doc.diagnostics == ()
     assert len(doc.reports) == 1
     loaded = doc.reports[0]
-    parsed = bmaparse.parse(SEED.read_text(encoding="utf-8"), source=str(SEED))
+    parsed = bmaparse.parse(SEED_PATH.read_text(encoding="utf-8"), source=str(SEED_PATH))
     assert dataclasses.replace(loaded, source_sha256=None) == parsed
     assert loaded.source_sha256 == doc.sha256
     assert len(doc.sha256) == 64

@@ -1,4 +1,4 @@
-"""bmaparse.synth: generated reports survive render -> parse unchanged (STYLE.md lesson 11).
+"""bmaparse.synth: generated reports survive render -> parse unchanged.
 
 The round trips are strict: a report the generator makes, rendered as text the
 format allows, must parse back to the same content with no warning or error.
@@ -13,7 +13,6 @@ import random
 import re
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,8 +22,8 @@ import bmaparse
 from bmaparse import _synth_words, synth
 from bmaparse._normalize import normalize_line
 from bmaparse.model import Report
+from helpers import ROOT, SAMPLES, SEED_PATH, SEED_TEXT
 
-ROOT = Path(__file__).parent.parent
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 seeds = st.integers(min_value=0, max_value=2**64 - 1)
 
@@ -109,7 +108,7 @@ def test_several_reports_in_one_file_split_back(seed: int, kinds: list[str]) -> 
 
 
 def test_seed_sized_reports_are_about_as_long_as_the_seed() -> None:
-    seed_chars = len((ROOT / "samples" / "000_8c07428080a9c9ea.txt").read_text(encoding="utf-8"))
+    seed_chars = len(SEED_TEXT)
     lengths = [len(text) for text in synth.corpus(200, 5)]
     assert 0.6 * seed_chars < sum(lengths) / len(lengths) < 1.4 * seed_chars
     assert max(map(len, synth.corpus(200, 5, size="small"))) < min(lengths) * 2
@@ -156,7 +155,7 @@ def test_bad_arguments_are_refused(call: Callable[[], object], message: str) -> 
 
 
 def test_content_strips_provenance_only() -> None:
-    seed = ROOT / "samples" / "000_8c07428080a9c9ea.txt"
+    seed = SEED_PATH
     parsed = bmaparse.load(seed).reports[0]
     bare = synth.content(parsed)
     assert (bare.report_key, bare.source_path, bare.source_sha256) == ("", None, None)
@@ -167,7 +166,7 @@ def test_content_strips_provenance_only() -> None:
     assert synth.content(bare) == bare
 
 
-# --- every variant of FORMAT.md appears -------------------------------------------------------
+# --- every variant of docs/format.md appears -----------------------------------------------
 
 CONTACT = {  # on the contact line
     "phone โทร. N": r"โทร\. \d{4}$", "phone โทร.N": r"โทร\.\d", "phone โทร N": r"โทร \d",
@@ -277,7 +276,7 @@ def test_every_format_variant_appears_in_a_corpus_of_500() -> None:
 
 @pytest.mark.parametrize("name", sorted(synth.sample_texts()))
 def test_committed_sample_is_what_the_generator_renders(name: str) -> None:
-    path = ROOT / "samples" / name
+    path = SAMPLES / name
     assert path.read_text(encoding="utf-8") == synth.sample_texts()[name], (
         f"{path} is stale: run `PYTHONPATH=src python -m bmaparse.synth samples`"
     )
@@ -285,7 +284,7 @@ def test_committed_sample_is_what_the_generator_renders(name: str) -> None:
 
 
 def test_multi_sample_holds_both_layouts() -> None:
-    reports = bmaparse.load(ROOT / "samples" / "synth_multi_1.txt").reports
+    reports = bmaparse.load(SAMPLES / "synth_multi_1.txt").reports
     assert [r.layout for r in reports] == ["export", "page", "export"]
 
 

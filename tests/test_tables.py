@@ -20,12 +20,10 @@ from bmaparse import (
     BudgetFigure,
     Diagnostic,
     Document,
-    Kpi,
     Objective,
     ProgressUpdate,
     QuarterlyResult,
     Report,
-    StrategyLink,
 )
 from bmaparse.model import CHILD_TABLES, DERIVED_COLUMNS, SCHEMA_VERSION
 from bmaparse.tables import (
@@ -39,47 +37,9 @@ from bmaparse.tables import (
     to_tables,
     write_data_dictionary,
 )
+from helpers import ROOT, seed_report
 
-ROOT = Path(__file__).resolve().parents[1]
 D = Decimal
-
-
-def seed_report(key: str = "k1", project_id: str | None = "50240000-7108", *,
-                path: str | None = "seed/000.txt", days: int = 0, **changes: object) -> Report:
-    """A report shaped like the seed export (5 progress blocks, 1 KPI, 4 objectives)."""
-    updates = tuple(
-        ProgressUpdate(seq=i, chrono_index=6 - i, percent=D(p), reported_on=date(2023, m, 1 + days),
-                       entry_date=date(2023, m, 1), entry_date_raw=f"01/{m:02d}/2566",
-                       text=f"ดำเนินการ {i}", problems=None, obstacles="ฝนตก" if i == 2 else None,
-                       source_line=20 + 5 * i)
-        for i, (p, m) in enumerate([("100.00", 4), ("100.00", 3), ("89.00", 2), ("35.00", 1),
-                                    ("30.00", 1)], start=1))
-    report = Report(
-        report_key=key, doc_kind="project", layout="export", project_id=project_id,
-        project_id_source="filename", project_name="โครงการสัมมนาผู้นำชุมชน",
-        agency_code="50240000", agency_name="สำนักงานเขตราษฎร์บูรณะ", agency_name_source="code",
-        fiscal_year_be=2566, fiscal_year=2023, fiscal_year_source="kpi-name",
-        progress_percent=D("100"), contact_raw="นายพงศ์ภานุ กรนุ่ม ฝ่ายพัฒนาชุมชน",
-        contact_title="นาย", contact_name="พงศ์ภานุ กรนุ่ม", contact_unit="ฝ่ายพัฒนาชุมชน",
-        contact_phone=None, evaluation_quarter=1, evaluation_score=None,
-        rationale="กรุงเทพมหานครให้ความสำคัญ" * 40, unit_code_1="50241000",
-        unit_code_2="50241000", targets="จัดอบรม 3 รุ่น", routine_work=True, source_path=path,
-        source_sha256="ab" * 32, source_line_start=1, source_line_end=50,
-        objectives=tuple(Objective(i, str(i), f"เพื่อ {i}", 7) for i in range(1, 5)),
-        strategy_links=(StrategyLink(1, "area", "7", "ด้านการบริหารจัดการ", 12),
-                        StrategyLink(2, "dimension", "7.2", "มิติ", 13)),
-        progress_updates=updates,
-        budget_figures=(BudgetFigure(1, "งบประมาณที่ใช้", D("1324600.00"), "1,324,600 บาท", 26),
-                        BudgetFigure(None, None, D("1500000"), "1.5 ล้านบาท", None)),
-        kpis=(Kpi(1, None, "ร้อยละของโครงการ (ปีงบประมาณ พ.ศ. 2566)", 2566, D("80"), "ร้อยละ",
-                  D("100"), "ร้อยละ", "routine", "output", "ตัวชี้วัดงานประจำ", 46),),
-        quarterly_results=(QuarterlyResult(1, 1, D("45.00"), D("100"), D("100"), D("100"),
-                                           "ร้อยละ", "รายงานผล", 60),
-                           QuarterlyResult(1, 2, None, None, None, None)),
-        diagnostics=(Diagnostic(3, 1, "warning", "unrecognized-line", "no field took it",
-                                "ดูโครงการแผนปีฯ"),),
-    )
-    return dataclasses.replace(report, **changes) if changes else report
 
 
 def test_schemas_cover_the_model_exactly() -> None:

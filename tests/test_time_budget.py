@@ -25,9 +25,8 @@ from bmaparse._lexer import Token, tokenize
 from bmaparse._read import InputTimeout, TimeBudget
 from bmaparse.batch import convert
 from bmaparse.cli import main
+from helpers import SEED, SEED_PATH
 
-ROOT = Path(__file__).resolve().parents[1]
-SEED = (ROOT / "samples" / "000_8c07428080a9c9ea.txt").read_bytes()
 SPIN = "SPIN-FOREVER"
 """Text that makes the patched tokenizer spin in a regex match (holding the GIL)."""
 
@@ -197,7 +196,7 @@ def test_cli_max_seconds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["parse", str(slow), "--max-seconds", "0.5"]) == 1
     assert "input-timeout" in capsys.readouterr().err
     out = tmp_path / "out"
-    assert main(["convert", str(ROOT / "samples" / "000_8c07428080a9c9ea.txt"), "-o", str(out),
+    assert main(["convert", str(SEED_PATH), "-o", str(out),
                  "--max-seconds", "2.5", "--quiet", "--jobs", "1"]) == 0
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["limits"]["max_seconds_per_input"] == 2.5

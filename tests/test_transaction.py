@@ -31,8 +31,8 @@ from bmaparse.batch import FORMATS, convert
 from bmaparse.cli import main
 from bmaparse.errors import OutputError
 from bmaparse.tables import SCHEMAS
+from helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 FORK = multiprocessing.get_context("fork")
 
 

@@ -1,24 +1,20 @@
-"""Every variant FORMAT.md lists, parsed, with exact expected values.
+"""Every variant docs/format.md lists, parsed, with exact expected values.
 
 Export-layout variants are made by changing one line of the real seed, so the
 rest of the report stays real; page-layout ones use tests/data/page_full.txt,
-written after FORMAT.md's example.
+written after docs/format.md's example.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 import bmaparse
 from bmaparse import BudgetFigure, Objective, StrategyLink
-
-ROOT = Path(__file__).parent.parent
-SEED_LINES = (ROOT / "samples" / "000_8c07428080a9c9ea.txt").read_text(encoding="utf-8").split("\n")
-DATA = Path(__file__).parent / "data"
+from helpers import DATA, SEED_LINES, problems
 
 
 def seed_with(replacements: dict[int, str | None]) -> str:
@@ -27,10 +23,6 @@ def seed_with(replacements: dict[int, str | None]) -> str:
         replacements.get(n, line) for n, line in enumerate(SEED_LINES, 1)
     ]
     return "\n".join(line for line in lines if line is not None)
-
-
-def problems(report: bmaparse.Report) -> list[tuple[str, int | None]]:
-    return [(d.code, d.line) for d in report.diagnostics if d.severity != "info"]
 
 
 # --- page layout ------------------------------------------------------------------
@@ -429,3 +421,17 @@ def test_an_indicator_line_without_a_name_is_reported() -> None:
     report = bmaparse.parse("ตัวชี้วัด:")
     assert [k.name for k in report.kpis] == [""]
     assert ("missing-value", 1) in problems(report)
+
+
+# --- the evaluation section ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "** ผลการประเมินโครงการ (รายไตรมาส) **\n(ร้อยละ)",
+    "** ผลการประเมินโครงการ (รายไตรมาส) **\n(ก)\n(ร้อยละ)\n1\n45.00\n100\n100 / 100",
+])
+def test_quarterly_unit_cell_is_not_lost(text: str) -> None:
+    report = bmaparse.parse(text)
+    units = {q.result_unit for q in report.quarterly_results}
+    reported = {d.line for d in report.diagnostics}
+    assert 2 in reported or text.split("\n")[1].strip("()") in units

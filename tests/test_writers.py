@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import subprocess
@@ -18,9 +20,11 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from bmaparse import SCHEMA_VERSION, writers
+from bmaparse._read import Limits
+from bmaparse.batch import convert
 from bmaparse.tables import SCHEMAS, TABLES, to_tables
 from bmaparse.writers import clean_stale_temporaries, open_sink, read_existing
-from test_tables import seed_report
+from helpers import seed_report
 
 FORMATS = ("parquet", "csv", "jsonl", "duckdb")
 FACTS = {name: SCHEMAS[name] for name in TABLES}
@@ -348,3 +352,38 @@ def test_any_text_round_trips(rows: list[tuple[str | None, str | None, int | Non
             write(fmt, out, {"objectives": table}, schemas={"objectives": SCHEMAS["objectives"]})
             back = read_existing(fmt, out, "objectives", SCHEMAS["objectives"])
             assert back is not None and back.equals(table), fmt
+
+
+# --- through convert: odd names and formula text --------------------------------------------
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def test_csv_cells_never_start_a_formula(tmp_path: Path, hostile_folder: Path) -> None:
+    out = tmp_path / "out"
+    convert([hostile_folder], out, fmt="csv", jobs=1)
+    seen = 0
+    for path in out.glob("*.csv"):
+        raw = path.read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf")
+        for row in csv.reader(io.StringIO(raw[3:].decode("utf-8"), newline="")):
+            for cell in row:
+                seen += 1
+                assert not cell.startswith(FORMULA_STARTS), (path.name, cell[:40])
+    assert seen > 100
+    reports = (out / "reports.csv").read_text(encoding="utf-8-sig")
+    assert "'=cmd.txt" not in reports  # a path is neutralised as a whole cell, not inside it
+    assert "bad\\xff-name.txt" in reports  # an undecodable file-name byte is its escape
+
+
+def test_jsonl_and_manifest_are_always_valid_json(tmp_path: Path, hostile_folder: Path) -> None:
+    out = tmp_path / "out"
+    convert([hostile_folder], out, fmt="jsonl", jobs=1)
+    rows = 0
+    for path in out.glob("*.jsonl"):
+        for line in path.read_bytes().split(b"\n")[:-1]:
+            assert isinstance(json.loads(line.decode("utf-8")), dict)
+            rows += 1
+    assert rows > 10
+    manifest = json.loads((out / "manifest.json").read_bytes().decode("utf-8"))
+    assert len(manifest["inputs"]) == 5 and manifest["limits"] == Limits().as_dict()
