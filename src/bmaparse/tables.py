@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _S, _D, _I8, _I16, _I32, _B = pa.string(), pa.date32(), pa.int8(), pa.int16(), pa.int32(), pa.bool_()
-_MONEY, _NUM = pa.decimal128(18, 2), pa.decimal128(12, 4)
+_AMOUNT_TYPE, _NUM = pa.decimal128(18, 2), pa.decimal128(12, 4)
 _KEY = ("report_key", _S, False, "The report (snapshot) this row belongs to.")
 _Col = tuple[Any, ...]  # (name, type[, nullable[, description]]): no description: a model field
 
@@ -99,7 +99,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("seq", _I32), ("label", _S),
         ("kind", _S, False, "What the amount is, read from the label: `allocated` (งบประมาณ, "
          "ได้รับ, จัดสรร), `spent` (ใช้, ใช้ไป), `disbursed` (เบิกจ่าย) or `unknown`."),
-        ("amount_thb", _MONEY), ("raw", _S, False), ("source_line", _I32),
+        ("amount_thb", _AMOUNT_TYPE), ("raw", _S, False), ("source_line", _I32),
     ),
     "kpis": _schema(
         "kpis", "Indicators, one row per indicator.", _KEY,
