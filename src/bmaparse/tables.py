@@ -285,8 +285,10 @@ def _int32(value: Any) -> int | None:
 
 
 def to_pandas(items: Iterable[Report | Document]) -> dict[str, pd.DataFrame]:
-    """``to_tables`` as pandas DataFrames with ``pd.ArrowDtype`` columns: decimals stay
-    exact, dates stay dates and integer columns keep their nulls."""
+    """``to_tables`` as pandas DataFrames with ``pd.ArrowDtype`` columns (the table's
+    own types): decimals stay exact (``decimal128(12, 4)[pyarrow]``, not ``Decimal``
+    objects), dates stay dates and integer columns keep their size and their nulls
+    (``int8[pyarrow]``, not ``float64``). ``pd.ArrowDtype`` is there since pandas 2.0."""
     import pandas as pd
 
     return {name: t.to_pandas(types_mapper=pd.ArrowDtype) for name, t in to_tables(items).items()}
