@@ -295,6 +295,11 @@ def test_data_dictionary_lists_everything() -> None:
         for field in schema:
             assert f"| {field.name} | {field.type} |" in md
     assert "| problems | string | yes | ปัญหาของโครงการ |" in md
+    # each column names its code: the model field, else the function that computes it
+    assert "Evaluation score; null when absent. | `Report.evaluation_score` |" in md
+    assert "| report_key | string | no |  | The report (snapshot) this row belongs to. | " \
+           "`Report.report_key` |" in md
+    assert "progress updates. | `to_tables` |" in md and "| `build_projects` |" in md
     with pytest.raises(ValueError, match="format"):
         data_dictionary("html")
 

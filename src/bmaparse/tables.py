@@ -1,8 +1,10 @@
 """Arrow tables: the schemas (the single source of truth) and flattening.
 
-Strategy: ``SCHEMAS`` declares every table once, each field with its type,
-an English description and the Thai label it comes from; the data
-dictionary is rendered from it. ``to_tables`` walks the Report tree once,
+Strategy: ``SCHEMAS`` declares every table once, each column with its type
+and nullability. A column that is a field of the model takes its description
+and Thai label from the field (``model._column``), so they are written once;
+the other columns (the parent's key, copies, derived and computed columns)
+carry their own. The data dictionary is rendered from ``SCHEMAS``. ``to_tables`` walks the Report tree once,
 gathering each table's records (and the parent key for each row), then
 builds one Python list per column (``map(attrgetter(name), records)``; no
 dict or tuple per row) and converts each list with one ``pa.array`` call.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
+from dataclasses import fields
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,195 +32,115 @@ import pyarrow.compute as pc
 
 from ._normalize import without_surrogates
 from ._read import Document
-from .model import CHILD_TABLES, SCHEMA_VERSION, Report
+from .model import CHILD_TABLES, SCHEMA_VERSION, Diagnostic, Report
 
 if TYPE_CHECKING:
     import pandas as pd
 
 _S, _D, _I8, _I16, _I32, _B = pa.string(), pa.date32(), pa.int8(), pa.int16(), pa.int32(), pa.bool_()
-_MONEY, _NUM = pa.decimal128(18, 2), pa.decimal128(12, 4)
-_KEY = ("report_key", _S, "The report (snapshot) this row belongs to.", None, False)
-_LINE = ("source_line", _I32, "1-based line of the input it came from.")
-_Col = tuple[Any, ...]  # (name, type, description[, Thai label[, nullable]])
+_AMOUNT_TYPE, _NUM = pa.decimal128(18, 2), pa.decimal128(12, 4)
+_KEY = ("report_key", _S, False, "The report (snapshot) this row belongs to.")
+_Col = tuple[Any, ...]  # (name, type[, nullable[, description]]): no description: a model field
+
+_RECORDS: dict[str, Any] = {"reports": Report, **CHILD_TABLES, "diagnostics": Diagnostic,
+                            "projects": Report}
+"""Table name -> the record type its rows are made of (``projects``: the latest Report);
+a column declared without a description is the record's field of that name."""
 
 
 def _schema(table: str, description: str, *cols: _Col) -> pa.Schema:
-    fields = []
-    for name, typ, desc, *rest in cols:
-        meta: dict[bytes | str, bytes | str] = {"description": desc}
-        if rest and rest[0]:
-            meta["label_th"] = rest[0]
-        fields.append(pa.field(name, typ, len(rest) < 2 or rest[1], metadata=meta))
+    """The table's Arrow schema; a column's metadata is its description and Thai label,
+    those of the model field (``model._column``) unless the column gives its own."""
+    model = {f.name: f.metadata for f in fields(_RECORDS[table])}
+    out = []
+    for name, typ, *rest in cols:
+        meta = {"description": rest[1]} if len(rest) > 1 else {
+            ("description" if k == "doc" else k): v for k, v in model[name].items()}
+        out.append(pa.field(name, typ, not rest or rest[0], metadata=meta))
     info: dict[bytes | str, bytes | str] = {"table": table, "description": description,
                                             "schema_version": SCHEMA_VERSION}
-    return pa.schema(fields, metadata=info)
+    return pa.schema(out, metadata=info)
 
 
 SCHEMAS: dict[str, pa.Schema] = {
     "reports": _schema(
         "reports", "One row per report: one snapshot of a project (or KPI) page.",
-        ("report_key", _S, "Stable hash of the normalised report text.", None, False),
-        ("doc_kind", _S, "`project`, `kpi` (KPI detail page), `kpi-definition` (an indicator of "
-         "the city-indicator database) or `unknown` (a text that holds no report).", None, False),
-        ("layout", _S, "`page` (whole page copied), `export` (plain text export, or a copy that "
-         "starts mid-page), `view` (the newer front end's project page) or `unknown` (not a "
-         "report).", None, False),
-        ("project_id", _S, "Project id such as `50240000-7108`; null if unknown."),
-        ("project_id_source", _S, "Where the id came from: `text`, `filename` or null."),
-        ("project_name", _S, "The project's name."),
-        ("agency_code", _S, "8-digit agency code, from the id or the unit code pair."),
-        ("agency_name", _S, "The agency, normalised."),
-        ("agency_name_source", _S, "`text` (agency line) or `code` (lookup by agency_code)."),
-        ("fiscal_year_be", _I16, "Fiscal year, Buddhist Era.", "ปีงบประมาณ พ.ศ."),
-        ("fiscal_year", _I16, "Gregorian year in which the fiscal year ends (BE - 543)."),
-        ("fiscal_year_source", _S, "`agency-line`, `year-field` (view page), `kpi-name` or `dates`."),
-        ("progress_percent", _NUM, "Overall progress percent.", "ความคืบหน้าโครงการ ร้อยละ"),
-        ("contact_raw", _S, "The whole contact line."),
-        ("contact_title", _S, "Title of the first person (นาย, นาง, นางสาว, คุณ ...)."),
-        ("contact_name", _S, "First and last name of the first person."),
-        ("contact_unit", _S, "Unit or role on the contact line."),
-        ("contact_phone", _S, "Phone digits, ranges and extensions as written.", "โทร."),
-        ("evaluation_quarter", _I8, "Quarter of the strategy office's evaluation, 1-4.",
-         "สยป. ประเมินโครงการ : ไตรมาสที่"),
-        ("evaluation_score", _NUM, "Evaluation score; null when absent.", "สยป. ประเมินโครงการ"),
-        ("rationale", _S, "Rationale of the project.", "หลักการและเหตุผล"),
-        ("unit_code_1", _S, "First code of the `8digits/8digits` unit code pair."),
-        ("unit_code_2", _S, "Second code of the unit code pair."),
-        ("targets", _S, "Targets of the project.", "เป้าหมายของโครงการ"),
-        ("kpi_id", _S, "The KPI the document is about (`0900-0991`): a KPI page's own id, or "
-         "the KPI a project serves (view page); joins with kpis.kpi_id.", "Kpi ID"),
-        ("kpi_id_source", _S, "Where kpi_id came from: `text`, `filename` or null."),
-        ("policy_id", _S, "Policy number the project serves, as printed (view page).", "Policy ID"),
-        ("branch_id", _S, "Sub-unit id, as printed (view page).", "Branch ID"),
-        ("start_date", _D, "Planned start (view page).", "Start Date"),
-        ("finish_date", _D, "Planned finish (view page).", "Finish Date"),
-        ("routine_work", _B, "True when the project is routine work of the agency.",
-         "ภารกิจงานประจำของหน่วยงาน"),
-        ("source_path", _S, "The input file (`archive.zip!member` inside archives)."),
-        ("source_sha256", _S, "sha256 of the input file's bytes."),
-        ("source_line_start", _I32, "First line of this report in the file (1-based)."),
-        ("source_line_end", _I32, "Last line of this report in the file (inclusive)."),
-        ("parser_version", _S, "bmaparse version that parsed it.", None, False),
-        ("schema_version", _S, "Version of the table schema.", None, False),
-        ("latest_reported_on", _D, "Latest reported_on of the report's progress updates."),
+        ("report_key", _S, False), ("doc_kind", _S, False), ("layout", _S, False),
+        ("project_id", _S), ("project_id_source", _S), ("project_name", _S), ("agency_code", _S),
+        ("agency_name", _S), ("agency_name_source", _S), ("fiscal_year_be", _I16),
+        ("fiscal_year", _I16), ("fiscal_year_source", _S), ("progress_percent", _NUM),
+        ("contact_raw", _S), ("contact_title", _S), ("contact_name", _S), ("contact_unit", _S),
+        ("contact_phone", _S), ("evaluation_quarter", _I8), ("evaluation_score", _NUM),
+        ("rationale", _S), ("unit_code_1", _S), ("unit_code_2", _S), ("targets", _S),
+        ("kpi_id", _S), ("kpi_id_source", _S), ("policy_id", _S), ("branch_id", _S),
+        ("start_date", _D), ("finish_date", _D), ("routine_work", _B), ("source_path", _S),
+        ("source_sha256", _S), ("source_line_start", _I32), ("source_line_end", _I32),
+        ("parser_version", _S, False), ("schema_version", _S, False),
+        ("latest_reported_on", _D, True, "Latest reported_on of the report's progress updates."),
     ),
     "objectives": _schema(
         "objectives", "Objectives of the project, one row per item.", _KEY,
-        ("ordinal", _I32, "1-based position in the objectives list."),
-        ("label", _S, "The number as printed (`1`, `2.1`); null for an unnumbered sentence."),
-        ("text", _S, "The objective, without its number.", "วัตถุประสงค์ของโครงการ", False),
-        _LINE,
+        ("ordinal", _I32), ("label", _S), ("text", _S, False), ("source_line", _I32),
     ),
     "strategy_links": _schema(
         "strategy_links", "Levels of the BMA strategy the project supports.", _KEY,
-        ("ordinal", _I32, "1-based position in the strategy block."),
-        ("level", _S, "`area`, `dimension`, `goal` or `objective`.",
-         "ด้านที่ / มิติที่ / เป้าหมายที่ / เป้าประสงค์ที่", False),
-        ("code", _S, "Level code in ASCII digits, e.g. `7.2.1`.", None, False),
-        ("text", _S, "The level's title, without its code.", "สนับสนุนยุทธศาสตร์กรุงเทพมหานครฯ", False),
-        _LINE,
+        ("ordinal", _I32), ("level", _S, False), ("code", _S, False), ("text", _S, False),
+        ("source_line", _I32),
     ),
     "progress_updates": _schema(
         "progress_updates", "Progress blocks, in printed order (newest first).", _KEY,
-        ("project_id", _S, "The report's project id (copied for convenience)."),
-        ("seq", _I32, "The number in brackets as printed; 1 is the newest."),
-        ("chrono_index", _I32, "1 is the oldest block; stable across snapshots of a project."),
-        ("percent", _NUM, "Progress percent reported in this block.", "ความคืบหน้าโครงการฯ ร้อยละ"),
-        ("reported_on", _D, "The ISO date of the block header."),
-        ("entry_date", _D, "The date of the entry line, as a date; null if absent."),
-        ("entry_date_raw", _S, "The entry date as written (`27/04/2566`)."),
-        ("text", _S, "What was done; several lines joined with newlines."),
-        ("problems", _S, "Problems; null when ไม่มี (none).", "ปัญหาของโครงการ"),
-        ("obstacles", _S, "Obstacles; null when ไม่มี (none).", "อุปสรรคของโครงการ"),
-        ("source_line", _I32, "Line of the block header."),
+        ("project_id", _S, True, "The report's project id (copied for convenience)."),
+        ("seq", _I32), ("chrono_index", _I32), ("percent", _NUM), ("reported_on", _D),
+        ("entry_date", _D), ("entry_date_raw", _S), ("text", _S), ("problems", _S),
+        ("obstacles", _S), ("source_line", _I32),
     ),
     "budget_figures": _schema(
         "budget_figures", "Amounts of money found in the text.", _KEY,
-        ("seq", _I32, "The progress block it came from (its printed seq); null elsewhere."),
-        ("label", _S, "The words before the amount, e.g. งบประมาณที่ใช้."),
-        ("kind", _S, "What the amount is, read from the label: `allocated` (งบประมาณ, ได้รับ, "
-         "จัดสรร), `spent` (ใช้, ใช้ไป), `disbursed` (เบิกจ่าย) or `unknown`.", None, False),
-        ("amount_thb", _MONEY, "The amount in baht, exact (`1.5 ล้านบาท` -> 1500000.00).",
-         "บาท / ล้านบาท"),
-        ("raw", _S, "The amount as written, unit included.", None, False),
-        _LINE,
+        ("seq", _I32), ("label", _S),
+        ("kind", _S, False, "What the amount is, read from the label: `allocated` (งบประมาณ, "
+         "ได้รับ, จัดสรร), `spent` (ใช้, ใช้ไป), `disbursed` (เบิกจ่าย) or `unknown`."),
+        ("amount_thb", _AMOUNT_TYPE), ("raw", _S, False), ("source_line", _I32),
     ),
     "kpis": _schema(
         "kpis", "Indicators, one row per indicator.", _KEY,
-        ("ordinal", _I32, "1-based position on the report."),
-        ("kpi_id", _S, "KPI id (`0900-0991`) on KPI detail pages; null on project pages."),
-        ("name", _S, "The indicator's name.", "ตัวชี้วัด", False),
-        ("fiscal_year_be", _I16, "Fiscal year from the name, Buddhist Era.", "ปีงบประมาณ พ.ศ."),
-        ("target_value", _NUM, "Target value.", "ค่าเป้าหมาย"),
-        ("target_unit", _S, "Unit of the target as printed (ร้อยละ, คะแนน, แห่ง, เล่ม, ครั้ง ...); "
-         "null when the line has none."),
-        ("achieved_value", _NUM, "Value achieved.", "ผลงานที่ทำได้"),
-        ("achieved_unit", _S, "Unit of the achieved value."),
-        ("kind", _S, "`routine` (งานประจำ) or `strategic` (เชิงยุทธศาสตร์).", "ประเภทตัวชี้วัด"),
-        ("level", _S, "`output` (ผลผลิต) or `outcome` (ผลลัพธ์).", "ตัวชี้วัดระดับ"),
-        ("kinds_raw", _S, "The kinds text as printed.", "ประเภทตัวชี้วัด"),
-        ("source_line", _I32, "Line of the KPI name."),
-        ("target_qualifier", _S, "Words after the target value (ของการประมาณการ); null when none."),
-        ("achieved_qualifier", _S, "Words after the achieved value; null when none."),
-        ("definition_id", _I32, "Integer id in the city-indicator database (KPI definition page)."),
-        ("data_kind", _S, "Kind of indicator (KPI definition page).", "ลักษณะข้อมูล"),
-        ("definition", _S, "What the indicator means (KPI definition page).",
-         "นิยาม หรือความหมายของตัวชี้วัด"),
-        ("calculation_method", _S, "How it is calculated or assessed (KPI definition page).",
-         "วิธีการคำนวณ หรือ เกณฑ์การประเมิน"),
+        ("ordinal", _I32), ("kpi_id", _S), ("name", _S, False), ("fiscal_year_be", _I16),
+        ("target_value", _NUM), ("target_unit", _S), ("achieved_value", _NUM),
+        ("achieved_unit", _S), ("kind", _S), ("level", _S), ("kinds_raw", _S),
+        ("source_line", _I32), ("target_qualifier", _S), ("achieved_qualifier", _S),
+        ("definition_id", _I32), ("data_kind", _S), ("definition", _S),
+        ("calculation_method", _S),
     ),
     "quarterly_results": _schema(
         "quarterly_results", "Quarterly KPI evaluation rows.", _KEY,
-        ("kpi_ordinal", _I32, "The KPI (kpis.ordinal) this row belongs to."),
-        ("quarter", _I8, "Quarter, 1-4.", "ไตรมาสที่"),
-        ("result_value", _NUM, "The result achieved in the quarter.", "ผลงาน"),
-        ("score", _NUM, "The score; null when the cell is empty.", "ผลประเมินตัวชี้วัด"),
-        ("subscore_a", _NUM, "First of the two sub-scores `a / b`."),
-        ("subscore_b", _NUM, "Second of the two sub-scores `a / b`."),
-        ("result_unit", _S, "Unit of result_value from the table header; null for `()`."),
-        ("narrative", _S, "The quarter's report text.", "รายงานผลฯ ไตรมาสที่"),
-        ("source_line", _I32, "Line of the quarter number."),
+        ("kpi_ordinal", _I32), ("quarter", _I8), ("result_value", _NUM), ("score", _NUM),
+        ("subscore_a", _NUM), ("subscore_b", _NUM), ("result_unit", _S), ("narrative", _S),
+        ("source_line", _I32),
     ),
     "kpi_entries": _schema(
         "kpi_entries", "Dated entries of KPI narratives; a line may hold several.", _KEY,
-        ("kpi_ordinal", _I32, "The KPI (kpis.ordinal) this entry belongs to."),
-        ("quarter", _I8, "The narrative's quarter; null when the page does not say.", "ไตรมาสที่"),
-        ("ordinal", _I32, "1-based position among the report's entries."),
-        ("entry_date", _D, "The entry's date; null for text before the first date."),
-        ("entry_date_raw", _S, "The date as written (`15/11/2565`, `1/31/2023`)."),
-        ("text", _S, "What was reported, up to the next date.", "รายงานผลฯ", False),
-        ("source_line", _I32, "Line where the entry starts."),
+        ("kpi_ordinal", _I32), ("quarter", _I8), ("ordinal", _I32), ("entry_date", _D),
+        ("entry_date_raw", _S), ("text", _S, False), ("source_line", _I32),
     ),
     "kpi_sections": _schema(
         "kpi_sections", "Numbered sections of KPI definition pages, each kept whole.", _KEY,
-        ("kpi_ordinal", _I32, "The KPI (kpis.ordinal) it describes."),
-        ("number", _I32, "The section's number as printed."),
-        ("title", _S, "The section's title, without its number.", None, False),
-        ("text", _S, "The section's text; null when empty."),
-        ("source_line", _I32, "Line of the section's title."),
+        ("kpi_ordinal", _I32), ("number", _I32), ("title", _S, False), ("text", _S),
+        ("source_line", _I32),
     ),
     "diagnostics": _schema(
         "diagnostics", "Problems and notes found while reading, parsing and flattening.",
-        ("report_key", _S, "The report; null when no report could be made (file-level)."),
-        ("source_path", _S, "The input file, when known."),
-        ("line", _I32, "1-based line in the source file; null for the whole input."),
-        ("col", _I32, "1-based column in that line; null when not meaningful."),
-        ("severity", _S, "`error`, `warning` or `info`.", None, False),
-        ("code", _S, "Stable kebab-case code, e.g. `unrecognized-line`.", None, False),
-        ("message", _S, "Human-readable explanation (English).", None, False),
-        ("raw", _S, "The offending text as it stood in the input."),
+        ("report_key", _S, True, "The report; null when no report could be made (file-level)."),
+        ("source_path", _S), ("line", _I32), ("col", _I32), ("severity", _S, False),
+        ("code", _S, False), ("message", _S, False), ("raw", _S),
     ),
     "projects": _schema(
         "projects", "One row per project_id, from its latest snapshot (build_projects).",
-        ("project_id", _S, "Project id such as `50240000-7108`.", None, False),
-        ("report_key", _S, "The latest snapshot (see build_projects for the order).", None, False),
-        ("snapshots", _I32, "Number of distinct reports of this project.", None, False),
-        ("latest_reported_on", _D, "latest_reported_on of the latest snapshot."),
-        ("progress_percent", _NUM, "Overall progress percent of the latest snapshot."),
-        ("project_name", _S, "The project's name."),
-        ("agency_code", _S, "8-digit agency code."),
-        ("agency_name", _S, "The agency, normalised."),
-        ("fiscal_year_be", _I16, "Fiscal year, Buddhist Era.", "ปีงบประมาณ พ.ศ."),
+        ("project_id", _S, False, "Project id such as `50240000-7108`."),
+        ("report_key", _S, False, "The latest snapshot (see build_projects for the order)."),
+        ("snapshots", _I32, False, "Number of distinct reports of this project."),
+        ("latest_reported_on", _D, True, "latest_reported_on of the latest snapshot."),
+        ("progress_percent", _NUM, True, "Overall progress percent of the latest snapshot."),
+        ("project_name", _S), ("agency_code", _S, True, "8-digit agency code."),
+        ("agency_name", _S), ("fiscal_year_be", _I16),
     ),
 }
 """Table name -> Arrow schema. Field metadata: ``description``, ``label_th``."""
@@ -362,8 +285,10 @@ def _int32(value: Any) -> int | None:
 
 
 def to_pandas(items: Iterable[Report | Document]) -> dict[str, pd.DataFrame]:
-    """``to_tables`` as pandas DataFrames with ``pd.ArrowDtype`` columns: decimals stay
-    exact, dates stay dates and integer columns keep their nulls."""
+    """``to_tables`` as pandas DataFrames with ``pd.ArrowDtype`` columns (the table's
+    own types): decimals stay exact (``decimal128(12, 4)[pyarrow]``, not ``Decimal``
+    objects), dates stay dates and integer columns keep their size and their nulls
+    (``int8[pyarrow]``, not ``float64``). ``pd.ArrowDtype`` is there since pandas 2.0."""
     import pandas as pd
 
     return {name: t.to_pandas(types_mapper=pd.ArrowDtype) for name, t in to_tables(items).items()}
@@ -472,16 +397,22 @@ class ProjectsBuilder:
 
 
 def data_dictionary(fmt: str = "markdown") -> str:
-    """Every table and column of ``SCHEMAS``: type, nullable, Thai label, description."""
+    """Every table and column of ``SCHEMAS``: type, nullable, Thai label, description
+    and (markdown) where the values come from in the code."""
     if fmt not in ("markdown", "text"):
         raise ValueError(f"unknown data dictionary format {fmt!r}; use 'markdown' or 'text'")
     md = fmt == "markdown"
     out = ["# bmaparse data dictionary", "", f"Schema version {SCHEMA_VERSION}. Generated from "
-           "`bmaparse.tables.SCHEMAS` by `write_data_dictionary`; do not edit by hand.", "",
+           "`bmaparse.tables.SCHEMAS` by `write_data_dictionary` (`bmaparse schema`); do not "
+           "edit by hand.", "",
            "A value that does not fit its column is stored as null and reported in "
            "`diagnostics` (code `value-out-of-range`), which is why some columns the parser "
            "always fills are nullable.", ""]
-    if not md:
+    if md:
+        out[2] += (" `in the code` names the field of `bmaparse.model` that a column is (its "
+                   "description and Thai label are declared there), or the function of "
+                   "`bmaparse.tables` that computes it.")
+    else:
         out = [line.lstrip("# ").replace("`", "") for line in out]
     for name, schema in SCHEMAS.items():
         meta = {k.decode(): v.decode() for k, v in (schema.metadata or {}).items()}
@@ -489,11 +420,12 @@ def data_dictionary(fmt: str = "markdown") -> str:
         for f in schema:
             fm = {k.decode(): v.decode() for k, v in (f.metadata or {}).items()}
             cells = (f.name, str(f.type), "yes" if f.nullable else "no",
-                     fm.get("label_th", ""), fm.get("description", ""))
+                     fm.get("label_th", ""), fm.get("description", ""), _origin(name, f.name))
             rows.append(cells)
         if md:
             out += [f"## {name}", "", meta["description"], "",
-                    "| column | type | nullable | Thai label | description |", "|---|---|---|---|---|"]
+                    "| column | type | nullable | Thai label | description | in the code |",
+                    "|---|---|---|---|---|---|"]
             out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
         else:
             widths = [max(len(r[i]) for r in rows) for i in range(3)]
@@ -502,6 +434,17 @@ def data_dictionary(fmt: str = "markdown") -> str:
                     + f"  {r[4].replace('`', '')}" + (f" [{r[3]}]" if r[3] else "") for r in rows]
         out.append("")
     return "\n".join(out)
+
+
+def _origin(table: str, column: str) -> str:
+    """Where a column's values come from, for the data dictionary: the model field or
+    property (``Report.evaluation_score``; the parent report's for the key and copies),
+    else the function that computes them."""
+    for record in (_RECORDS[table], Report):
+        if column in record.__dataclass_fields__ or isinstance(getattr(record, column, None),
+                                                                property):
+            return f"`{record.__name__}.{column}`"
+    return "`build_projects`" if table == "projects" else "`to_tables`"
 
 
 def write_data_dictionary(path: str | Path, fmt: str = "markdown") -> None:

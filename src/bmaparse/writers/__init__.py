@@ -29,7 +29,7 @@ from typing import Protocol
 
 import pyarrow as pa
 
-from ._atomic import Staging, clean_stale_temporaries, recover
+from ._atomic import Staging, clean_stale_temporaries, conform, recover, subschema
 
 FORMATS = ("parquet", "csv", "jsonl", "duckdb")
 """The output formats, by the name ``open_sink`` takes (each the name of its module)."""
@@ -96,10 +96,16 @@ def open_sink(fmt: str, out_dir: str | Path, schemas: Mapping[str, pa.Schema], *
 def read_existing(fmt: str, out_dir: str | Path, table: str, schema: pa.Schema,
                   columns: Sequence[str] | None = None) -> pa.Table | None:
     """A table a previous run wrote into ``out_dir`` (None when absent), typed by
-    ``schema``; only ``columns`` when given (in that order)."""
-    path, names = Path(out_dir), list(columns) if columns is not None else None
+    ``schema``; only ``columns`` when given (in that order). The format module's
+    ``read_existing(path, table, target)`` reads the file that is there (None: it
+    holds no such table) with the columns of ``target``; this conforms the result."""
+    names = list(columns) if columns is not None else None
     if names is not None and (unknown := [n for n in names if n not in schema.names]):
         raise ValueError(f"columns {unknown} are not in the {table!r} schema")
-    read: Callable[[Path, str, pa.Schema, list[str] | None], pa.Table | None]
-    read = _format(fmt).read_existing
-    return read(path, table, schema, names)
+    read: Callable[[Path, str, pa.Schema], pa.Table | None] = _format(fmt).read_existing
+    path = Path(out_dir) / (DATABASE if fmt == "duckdb" else table + _SUFFIXES[fmt])
+    if not path.is_file():
+        return None
+    target = subschema(schema, names or schema.names)
+    data = read(path, table, target)
+    return None if data is None else conform(data, target, table)

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from ._atomic import FileSink, Staging, conform, subschema
+from ._atomic import FileSink, Staging
 
 BOM = b"\xef\xbb\xbf"
 # eol= exists since pyarrow 13; pyarrow-stubs do not know it yet
@@ -83,20 +83,17 @@ class CsvSink(FileSink):
         self._writers, self._files = {}, {}
 
 
-def read_existing(out_dir: Path, table: str, schema: pa.Schema,
-                  columns: list[str] | None) -> pa.Table | None:
-    path = out_dir / f"{table}.csv"
-    if not path.is_file():
-        return None
-    names = columns or schema.names
+def read_existing(path: Path, table: str, target: pa.Schema) -> pa.Table:
+    """The columns of ``target`` of the table file ``path`` (see ``writers.read_existing``),
+    without the ``'`` that ``neutralise`` put before a formula."""
+    names = target.names
     convert = pacsv.ConvertOptions(
-        column_types={f.name: f.type for f in schema}, include_columns=names,
+        column_types={f.name: f.type for f in target}, include_columns=names,
         strings_can_be_null=True, quoted_strings_can_be_null=False,
         true_values=["true"], false_values=["false"])
     data = pacsv.read_csv(path, read_options=pacsv.ReadOptions(block_size=16 << 20),
                           parse_options=pacsv.ParseOptions(newlines_in_values=True),
                           convert_options=convert)
-    data = pa.table([pc.replace_substring_regex(data[n], r"^'([=+\-@\t\r])", r"\1",
+    return pa.table([pc.replace_substring_regex(data[n], r"^'([=+\-@\t\r])", r"\1",
                                                 max_replacements=1)
                      if pa.types.is_string(data[n].type) else data[n] for n in names], names=names)
-    return conform(data, subschema(schema, names), table)

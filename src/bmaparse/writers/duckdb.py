@@ -31,7 +31,7 @@ import pyarrow as pa
 
 from ..errors import OutputError
 from . import DATABASE, DATABASE_WAL
-from ._atomic import Staging, conform, conformed_batch, subschema
+from ._atomic import Staging, conformed_batch
 
 
 def sql_type(typ: pa.DataType) -> str:
@@ -183,15 +183,12 @@ def _others(path: Path, schemas: Mapping[str, pa.Schema]) -> bool:
     return bool(names - set(schemas))
 
 
-def read_existing(out_dir: Path, table: str, schema: pa.Schema,
-                  columns: list[str] | None) -> pa.Table | None:
-    path = out_dir / DATABASE
-    if not path.is_file():
-        return None
-    names = columns or schema.names
+def read_existing(path: Path, table: str, target: pa.Schema) -> pa.Table | None:
+    """The columns of ``target`` of ``table`` in the database ``path``, None when it has
+    no such table (see ``writers.read_existing``)."""
     with _clear_errors(path), duckdb.connect(str(path), read_only=True) as con:
         if _columns(con, table) is None:
             return None
-        data = con.sql(f"SELECT {', '.join(_q(n) for n in names)} FROM {_q(table)}")
-        result = data.to_arrow_table()
-    return conform(result, subschema(schema, names), table)
+        data: pa.Table = con.sql(f"SELECT {', '.join(_q(n) for n in target.names)} "
+                                 f"FROM {_q(table)}").to_arrow_table()
+    return data

@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._atomic import FileSink, Staging, conform, subschema
+from ._atomic import FileSink, Staging
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 _JOIN: Callable[..., Any] = pc.binary_join_element_wise  # the stubs reject str + array
@@ -86,12 +86,8 @@ class JsonlSink(FileSink):
         self._files = {}
 
 
-def read_existing(out_dir: Path, table: str, schema: pa.Schema,
-                  columns: list[str] | None) -> pa.Table | None:
-    path = out_dir / f"{table}.jsonl"
-    if not path.is_file():
-        return None
-    target = subschema(schema, columns or schema.names)
+def read_existing(path: Path, table: str, target: pa.Schema) -> pa.Table:
+    """The columns of ``target`` of the table file ``path`` (see ``writers.read_existing``)."""
     parts, rows = [], []
     with path.open("rb") as src:
         for line in src:
@@ -101,7 +97,7 @@ def read_existing(out_dir: Path, table: str, schema: pa.Schema,
                 parts.append(_table(rows, target))
                 rows = []
     parts.append(_table(rows, target))
-    return conform(pa.concat_tables(parts), target, table)
+    return pa.concat_tables(parts)
 
 
 def _table(rows: list[list[Any]], schema: pa.Schema) -> pa.Table:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ._atomic import FileSink, Staging, conform, subschema
+from ._atomic import FileSink, Staging, conform
 
 ROW_GROUP_ROWS = 65_536
 ROW_GROUP_BYTES = 8 << 20
@@ -81,11 +81,6 @@ class ParquetSink(FileSink):
         self._writers, self._buffers = {}, {}
 
 
-def read_existing(out_dir: Path, table: str, schema: pa.Schema,
-                  columns: list[str] | None) -> pa.Table | None:
-    path = out_dir / f"{table}.parquet"
-    if not path.is_file():
-        return None
-    names = columns or schema.names
-    data = pq.read_table(path, columns=names)
-    return conform(data, subschema(schema, names), table)
+def read_existing(path: Path, table: str, target: pa.Schema) -> pa.Table:
+    """The columns of ``target`` of the table file ``path`` (see ``writers.read_existing``)."""
+    return pq.read_table(path, columns=target.names)
