@@ -21,8 +21,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from bmaparse import Limits, _collect, _discover, _read, batch
-from bmaparse._discover import UsageError, discover, read_task_bytes
+from bmaparse import Limits, _collect, _read, _read_task, batch
+from bmaparse._discover import discover
 from bmaparse._manifest import (
     MANIFEST_NAME,
     _entry_json,
@@ -32,8 +32,11 @@ from bmaparse._manifest import (
     read_manifest_head,
     write_manifest_streaming,
 )
-from bmaparse.batch import FORMATS, convert
+from bmaparse._read_task import read_task_bytes
+from bmaparse.batch import convert
+from bmaparse.errors import InputTooLargeError, UsageError
 from bmaparse.tables import SCHEMAS, ProjectsBuilder, build_projects
+from bmaparse.writers import FORMATS
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_PATH = ROOT / "samples" / "000_8c07428080a9c9ea.txt"
@@ -164,10 +167,10 @@ def test_member_over_the_size_limit_is_refused(tmp_path: Path) -> None:
     archive.write_bytes(zip_bytes({"a.txt": SEED}))
     (task,) = discover([archive]).tasks
     assert read_task_bytes(task) == SEED
-    _discover.close_archives()
-    with pytest.raises(_discover.InputTooLargeError):
+    _read_task.close_archives()
+    with pytest.raises(InputTooLargeError):
         read_task_bytes(task, Limits(max_file_bytes=100))
-    _discover.close_archives()
+    _read_task.close_archives()
 
 
 # --- convert ------------------------------------------------------------------------------
@@ -209,12 +212,6 @@ def test_convert_mixed_folder(tmp_path: Path) -> None:
     assert manifest["started_at"].endswith("Z") and manifest["finished_at"].endswith("Z")
     projects = read_table(out, "parquet", "projects", manifest)
     assert projects["project_id"].to_pylist() == ["50240000-7108"]
-
-
-def test_formats_are_the_writers_formats() -> None:
-    from bmaparse import writers
-
-    assert writers.FORMATS == FORMATS
 
 
 def test_clean_inputs_exit_zero(tmp_path: Path) -> None:

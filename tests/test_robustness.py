@@ -19,8 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import bmaparse
-from bmaparse._discover import discover, iter_documents
+from bmaparse._discover import discover
 from bmaparse._read import DEFAULT_LIMITS, Limits
+from bmaparse._read_task import iter_documents
 from bmaparse.batch import convert
 from bmaparse.cli import main
 from bmaparse.tables import SCHEMAS
