@@ -23,9 +23,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from bmaparse import Limits, _collect, _read, batch
-from bmaparse._discover import UsageError
-from bmaparse.batch import FORMATS, convert
+from bmaparse.batch import convert
+from bmaparse.errors import UsageError
 from bmaparse.tables import SCHEMAS, ProjectsBuilder, build_projects
+from bmaparse.writers import FORMATS
 from helpers import (
     SEED,
     SEED_PATH,
@@ -95,12 +96,6 @@ def test_convert_mixed_folder(tmp_path: Path, mixed_inputs: Path) -> None:
     assert manifest["started_at"].endswith("Z") and manifest["finished_at"].endswith("Z")
     projects = read_table(out, "parquet", "projects", manifest)
     assert projects["project_id"].to_pylist() == ["50240000-7108"]
-
-
-def test_formats_are_the_writers_formats() -> None:
-    from bmaparse import writers
-
-    assert writers.FORMATS == FORMATS
 
 
 def test_clean_inputs_exit_zero(tmp_path: Path) -> None:

@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 
 import bmaparse
 from bmaparse import Limits, _discover
-from bmaparse._discover import UsageError, discover, iter_documents, read_task_bytes
+from bmaparse._discover import discover
+from bmaparse._read_task import iter_documents, read_task_bytes
+from bmaparse.errors import UsageError
 from helpers import SEED, codes, variant, zip_bytes
 
 # --- walking the inputs --------------------------------------------------------------------

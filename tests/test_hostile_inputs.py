@@ -37,9 +37,10 @@ from typing import Any
 import pytest
 
 import bmaparse
-from bmaparse._discover import discover, iter_documents
+from bmaparse._discover import discover
 from bmaparse._display import printable
 from bmaparse._read import Limits, display_path
+from bmaparse._read_task import iter_documents
 from bmaparse.batch import convert
 from bmaparse.cli import main
 from helpers import ROOT, SEED, SEED_PATH, child_env, codes, variant, zip_bytes

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 import bmaparse
-from bmaparse._discover import UsageError
 from bmaparse._manifest import (
     MANIFEST_NAME,
     _entry_json,
@@ -24,6 +23,7 @@ from bmaparse._manifest import (
     write_manifest_streaming,
 )
 from bmaparse.batch import convert
+from bmaparse.errors import UsageError
 from helpers import SEED_PATH, manifest_of, variant
 
 

@@ -27,10 +27,11 @@ import pytest
 from bmaparse import _commit, synth
 from bmaparse._lock import OutputLock
 from bmaparse._verify import verify
-from bmaparse.batch import FORMATS, convert
+from bmaparse.batch import convert
 from bmaparse.cli import main
 from bmaparse.errors import OutputError
 from bmaparse.tables import SCHEMAS
+from bmaparse.writers import FORMATS
 from helpers import ROOT
 
 FORK = multiprocessing.get_context("fork")

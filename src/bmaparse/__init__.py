@@ -9,8 +9,9 @@
 >>> summary = bmaparse.convert(["exports/"], "out/")    # the batch converter, into tables
 >>> bmaparse.verify("out/").ok                           # do its tables and manifest agree?
 
-``to_tables``, ``to_pandas``, ``convert`` and ``verify`` load pyarrow (and
-pandas) on first use, so ``import bmaparse`` stays light for code that only parses.
+``to_tables``, ``to_pandas``, ``convert`` (and its ``ConvertSummary``) and ``verify``
+are imported on first use (they load pyarrow, and pandas), so ``import bmaparse``
+stays light for code that only parses.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._parser import parse
 from ._read import Document, Limits, load, read
-from .errors import BmaparseError, OutputBusyError, OutputError, ParseError
+from .errors import BmaparseError, OutputBusyError, OutputError, ParseError, UsageError
 from .model import (
     PARSER_VERSION,
     SCHEMA_VERSION,
@@ -38,7 +39,7 @@ from .model import (
 if TYPE_CHECKING:
     from . import synth as synth  # the alias re-exports it
     from ._verify import verify
-    from .batch import convert
+    from .batch import ConvertSummary, convert
     from .tables import to_pandas, to_tables
 
 __version__ = PARSER_VERSION
@@ -48,6 +49,7 @@ __all__ = (
     "SCHEMA_VERSION",
     "BmaparseError",
     "BudgetFigure",
+    "ConvertSummary",
     "Diagnostic",
     "Document",
     "Kpi",
@@ -62,6 +64,7 @@ __all__ = (
     "QuarterlyResult",
     "Report",
     "StrategyLink",
+    "UsageError",
     "__version__",
     "convert",
     "load",
@@ -73,7 +76,8 @@ __all__ = (
 )
 
 
-_LAZY = {"to_tables": "tables", "to_pandas": "tables", "convert": "batch", "verify": "_verify"}
+_LAZY = {"to_tables": "tables", "to_pandas": "tables", "convert": "batch", "ConvertSummary": "batch",
+         "verify": "_verify"}
 """Public names whose modules load pyarrow: imported on first use."""
 
 _LAZY_MODULES = ("synth",)

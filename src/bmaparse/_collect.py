@@ -1,6 +1,6 @@
 """The parent's side of a ``convert`` run: results in, rows out, counts kept.
 
-Strategy: worker results (``batch._Chunk``) arrive in task order. A
+Strategy: worker results (``_worker.Chunk``) arrive in task order. A
 ``_Collector`` turns each input's outcome into its manifest entry (written to
 an ``EntryLog`` file, not kept), drops the rows of reports that an earlier
 input or run already wrote (a set of keys, 16 bytes each), buffers rows up to a
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from . import tables
-    from .batch import _Chunk, _Result
+    from ._worker import Chunk, TaskResult
 
 _FLUSH_ROWS = 100_000
 _FLUSH_BYTES = 8 * 1024 * 1024
@@ -172,7 +172,7 @@ class _Collector:
         self.parts: dict[str, list[pa.Table]] = {}
         self.buffered_rows = self.buffered_bytes = 0
 
-    def take(self, chunk: _Chunk) -> list[dict[str, Any]]:
+    def take(self, chunk: Chunk) -> list[dict[str, Any]]:
         """Account for one chunk; its inputs' manifest entries, in order."""
         earlier = {k for r in chunk.results for k in r.report_keys if k in self.written}
         entries = [self._take_one(result) for result in chunk.results]
@@ -180,7 +180,7 @@ class _Collector:
         self._add(_drop_reports(decoded, earlier) if earlier else decoded)
         return entries
 
-    def _take_one(self, result: _Result) -> dict[str, Any]:
+    def _take_one(self, result: TaskResult) -> dict[str, Any]:
         fresh = [k for k in result.report_keys if k not in self.written]
         self.written.update(fresh)
         outcome = ("error" if result.severities.get("error") else
@@ -247,7 +247,7 @@ def _drop_reports(tables: Mapping[str, pa.Table], keys: Iterable[str]) -> dict[s
     return kept
 
 
-def _entry(result: _Result, outcome: str, written: int, duplicates: int) -> dict[str, Any]:
+def _entry(result: TaskResult, outcome: str, written: int, duplicates: int) -> dict[str, Any]:
     if result.skipped_as == "already-converted":
         return {"path": result.source_path, "sha256": result.sha256 or None, "size": result.size,
                 "outcome": "skipped", "reason": result.skipped_as}

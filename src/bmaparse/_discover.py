@@ -1,10 +1,9 @@
-"""Discovery: command-line inputs in, a sorted list of tasks (one per input text)
-out; and reading one task into a Document.
+"""Discovery: command-line inputs in, a sorted list of tasks (one per input text) out.
 
 Strategy: discovery only looks at names, file types and zip central directories;
 it never reads or decodes a text. A *task* is a small picklable descriptor (a
 file path, or an archive path plus a member's name and ``Entry``: where its data
-is) that a worker turns into bytes itself with ``read_task_bytes``. The rules it
+is) that a worker turns into a Document itself (``_read_task``). The rules it
 keeps:
 
 - A file named on the command line is read whatever its name, except ``*.zip``,
@@ -30,13 +29,18 @@ keeps:
   yields one ``nested-archive-skipped`` diagnostic. An archive that cannot be
   opened becomes a note task with an ``unreadable-archive`` error; so does one
   whose central directory is damaged part way, and the members before the
-  damage are still read.
+  damage are still read. A member whose data overlaps another member's (an
+  overlapping-entry zip bomb) becomes a note task with a ``zip-bomb`` error.
 - An archive's directory is read once, here (``_archive``); a member's task
   carries its ``Entry``, and a worker seeks straight to its data: archive work
   is linear in the members. Tasks are keyed by entry, not name: two members
   with one name are both read, the second named ``name#2`` in ``source_path``
   (``#3`` ..., never a name the archive already has). A name whose bytes are
-  not the UTF-8 the archive claims keeps them as ``\\xNN`` escapes.
+  not the UTF-8 the archive claims keeps them as ``\\xNN`` escapes. An archive
+  is read only up to ``Limits.max_archive_members`` members
+  (``too-many-members``), counted while its directory is read, so an end
+  record that declares fewer than it holds cannot lift the limit; one whose
+  end record declares more is not read at all.
 - ``source_path`` is the path as the user wrote it, joined with the walk
   (``exports/2566/a.txt``), and ``exports/a.zip!dir/b.txt`` inside archives.
   Tasks are deduplicated by real path and sorted by ``source_path``, so the
@@ -44,26 +48,12 @@ keeps:
   resolves each folder's real path once; a file's is that plus its name unless
   the file is a symbolic link (``realpath`` per file cost ~30 us).
 - A path that does not exist is a ``UsageError`` raised before any work.
-- Reading (``read_document``, in a worker) never raises for a bad input: an
-  unreadable file or member, a refused size, a strict-mode rejection all come
-  back as a Document holding only file-level diagnostics.
-- Reading is bounded by ``Limits`` (``_read``): a text larger than
-  ``max_file_bytes`` (a file's size, a member's declared size, or what is
-  actually read: never more than the limit plus one byte) is refused with
-  ``InputTooLargeError`` (``input-too-large``). A member that declares more than
-  ``max_compression_ratio``:1 over 1 MiB, or whose data overlaps another
-  member's (the two zip-bomb tricks), is refused with ``ZipBombError``
-  (``zip-bomb``) before a byte of it is decompressed. An archive is read only up
-  to ``max_archive_members`` members (``too-many-members``), counted while its
-  directory is read, so an end record that declares fewer than it holds cannot
-  lift the limit; one whose end record declares more is not read at all.
 - Member names are data only: they become ``source_path`` and nothing is ever
   written, created or opened by a member's name (``../x``, ``/etc/x`` included).
 """
 
 from __future__ import annotations
 
-import hashlib
 import lzma
 import os
 import stat
@@ -74,52 +64,28 @@ from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
-from . import _read
 from ._archive import (
     Entry,
     Labels,
     Member,
-    open_member,
     overlapping_members,
     read_directory,
     read_end,
 )
-from ._read import (
-    DEFAULT_LIMITS,
-    Document,
-    InputTooLargeError,
-    Limits,
-    check_read_size,
-    display_path,
-    open_regular,
-    read_file_capped,
-    too_large_message,
-)
-from .errors import ParseError
-from .model import Diagnostic, Severity
+from ._read import DEFAULT_LIMITS, Limits, display_path, open_regular
+from .errors import UsageError
+from .model import Severity
 
-_READ_FAILURES = (
+READ_FAILURES = (
     OSError, zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, RuntimeError, KeyError,
     NotImplementedError, ValueError, struct.error,
 )
 """What reading a file or an archive member raises when the bytes are bad (a damaged
 archive, an unsupported compression method, an encrypted member ...)."""
 
-_RATIO_FLOOR = 1024 * 1024
-"""Members at most this large (decompressed) are never refused for their ratio."""
-
 ARCHIVE_SEPARATOR = "!"
 """Joins an archive path and a member name in ``source_path``."""
-
-
-class UsageError(Exception):
-    """A problem with how bmaparse was called (exit status 2), e.g. a missing input."""
-
-
-class ZipBombError(Exception):
-    """An archive member that would decompress far beyond its size (ratio, overlap)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,7 +309,7 @@ def _archive_tasks(path: str, skipped: Counter[str], limits: Limits) -> list[Tas
                            f" {limit:,} (max_archive_members): archive not read")
                 return [Task(shown, path, note=Note("error", "too-many-members", message))]
             directory = read_directory(file, end, limit)
-    except _READ_FAILURES as exc:
+    except READ_FAILURES as exc:
         message = display_path(f"cannot open the zip archive: {exc}")
         return [Task(shown, path, note=Note("error", "unreadable-archive", message))]
     tasks = []
@@ -390,182 +356,3 @@ def _member_tasks(path: str, shown: str, members: Sequence[Member],
                 "an archive inside an archive is not read; extract it and convert it on its own",
             )
         yield Task(source_path, path, member=name, note=note, entry=member.entry)
-
-
-def resolve_limits(limits: Limits | None) -> Limits:
-    """``limits``, or the defaults when None."""
-    return DEFAULT_LIMITS if limits is None else limits
-
-
-def check_member(entry: Entry, limits: Limits) -> None:
-    """Refuse a member by what it declares, before decompressing any of it."""
-    if entry.file_size > limits.max_file_bytes:
-        raise InputTooLargeError(too_large_message(entry.file_size, limits, "member declares"))
-    ratio = entry.file_size / max(entry.compress_size, 1)
-    if entry.file_size > _RATIO_FLOOR and ratio > limits.max_compression_ratio:
-        raise ZipBombError(
-            f"member refused: it declares {entry.compress_size:,} bytes that expand to"
-            f" {entry.file_size:,} ({ratio:,.0f}:1); more than {limits.max_compression_ratio}:1"
-            " on a member over 1 MiB (max_compression_ratio) is taken for a zip bomb"
-        )
-
-
-_open_archives: dict[str, BinaryIO] = {}
-"""Archive files a worker keeps open between tasks (a member's task seeks in them)."""
-
-
-def _archive(path: str) -> BinaryIO:
-    archive = _open_archives.get(path)
-    if archive is None:
-        while len(_open_archives) >= 4:
-            _open_archives.pop(next(iter(_open_archives))).close()
-        archive = _open_archives[path] = open_regular(path)
-    return archive
-
-
-def close_archives() -> None:
-    """Close the archives ``read_task_bytes`` kept open."""
-    while _open_archives:
-        _open_archives.popitem()[1].close()
-
-
-def _open_member(task: Task, limits: Limits) -> zipfile.ZipExtFile:
-    """A reader of a member task's decompressed bytes, refused first by what the
-    member declares (``check_member``)."""
-    assert task.member is not None and task.entry is not None
-    check_member(task.entry, limits)
-    return open_member(_archive(task.path), task.member, task.entry)
-
-
-def read_task_bytes(task: Task, limits: Limits | None = None) -> bytes:
-    """The bytes of a task's text: the whole file, or the decompressed member.
-
-    Raises ``InputTooLargeError`` past ``limits.max_file_bytes`` (checked against
-    the declared size, then by reading at most the limit plus one byte),
-    ``ZipBombError`` for a member whose declared ratio is absurd, ``OSError`` or
-    ``zipfile.BadZipFile`` (and the like) when the bytes cannot be read.
-    """
-    limits = resolve_limits(limits)
-    if task.entry is None:
-        return read_file_capped(task.path, limits)
-    with _open_member(task, limits) as member:
-        data = member.read(limits.max_file_bytes + 1)
-    check_read_size(data, limits)
-    return data
-
-
-# --- reading a task -------------------------------------------------------------------
-
-
-def task_diagnostic(task: Task, severity: Severity, code: str, message: str) -> Diagnostic:
-    """A diagnostic about a whole task (no line)."""
-    return Diagnostic(None, None, severity, code, display_path(message), None, task.source_path)
-
-
-def _hash_task(task: Task, limits: Limits) -> str:
-    """sha256 of a skipped (info note) task's bytes, streamed; "" when they cannot be
-    read within the limits (a note never costs a decompression the limits refuse)."""
-    digest = hashlib.sha256()
-    left = limits.max_file_bytes
-    try:
-        with (open_regular(task.path) if task.entry is None else _open_member(task, limits)) as data:
-            for block in iter(lambda: data.read(1 << 20), b""):
-                left -= len(block)
-                if left < 0:
-                    return ""
-                digest.update(block)
-    except (*_READ_FAILURES, InputTooLargeError, ZipBombError):
-        return ""
-    return digest.hexdigest()
-
-
-def _task_size(task: Task) -> int | None:
-    """The declared size of a member; the size of a regular file; else None."""
-    if task.entry is not None:
-        return task.entry.file_size
-    try:
-        info = os.stat(task.path)
-    except (OSError, ValueError):
-        return None
-    return info.st_size if stat.S_ISREG(info.st_mode) else None
-
-
-def read_document(
-    task: Task, strict: bool, known: frozenset[str], limits: Limits | None = None
-) -> tuple[Document | None, str, int | None]:
-    """(document, sha256, size) of a task; document None when ``known`` holds its sha256.
-
-    Never raises for a problem of the input: it becomes a file-level diagnostic.
-    ``strict`` turns a ``ParseError`` into the input's diagnostics plus a
-    ``strict-rejected`` error (no report is kept).
-    """
-    limits = resolve_limits(limits)
-    if task.note is not None:
-        sha = _hash_task(task, limits) if task.note.severity == "info" else ""
-        if sha and sha in known:
-            return None, sha, _task_size(task)
-        note = task_diagnostic(task, task.note.severity, task.note.code, task.note.message)
-        return Document(task.source_path, sha, None, (), (note,)), sha, _task_size(task)
-    try:
-        data = read_task_bytes(task, limits)
-    except InputTooLargeError as exc:
-        problem = task_diagnostic(task, "error", "input-too-large", str(exc))
-        return Document(task.source_path, "", None, (), (problem,)), "", _task_size(task)
-    except ZipBombError as exc:
-        problem = task_diagnostic(task, "error", "zip-bomb", str(exc))
-        return Document(task.source_path, "", None, (), (problem,)), "", _task_size(task)
-    except _READ_FAILURES as exc:
-        code = "unreadable-input" if task.member is None else "unreadable-member"
-        problem = task_diagnostic(task, "error", code, f"cannot read input: {exc}")
-        return Document(task.source_path, "", None, (), (problem,)), "", _task_size(task)
-    if known:
-        sha = hashlib.sha256(data).hexdigest()
-        if sha in known:
-            return None, sha, len(data)
-    try:
-        document = _read.load(data, source_path=task.source_path, strict=strict, limits=limits)
-    except ParseError as exc:
-        message = f"--strict: input rejected: {exc}"
-        rejected = task_diagnostic(task, "error", "strict-rejected", message)
-        sha = hashlib.sha256(data).hexdigest()
-        document = Document(task.source_path, sha, None, (), (*exc.diagnostics, rejected))
-    return document, document.sha256, len(data)
-
-
-def severity_counts(document: Document) -> Counter[str]:
-    """How many diagnostics of each severity a document and its reports hold."""
-    reports = (d for r in document.reports for d in r.diagnostics)
-    return Counter(d.severity for d in (*document.diagnostics, *reports))
-
-
-def load_task(task: Task, *, strict: bool = False, limits: Limits | None = None) -> Document:
-    """Read and parse one task; problems reading it become file-level diagnostics."""
-    try:
-        document, _, _ = read_document(task, strict, frozenset(), limits)
-    except Exception as exc:
-        problem = task_diagnostic(task, "error", "internal-error", f"{type(exc).__name__}: {exc}")
-        return Document(task.source_path, "", None, (), (problem,))
-    assert document is not None
-    return document
-
-
-def iter_documents(
-    inputs: Sequence[str | os.PathLike[str]],
-    *,
-    strict: bool = False,
-    limits: Limits | None = None,
-    follow_links: bool = False,
-) -> Iterator[Document]:
-    """The Documents of files, folders and ``.zip`` archives, in source-path order.
-
-    ``follow_links`` follows symbolic links whose target is outside every input
-    (see ``discover``). Raises ``UsageError`` before reading anything when an
-    input does not exist.
-    """
-    limits = resolve_limits(limits)
-    tasks = discover(inputs, limits=limits, follow_links=follow_links).tasks
-    try:
-        for task in tasks:
-            yield load_task(task, strict=strict, limits=limits)
-    finally:
-        close_archives()

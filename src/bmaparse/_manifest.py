@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from ._commit import read_plain
-from ._discover import UsageError
 from ._lock import LOCK_NAME
 from ._read import open_regular
+from .errors import UsageError
 from .model import PARSER_VERSION, SCHEMA_VERSION
 
 MANIFEST_NAME = "manifest.json"

@@ -33,6 +33,7 @@ import re
 import signal
 import stat
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import FrameType
@@ -43,7 +44,7 @@ from ._evidence import is_report
 from ._lexer import Kind, Token, tokenize
 from ._normalize import without_surrogates
 from ._parser import build_report, raise_if_problems, split_reports
-from .errors import ParseError
+from .errors import InputTooLargeError, ParseError
 from .model import STRICT_SEVERITIES, Diagnostic, Report
 
 
@@ -65,10 +66,21 @@ class Document:
     @property
     def ok(self) -> bool:
         """True when no diagnostic of this input, or of its reports, is an error."""
-        return not any(
-            d.severity == "error"
-            for d in (*self.diagnostics, *(d for r in self.reports for d in r.diagnostics))
-        )
+        return not severity_counts(self)["error"]
+
+
+def severity_counts(document: Document) -> Counter[str]:
+    """How many diagnostics of each severity a document and its reports hold."""
+    reports = (d for r in document.reports for d in r.diagnostics)
+    return Counter(d.severity for d in (*document.diagnostics, *reports))
+
+
+def failed_document(
+    source_path: str | None, *diagnostics: Diagnostic, sha256: str = ""
+) -> Document:
+    """The Document of an input that gave no report: only its file-level
+    ``diagnostics`` (why it failed); ``sha256`` when its bytes were read."""
+    return Document(source_path, sha256, None, (), diagnostics)
 
 
 Source = str | os.PathLike[str] | bytes
@@ -176,12 +188,8 @@ def load(
     except OSError as exc:
         message = display_path(f"cannot read input: {exc}")
         problem = Diagnostic(None, None, "error", "unreadable-input", message, None, path)
-        return _finish(Document(path, "", None, (), (problem,)), strict)
+        return _finish(failed_document(path, problem), strict)
     return _finish(_timed_document(data, path, limits), strict)
-
-
-class InputTooLargeError(Exception):
-    """A text is larger than ``Limits.max_file_bytes``."""
 
 
 def read_file_capped(path: str | os.PathLike[str], limits: Limits) -> bytes:
@@ -240,7 +248,7 @@ def check_read_size(data: bytes, limits: Limits) -> None:
 
 def _refused(path: str | None, message: str) -> Document:
     problem = Diagnostic(None, None, "error", "input-too-large", message, None, path)
-    return Document(path, "", None, (), (problem,))
+    return failed_document(path, problem)
 
 
 class InputTimeout(BaseException):
@@ -354,7 +362,7 @@ def _timed_document(data: bytes, path: str | None, limits: Limits) -> Document:
     except Exception as exc:
         code = "internal-error"
         message = display_path(f"reading this input failed ({type(exc).__name__}: {exc}); nothing of it was parsed")
-    return Document(path, "", None, (), (Diagnostic(None, None, "error", code, message, None, path),))
+    return failed_document(path, Diagnostic(None, None, "error", code, message, None, path))
 
 
 def _document(data: bytes, path: str | None, limits: Limits) -> Document:

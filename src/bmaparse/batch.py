@@ -1,15 +1,10 @@
 """convert: many inputs in, one dataset per table (and a manifest) out.
 
-Strategy: the parent discovers tasks (``_discover``), sorts them by source
-path, and hands them to worker processes in chunks of consecutive tasks; a
-worker reads its own bytes, calls ``load`` for each task, flattens the whole
-chunk with one ``tables.to_tables`` call (Arrow's cost is per array, so
-flattening one document at a time cost more than parsing it) and sends back
-the chunk's tables as Arrow IPC bytes with a small outcome record per task. A
-report seen twice inside a chunk is flattened once. Chunks are taken back in
-task order (a window of futures), so the rows written do not depend on the
-number of workers; a worker that dies costs only the input that killed it.
-The parent:
+Strategy: the parent discovers tasks (``_discover``, sorted by source path),
+has them run in chunks (``_pool``: in this process, or in worker processes
+that each read, parse and flatten a chunk, ``_worker``) and takes the chunks
+back in task order, so the rows written do not depend on the number of
+workers; a worker that dies costs only the input that killed it. The parent:
 
 - takes the output folder's lock (``_lock``: one writer at a time) and first
   finishes or undoes whatever a stopped run left there (``_commit.recover``);
@@ -30,38 +25,20 @@ already lists, appends to the previous output and merges the manifest.
 
 from __future__ import annotations
 
-import collections
 import contextlib
-import dataclasses
-import multiprocessing
 import os
-import signal
 import sys
-import threading
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._collect import ConvertSummary, _Collector, _KeySet, file_signature
 from ._commit import JOURNAL_NAME, recover
-from ._discover import (
-    Discovery,
-    Task,
-    UsageError,
-    close_archives,
-    discover,
-    iter_documents,
-    load_task,
-    read_document,
-    resolve_limits,
-    severity_counts,
-    task_diagnostic,
-)
-from ._lock import OutputLock, close_inherited
+from ._discover import Discovery, Task, discover
+from ._formats import FORMATS
+from ._lock import OutputLock
 from ._manifest import (
     MANIFEST_NAME,
     EntryLog,
@@ -75,341 +52,96 @@ from ._manifest import (
     utc_now,
     write_run_manifest,
 )
-from ._read import Document, Limits, keep_alarm_handler
-from .errors import OutputError
-from .model import SCHEMA_VERSION, Diagnostic, Report
+from ._pool import Chunks, in_process, pooled
+from ._read import Limits
+from ._read_task import iter_documents, load_task, resolve_limits
+from ._worker import WorkerConfig
+from .errors import OutputError, UsageError
+from .model import SCHEMA_VERSION
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from . import tables
 
-__all__ = (
-    "FORMATS", "ConvertSummary", "Limits", "UsageError", "convert", "iter_documents", "load_task",
-)
+__all__ = ("ConvertSummary", "Limits", "UsageError", "convert", "iter_documents", "load_task")
+
+Progress = bool | Callable[[dict[str, Any]], None]
+"""True: a progress bar on stderr; a callable: called with each input's manifest entry."""
 
 
-FORMATS = ("parquet", "csv", "jsonl", "duckdb")
-"""Output formats ``convert`` writes (the writers package's names)."""
+def convert(
+    inputs: Sequence[str | os.PathLike[str]],
+    out: str | os.PathLike[str],
+    *,
+    fmt: str = "parquet",
+    jobs: int | None = None,
+    strict: bool = False,
+    incremental: bool = False,
+    force: bool = False,
+    progress: Progress = False,
+    limits: Limits | None = None,
+    follow_links: bool = False,
+) -> ConvertSummary:
+    """Convert files, folders and ``.zip`` archives into one dataset per table in ``out``.
 
-# --- worker side ----------------------------------------------------------------------
+    >>> import bmaparse
+    >>> summary = bmaparse.convert(["samples/"], "out/", fmt="duckdb", jobs=2)
+    >>> summary.inputs, summary.reports, summary.errors, summary.files["reports"]
+    (8, 9, 0, 'bmaparse.duckdb')
+    >>> summary.exit_code                   # 1 when some input had an error
+    0
 
+    ``fmt`` is ``parquet``, ``csv``, ``jsonl`` or ``duckdb``; ``jobs`` worker
+    processes (default: one per CPU; 1 runs in this process). ``strict``
+    rejects an input with any warning or error (only its diagnostics are
+    written). ``incremental`` skips inputs the manifest in ``out`` already
+    lists (by sha256) and appends the rest. ``force`` writes into a non-empty
+    folder bmaparse did not write. ``progress``: True shows a progress bar on
+    stderr; a callable is called with each input's manifest entry. ``limits``
+    bounds each input (``bmaparse.Limits``: file size, line length, archive
+    members, compression ratio, time; default ``Limits()``); an input past a
+    bound is a diagnostic, never the end of the run. ``follow_links`` follows
+    symbolic links whose target is outside every input (by default they are
+    skipped and counted in the manifest's ``skipped_files``). Nothing is
+    written outside ``out``.
 
-@dataclass(frozen=True, slots=True)
-class _Result:
-    """What a worker sends back for one task."""
+    The run is one transaction: every table, ``projects`` and the manifest
+    become visible together, and whatever stops the run leaves ``out`` as the
+    previous run left it. One run at a time writes a folder.
 
-    source_path: str
-    sha256: str
-    size: int | None
-    encoding: str | None
-    skipped_as: str | None
-    """``already-converted`` (incremental), ``nested-archive``, or None."""
-    report_keys: tuple[str, ...]
-    repeated_in_file: int
-    severities: Mapping[str, int]
-    failure: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Chunk:
-    """What a worker sends back for a chunk of consecutive tasks."""
-
-    results: tuple[_Result, ...]
-    """One outcome record per task, in task order."""
-    tables: Mapping[str, bytes]
-    """Arrow IPC stream per table: the rows of every task in the chunk, each
-    report once (a later copy inside the chunk is left out)."""
-
-
-_worker_strict = False
-_worker_known: frozenset[str] = frozenset()
-_worker_limits: Limits | None = None
-
-
-def _init_worker(
-    strict: bool, known: frozenset[str], limits: Limits | None, parent: int | None = None
-) -> None:
-    """Set a worker's options; in a pool worker, also end when the parent is gone
-    (a killed ``convert`` must not leave workers waiting on its queue forever, or
-    spinning in a long parse)."""
-    global _worker_strict, _worker_known, _worker_limits
-    _worker_strict, _worker_known, _worker_limits = strict, known, limits
-    if parent is not None:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-        # SIGTERM ends a worker (the pool's own way to stop a broken pool). It was
-        # blocked while the pool forked (``_submit``): a SIGTERM to the process group
-        # then never reaches the CLI's handler inherited by a worker not yet set up.
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        if hasattr(signal, "pthread_sigmask"):
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
-        close_inherited()  # the output folder's lock is the parent's alone
-        keep_alarm_handler()  # the per-input time budget's, for good: no swap per input
-        if not _killed_with_parent(parent):
-            threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
-
-
-_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-
-
-def _killed_with_parent(parent: int) -> bool:
-    """Linux: have the kernel SIGKILL this worker when the parent dies; True when set.
-
-    The watchdog thread (``_exit_with_parent``, elsewhere) cannot run while a
-    long regex match holds the GIL; the kernel's signal needs nothing of the
-    worker. It is sent when the thread that forked the worker ends: the thread
-    that runs ``convert``, which waits for its pool. The parent may have died
-    before the call: then it is gone already, and so is this worker.
+    Raises ``UsageError`` (a missing input, a bad option, a folder that is not
+    ours) before writing anything; ``OutputBusyError`` when another process is
+    writing ``out`` (nothing touched); ``OutputError`` when the output could not
+    be written (``out`` keeps its previous state). Returns the summary;
+    ``exit_code`` is 1 when some input had errors.
     """
-    if not sys.platform.startswith("linux"):
-        return False
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) != 0:
-            return False
-    except (OSError, AttributeError):  # no libc with prctl (musl has one; a sandbox may not)
-        return False
-    if os.getppid() != parent:
-        os._exit(1)
-    return True
-
-
-def _exit_with_parent(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(0.5)
-    os._exit(1)
+    started, started_at = time.monotonic(), utc_now()
+    options = _Options(fmt, _jobs(fmt, jobs), strict, incremental, progress,
+                       resolve_limits(limits))
+    out_dir = Path(out)
+    found = discover(inputs, exclude=out_dir, limits=options.limits, follow_links=follow_links)
+    check_output(out_dir, force=force)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with OutputLock(out_dir, "convert"):
+        recover(out_dir)  # the previous run's state, whole, before it is read
+        clean_manifest_temporaries(out_dir)
+        mark_output(out_dir)
+        return _Run(out_dir, options).convert(found, started, started_at)
 
 
-def _ipc(tables: Mapping[str, pa.Table]) -> dict[str, bytes]:
-    import pyarrow as pa
+@dataclass(frozen=True, slots=True)
+class _Options:
+    """A run's options, checked."""
 
-    encoded = {}
-    for name, table in tables.items():
-        stream = pa.BufferOutputStream()
-        with pa.ipc.new_stream(stream, table.schema) as writer:
-            writer.write_table(table)
-        encoded[name] = stream.getvalue().to_pybytes()
-    return encoded
-
-
-def _unique_reports(document: Document) -> tuple[Document, int]:
-    """The document without a second copy of a report inside the same file."""
-    first: dict[str, Report] = {}
-    for report in document.reports:
-        first.setdefault(report.report_key, report)
-    repeated = len(document.reports) - len(first)
-    if repeated:
-        document = dataclasses.replace(document, reports=tuple(first.values()))
-    return document, repeated
+    fmt: str
+    jobs: int
+    strict: bool
+    incremental: bool
+    progress: Progress
+    limits: Limits
 
 
-def _process(tasks: Sequence[Task]) -> _Chunk:
-    """Worker entry point: a chunk of tasks in, their outcomes and tables out; never raises."""
-    results: list[_Result] = []
-    documents: list[Document] = []
-    in_chunk: set[str] = set()
-    for task in tasks:
-        result, document = _process_one(task)
-        results.append(result)
-        if document is None:
-            continue
-        first = tuple(r for r in document.reports if r.report_key not in in_chunk)
-        in_chunk.update(result.report_keys)
-        if len(first) != len(document.reports):  # a copy of a report earlier in the chunk
-            document = dataclasses.replace(document, reports=first)
-        documents.append(document)
-    return _Chunk(tuple(results), _flatten(documents))
-
-
-def _process_one(task: Task) -> tuple[_Result, Document | None]:
-    """One task's outcome and document (None when skipped); never raises."""
-    try:
-        document, sha, size = read_document(task, _worker_strict, _worker_known, _worker_limits)
-        if document is None:
-            return _Result(task.source_path, sha, size, None, "already-converted", (), 0, {}), None
-        document, repeated = _unique_reports(document)
-        result = _Result(
-            task.source_path,
-            sha,
-            size,
-            document.encoding,
-            "nested-archive" if task.note is not None and task.note.severity != "error" else None,
-            tuple(r.report_key for r in document.reports),
-            repeated,
-            dict(severity_counts(document)),
-        )
-        return result, document
-    except Exception as exc:
-        return _failed(task, exc)
-
-
-def _flatten(documents: list[Document]) -> dict[str, bytes]:
-    """The chunk's tables; should flattening the chunk fail, each document alone,
-    so that one bad document costs only its own rows (an internal-error row)."""
-    from . import tables
-
-    try:
-        return _ipc(tables.to_tables(documents))
-    except Exception:
-        parts: list[Document] = []
-        for document in documents:
-            try:
-                tables.to_tables([document])
-                parts.append(document)
-            except Exception as exc:
-                parts.append(_failure_document(document.source_path or "", exc))
-        return _ipc(tables.to_tables(parts))
-
-
-def _failure_document(source_path: str, exc: Exception, task: Task | None = None) -> Document:
-    text = f"{type(exc).__name__}: {exc}"
-    problem = (task_diagnostic(task, "error", "internal-error", f"internal error: {text}")
-               if task is not None else
-               Diagnostic(None, None, "error", "internal-error", f"internal error: {text}",
-                          None, source_path))
-    return Document(source_path, "", None, (), (problem,))
-
-
-def _failed(task: Task, exc: Exception) -> tuple[_Result, Document]:
-    """An exception while converting one input, turned into a diagnostics row."""
-    text = f"{type(exc).__name__}: {exc}"
-    document = _failure_document(task.source_path, exc, task)
-    return _Result(task.source_path, "", None, None, None, (), 0, {"error": 1}, text), document
-
-
-_Chunks = Generator["_Chunk", None, None]
-_CHUNK_TASKS = 64
-"""Tasks per chunk at most (fewer when there are few tasks per worker)."""
-
-
-def _chunks(tasks: Sequence[Task], jobs: int) -> list[Sequence[Task]]:
-    """Consecutive tasks in chunks: large enough to flatten cheaply, small enough
-    that every worker gets several."""
-    size = max(1, min(_CHUNK_TASKS, len(tasks) // (jobs * 4)))
-    return [tasks[i : i + size] for i in range(0, len(tasks), size)]
-
-
-def _in_process(
-    tasks: Sequence[Task], strict: bool, known: frozenset[str], limits: Limits
-) -> _Chunks:
-    saved = (_worker_strict, _worker_known, _worker_limits)
-    _init_worker(strict, known, limits)
-    try:
-        for chunk in _chunks(tasks, 1):
-            yield _process(chunk)
-    finally:
-        _init_worker(*saved)
-        close_archives()
-
-
-def _pooled(
-    tasks: Sequence[Task], jobs: int, strict: bool, known: frozenset[str], limits: Limits
-) -> _Chunks:
-    """Chunks through a process pool, in order, at most a window of them in flight.
-
-    A worker that dies (killed, out of memory, a crash in a C extension) breaks the
-    pool instead of hanging it; the chunks in flight then run again, each on a pool
-    of its own, and the one that kills its worker again is run input by input, so
-    only the input that kills a worker is lost (an ``internal-error`` row)."""
-    waiting = collections.deque(_chunks(tasks, jobs))
-    in_flight: collections.deque[tuple[Sequence[Task], Future[_Chunk]]] = collections.deque()
-    options = (strict, known, limits)
-    executor = _executor(jobs, options)
-    stopped = False
-    try:
-        while waiting or in_flight:
-            while waiting and len(in_flight) < jobs * 4:
-                chunk = waiting.popleft()
-                in_flight.append((chunk, _submit(executor, chunk)))
-            try:
-                result = in_flight[0][1].result()
-            except BrokenProcessPool:
-                executor.shutdown(wait=True, cancel_futures=True)
-                for chunk, _ in in_flight:
-                    yield from _isolated(chunk, options)
-                in_flight.clear()
-                executor = _executor(jobs, options)
-                continue
-            in_flight.popleft()
-            yield result
-    except BaseException:  # interrupted: do not wait on workers that may be gone
-        stopped = True
-        _stop(executor)
-        raise
-    finally:
-        if not stopped:
-            executor.shutdown(wait=True, cancel_futures=True)
-
-
-def _submit(executor: ProcessPoolExecutor, chunk: Sequence[Task]) -> Future[_Chunk]:
-    """``executor.submit``, with SIGTERM blocked while it may fork a worker (the new
-    worker ignores it before unblocking; the parent gets a pending one right after)."""
-    if not hasattr(signal, "pthread_sigmask"):
-        return executor.submit(_process, chunk)
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
-    try:
-        return executor.submit(_process, chunk)
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
-
-
-def _stop(executor: ProcessPoolExecutor) -> None:
-    """End an interrupted pool now: cancel what waits, terminate the workers (they
-    ignore SIGINT) and reap them, so that the shutdown cannot wait forever on a
-    worker that died mid-result (a SIGTERM sent to the whole process group). (``_processes`` is the executor's own
-    table of its workers: the standard library gives no public way to end them.)"""
-    workers = list((getattr(executor, "_processes", None) or {}).values())
-    executor.shutdown(wait=False, cancel_futures=True)
-    for worker in workers:
-        with contextlib.suppress(Exception):
-            worker.terminate()
-    for worker in workers:
-        with contextlib.suppress(Exception):
-            worker.join(5)
-
-
-_Options = tuple[bool, frozenset[str], Limits]
-
-
-def _executor(jobs: int, options: _Options) -> ProcessPoolExecutor:
-    _load_what_workers_load()
-    return ProcessPoolExecutor(jobs, multiprocessing.get_context(), _init_worker,
-                               (*options, os.getpid()))
-
-
-def _load_what_workers_load() -> None:
-    """Import in the parent what every worker imports for its first table: pyarrow
-    loads pandas (~0.17 s) the first time it builds an array from a list. Forked
-    workers then share it instead of each loading it again."""
-    import pyarrow as pa
-
-    pa.array([0])
-
-
-def _isolated(chunk: Sequence[Task], options: _Options) -> _Chunks:
-    """``chunk`` on a pool of its own; if that worker dies too, input by input, and
-    an input that kills its worker becomes an internal-error row."""
-    with _executor(1, options) as executor:
-        try:
-            yield executor.submit(_process, chunk).result()
-            return
-        except BrokenProcessPool:
-            pass
-    if len(chunk) > 1:
-        for task in chunk:
-            yield from _isolated([task], options)
-        return
-    result, document = _failed(chunk[0], RuntimeError(
-        "a worker process died converting this input (killed, out of memory or crashed)"))
-    yield _Chunk((result,), _flatten([document]))
-
-
-# --- parent side ----------------------------------------------------------------------
-
-
-def _check_options(fmt: str, jobs: int | None) -> int:
+def _jobs(fmt: str, jobs: int | None) -> int:
+    """The worker processes to run, once ``fmt`` and ``jobs`` are known to be usable."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if jobs is not None and jobs < 1:
@@ -424,71 +156,16 @@ def _progress_bar(total: int, enabled: bool) -> Any:
                 dynamic_ncols=True)
 
 
-def convert(
-    inputs: Sequence[str | os.PathLike[str]],
-    out: str | os.PathLike[str],
-    *,
-    fmt: str = "parquet",
-    jobs: int | None = None,
-    strict: bool = False,
-    incremental: bool = False,
-    force: bool = False,
-    progress: bool | Callable[[dict[str, Any]], None] = False,
-    limits: Limits | None = None,
-    follow_links: bool = False,
-) -> ConvertSummary:
-    """Convert files, folders and ``.zip`` archives into one dataset per table in ``out``.
-
-    ``fmt`` is ``parquet``, ``csv``, ``jsonl`` or ``duckdb``; ``jobs`` worker
-    processes (default: one per CPU; 1 runs in this process). ``strict``
-    rejects an input with any warning or error (only its diagnostics are
-    written). ``incremental`` skips inputs the manifest in ``out`` already
-    lists (by sha256) and appends the rest. ``force`` writes into a non-empty
-    folder bmaparse did not write. ``progress``: True shows a progress bar on
-    stderr; a callable is called with each input's manifest entry. ``limits``
-    bounds each input (``bmaparse.Limits``: file size, line length, archive
-    members, compression ratio; default ``Limits()``); an input past a bound is
-    a diagnostic, never the end of the run. Nothing is written outside ``out``.
-    ``follow_links`` follows symbolic links whose target is outside every input
-    (by default they are skipped and counted in the manifest's ``skipped_files``).
-
-    The run is one transaction: every table, ``projects`` and the manifest
-    become visible together, and whatever stops the run leaves ``out`` as the
-    previous run left it (see ``writers._atomic``). One run at a time writes a
-    folder (``_lock``).
-
-    Raises ``UsageError`` (a missing input, a bad option, a folder that is not
-    ours) before writing anything; ``OutputBusyError`` when another process is
-    writing ``out`` (nothing touched); ``OutputError`` when the output could not
-    be written (``out`` keeps its previous state). Returns the summary;
-    ``exit_code`` is 1 when some input had errors.
-    """
-    started, started_at = time.monotonic(), utc_now()
-    used_jobs = _check_options(fmt, jobs)
-    limits = resolve_limits(limits)
-    out_dir = Path(out)
-    found = discover(inputs, exclude=out_dir, limits=limits, follow_links=follow_links)
-    check_output(out_dir, force=force)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with OutputLock(out_dir, "convert"):
-        recover(out_dir)  # the previous run's state, whole, before it is read
-        clean_manifest_temporaries(out_dir)
-        mark_output(out_dir)
-        run = _Run(out_dir, fmt, used_jobs, strict, incremental, progress, limits)
-        return run.convert(found, started, started_at)
-
-
 class _Run:
     """One ``convert`` run into a locked, recovered output folder."""
 
-    def __init__(self, out: Path, fmt: str, jobs: int, strict: bool, incremental: bool,
-                 progress: bool | Callable[[dict[str, Any]], None], limits: Limits) -> None:
-        self.out, self.fmt, self.jobs, self.strict = out, fmt, jobs, strict
-        self.progress, self.limits = progress, limits
-        self.old_manifest = read_manifest(out) if incremental else read_manifest_head(out)
-        self.previous = self.old_manifest if incremental else None
+    def __init__(self, out: Path, options: _Options) -> None:
+        self.out, self.options = out, options
+        self.old_manifest = (read_manifest(out) if options.incremental
+                             else read_manifest_head(out))
+        self.previous = self.old_manifest if options.incremental else None
         if self.previous is not None:
-            _check_appendable(self.previous, out, fmt)
+            _check_appendable(self.previous, out, options.fmt)
         self.entries: EntryLog | None = None
 
     def convert(self, found: Discovery, started: float, started_at: str) -> ConvertSummary:
@@ -503,8 +180,8 @@ class _Run:
                 assert self.entries is not None
                 write_run_manifest(
                     path, self.entries, run=summary.as_dict(), skipped_files=found.skipped,
-                    previous=self.previous, strict=self.strict, started_at=started_at,
-                    limits=self.limits.as_dict())
+                    previous=self.previous, strict=self.options.strict, started_at=started_at,
+                    limits=self.options.limits.as_dict())
                 staging.stage([MANIFEST_NAME])
                 old_files = (self.old_manifest or {}).get("files", {})
                 remove = stale_outputs(self.out, old_files, summary.files,
@@ -528,24 +205,25 @@ class _Run:
         """Every table and ``projects`` into ``staging``; the summary (files, rows)."""
         from . import tables, writers
 
+        fmt = self.options.fmt
         self.entries = EntryLog(staging.dir)
         known = frozenset(
             e["sha256"] for e in (self.previous or {}).get("inputs", ()) if e.get("sha256"))
         projects = tables.ProjectsBuilder()
         written = _KeySet()
         if self.previous is not None:
-            written = _existing_reports(writers, tables, self.fmt, self.out, projects,
-                                        self.previous)
+            written = _existing_reports(writers, tables, fmt, self.out, projects, self.previous)
         tasks, unchanged = _unchanged_failures(found.tasks, self.previous)
-        jobs = min(self.jobs, max(1, len(tasks)))
-        summary = ConvertSummary(self.out, self.fmt, jobs)
+        jobs = min(self.options.jobs, max(1, len(tasks)))
+        summary = ConvertSummary(self.out, fmt, jobs)
         summary.inputs = summary.skipped = unchanged
         schemas = {name: tables.SCHEMAS[name] for name in tables.TABLES}
-        sink = writers.open_sink(self.fmt, self.out, schemas, append=self.previous is not None,
+        sink = writers.open_sink(fmt, self.out, schemas, append=self.previous is not None,
                                  staging=staging)
         collector = _Collector(sink, summary, written, self.entries, projects, tasks)
+        config = WorkerConfig(self.options.strict, known, self.options.limits)
         try:
-            self._collect(collector, tasks, known, started)
+            self._collect(collector, tasks, config, started)
             collector.flush()
             files = dict(sink.close())
         except BaseException:
@@ -558,20 +236,19 @@ class _Run:
         collector.written = _KeySet()
         collector.tasks = []
         project_files, collector.rows["projects"] = _write_projects(
-            writers, tables, self.fmt, self.out, projects, staging)
+            writers, tables, fmt, self.out, projects, staging)
         files.update(project_files)
         summary.rows = {name: collector.rows.get(name, 0) for name in tables.SCHEMAS}
         summary.files = {name: relative_path(self.out, path) for name, path in files.items()}
         return summary
 
-    def _collect(self, collector: _Collector, tasks: Sequence[Task], known: frozenset[str],
+    def _collect(self, collector: _Collector, tasks: Sequence[Task], config: WorkerConfig,
                  started: float) -> None:
         """Run every task (in this process or a pool) and hand each chunk to ``collector``."""
-        summary, progress = collector.summary, self.progress
+        summary, progress = collector.summary, self.options.progress
         bar = None  # made after the pool: no tqdm thread in the process when workers fork
-        results: _Chunks = (
-            _in_process(tasks, self.strict, known, self.limits) if summary.jobs == 1
-            else _pooled(tasks, summary.jobs, self.strict, known, self.limits))
+        results: Chunks = (in_process(tasks, config) if summary.jobs == 1
+                           else pooled(tasks, summary.jobs, config))
         try:
             for chunk in results:
                 entries = collector.take(chunk)

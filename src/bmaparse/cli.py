@@ -30,11 +30,10 @@ from decimal import Decimal
 from typing import Any
 
 from ._collect import FAIL_ON
-from ._discover import UsageError, severity_counts
 from ._display import printable
-from ._read import DEFAULT_LIMITS, Limits
-from .batch import FORMATS
-from .errors import BmaparseError
+from ._formats import FORMATS
+from ._read import DEFAULT_LIMITS, Limits, severity_counts
+from .errors import BmaparseError, UsageError
 from .model import CHILD_TABLES, DERIVED_COLUMNS, PARSER_VERSION, Report
 
 
@@ -97,6 +96,11 @@ def _add_limit_options(command: argparse.ArgumentParser) -> None:
              " (default: 60; applied where a timer can interrupt the parse: POSIX)")
 
 
+def _add_inputs(command: argparse.ArgumentParser) -> None:
+    command.add_argument("inputs", metavar="INPUT", nargs="+",
+                         help="text files, folders (searched recursively) or .zip archives")
+
+
 def _add_link_option(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--follow-links", action="store_true",
@@ -127,8 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     convert = commands.add_parser(
         "convert", help="convert files, folders and .zip archives into tables"
     )
-    convert.add_argument("inputs", metavar="INPUT", nargs="+",
-                         help="text files, folders (searched recursively) or .zip archives")
+    _add_inputs(convert)
     convert.add_argument("-o", "--output", metavar="OUT", required=True,
                          help="output folder (created if missing)")
     convert.add_argument("--format", choices=FORMATS, default="parquet",
@@ -164,8 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser(
         "validate", help="print every diagnostic as PATH:LINE:COL: SEVERITY CODE message"
     )
-    validate.add_argument("inputs", metavar="INPUT", nargs="+",
-                          help="text files, folders (searched recursively) or .zip archives")
+    _add_inputs(validate)
     validate.add_argument("--quiet", action="store_true", help="no summary line on stderr")
     _add_limit_options(validate)
     _add_link_option(validate)
@@ -289,7 +291,7 @@ def _dumps(value: Any, level: int = 0) -> str:
 
 
 def _parse(args: argparse.Namespace) -> int:
-    from .batch import iter_documents
+    from ._read_task import iter_documents
 
     reports: list[Report] = []
     errors = 0
@@ -304,7 +306,7 @@ def _parse(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .batch import iter_documents
+    from ._read_task import iter_documents
 
     totals: Counter[str] = Counter()
     inputs = reports = 0

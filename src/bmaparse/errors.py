@@ -1,4 +1,19 @@
-"""The errors bmaparse raises: ``ParseError`` for a text, ``OutputError`` for an output folder."""
+"""The errors bmaparse raises, all ``BmaparseError``.
+
+- ``ParseError``: strict mode found a problem in a text (also a ``ValueError``);
+- ``UsageError``: how bmaparse was called (a missing input, a bad option, an
+  output folder that is not bmaparse's): exit status 2, nothing written;
+- ``OutputError`` (``OutputBusyError``): the output folder could not be written,
+  or another process is writing it: exit status 1, the folder as it was;
+- ``InputTooLargeError``, ``ZipBombError``: one input refused by ``Limits``
+  while it is read; ``convert`` and ``iter_documents`` turn them into the
+  diagnostics ``input-too-large`` and ``zip-bomb``, and the run goes on.
+
+The time budget's ``_read.InputTimeout`` is not here: it is a ``BaseException``
+that interrupts a parse wherever it is (as ``KeyboardInterrupt`` does), never
+leaves ``load`` (it becomes ``input-timeout``), and must not be caught by an
+``except BmaparseError`` or ``except Exception`` on its way.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +24,15 @@ if TYPE_CHECKING:
     from .model import Diagnostic
 
 
-class ParseError(ValueError):
+class BmaparseError(Exception):
+    """The base of every error bmaparse raises: ``except BmaparseError`` catches them all."""
+
+
+class ParseError(ValueError, BmaparseError):
     """Raised in strict mode: the first problem, with its line and column.
 
-    ``diagnostics`` holds every problem found, not only the first.
+    ``diagnostics`` holds every problem found, not only the first. A ``ValueError``
+    as well (the text is a bad value), so ``except ValueError`` keeps working.
     """
 
     def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
@@ -28,9 +48,8 @@ class ParseError(ValueError):
         )
 
 
-class BmaparseError(Exception):
-    """The base of the errors bmaparse raises about its inputs and outputs as a whole
-    (``ParseError``, a ``ValueError``, is kept apart for ``except ValueError``)."""
+class UsageError(BmaparseError):
+    """A problem with how bmaparse was called (exit status 2), e.g. a missing input."""
 
 
 class OutputError(BmaparseError):
@@ -41,3 +60,11 @@ class OutputError(BmaparseError):
 
 class OutputBusyError(OutputError):
     """Another process is writing the output folder: nothing was touched."""
+
+
+class InputTooLargeError(BmaparseError):
+    """A text is larger than ``Limits.max_file_bytes``."""
+
+
+class ZipBombError(BmaparseError):
+    """An archive member that would decompress far beyond its size (ratio, overlap)."""

@@ -29,10 +29,8 @@ from typing import Protocol
 
 import pyarrow as pa
 
+from .._formats import FORMATS
 from ._atomic import Staging, clean_stale_temporaries, conform, recover, subschema
-
-FORMATS = ("parquet", "csv", "jsonl", "duckdb")
-"""The output formats, by the name ``open_sink`` takes (each the name of its module)."""
 
 _SUFFIXES = {"parquet": ".parquet", "csv": ".csv", "jsonl": ".jsonl"}
 DATABASE = "bmaparse.duckdb"
