@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import bmaparse
-from bmaparse import Limits, _discover
+from bmaparse import Limits, _read_task
 from bmaparse._discover import discover
 from bmaparse._read_task import iter_documents, read_task_bytes
-from bmaparse.errors import UsageError
+from bmaparse.errors import InputTooLargeError, UsageError
 from helpers import SEED, codes, variant, zip_bytes
 
 # --- walking the inputs --------------------------------------------------------------------
@@ -88,10 +88,10 @@ def test_member_over_the_size_limit_is_refused(tmp_path: Path) -> None:
     archive.write_bytes(zip_bytes({"a.txt": SEED}))
     (task,) = discover([archive]).tasks
     assert read_task_bytes(task) == SEED
-    _discover.close_archives()
-    with pytest.raises(_discover.InputTooLargeError):
+    _read_task.close_archives()
+    with pytest.raises(InputTooLargeError):
         read_task_bytes(task, Limits(max_file_bytes=100))
-    _discover.close_archives()
+    _read_task.close_archives()
 
 
 # --- damaged and hostile archives ----------------------------------------------------------
