@@ -1,9 +1,11 @@
-"""The diagnostics collector that section rules write to.
+"""The diagnostics log that section rules write to.
 
 Strategy: rules are functions of their tokens; the only thing they share is
-this append-only list of diagnostics, so that a rule can report a bad value
-at its exact line and column and go on. ``unrecognized`` is the one way a
-rule gives up on a line: nothing is dropped without a diagnostic.
+this append-only log of diagnostics, so that a rule can report a bad value at
+its exact line and column and go on. ``unrecognized`` is the one way a rule
+gives up on a line: nothing is dropped without a diagnostic. Every
+``unrecognized-line`` warning, the log's and those of a text the parser failed
+on, is made by ``unrecognized_line``, so all carry the same excerpt.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from __future__ import annotations
 from ._lexer import Kind, Token
 from .model import Diagnostic, Severity
 
-_EXCERPT = 200
+EXCERPT = 200
+"""Most characters of the input a diagnostic's ``raw`` holds."""
 
 
-class Notes:
+class DiagnosticLog:
     """Append-only diagnostics for one report."""
 
     __slots__ = ("diagnostics", "source_path")
@@ -42,18 +45,21 @@ class Notes:
                 severity=severity,
                 code=code,
                 message=message,
-                raw=excerpt[:_EXCERPT],
+                raw=excerpt[:EXCERPT],
                 source_path=self.source_path,
             )
         )
 
     def unrecognized(self, token: Token, where: str) -> None:
-        """Record a line that no field took."""
-        if token.kind is Kind.BLANK:
-            return
-        self.add(
-            token,
-            "warning",
-            "unrecognized-line",
-            f"line not recognised in the {where} ({token.kind}); kept here, not in a field",
-        )
+        """Record a line that no field took (a blank line is no loss: not recorded)."""
+        if token.kind is not Kind.BLANK:
+            self.diagnostics.append(
+                unrecognized_line(token, f"not recognised in the {where}", self.source_path))
+
+
+def unrecognized_line(token: Token, why: str, source_path: str | None) -> Diagnostic:
+    """The ``unrecognized-line`` warning of a line no field took; ``why`` completes
+    "line ..." (``not recognised in the KPI page``)."""
+    return Diagnostic(token.line, token.col, "warning", "unrecognized-line",
+                      f"line {why} ({token.kind}); kept here, not in a field",
+                      token.text[:EXCERPT], source_path)

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import _rules
+from ._diagnostics import DiagnosticLog
 from ._lexer import Kind, Token
-from ._notes import Notes
 from ._values import to_ascii_digits
 from .model import Kpi, KpiSection, StrategyLink
 
@@ -46,7 +46,7 @@ class KpiDefinition:
     sections: tuple[KpiSection, ...]
 
 
-def kpi_definition(tokens: Sequence[Token], notes: Notes) -> KpiDefinition:
+def kpi_definition(tokens: Sequence[Token], log: DiagnosticLog) -> KpiDefinition:
     """Read a KPI definition page."""
     head: Token | None = None
     measures: list[Token] = []
@@ -69,15 +69,15 @@ def kpi_definition(tokens: Sequence[Token], notes: Notes) -> KpiDefinition:
         elif kind in _STRATEGY or (strategy and kind is Kind.TEXT):
             strategy.append(tok)
         elif kind not in _STRUCTURE:
-            notes.unrecognized(tok, "KPI definition page")
-    links, _ = _rules.strategy(strategy, notes) if strategy else ((), False)
+            log.unrecognized(tok, "KPI definition page")
+    links, _ = _rules.strategy(strategy, log) if strategy else ((), False)
     made = [KpiSection(1, number, title, _text(body), tok.line) for tok, number, title, body in sections]
     kpis: tuple[Kpi, ...] = ()
     if head is not None or measures:
-        kpis = (_indicator(head, measures, data_kind, made, notes),)
+        kpis = (_indicator(head, measures, data_kind, made, log),)
     elif data_kind is not None:
         first = next(t for t in tokens if t.kind is Kind.DATA_KIND)
-        notes.unrecognized(first, "KPI definition page without its indicator line")
+        log.unrecognized(first, "KPI definition page without its indicator line")
     return KpiDefinition({}, kpis, links, tuple(made))
 
 
@@ -97,14 +97,14 @@ def _text(body: list[Token]) -> str | None:
 
 
 def _indicator(head: Token | None, measures: list[Token], data_kind: str | None,
-               sections: list[KpiSection], notes: Notes) -> Kpi:
+               sections: list[KpiSection], log: DiagnosticLog) -> Kpi:
     name = (head.groups[0] or "").strip() if head is not None else ""
     if head is None:
-        notes.add(measures[0], "warning", "missing-value", "KPI definition page has no name : id line")
+        log.add(measures[0], "warning", "missing-value", "KPI definition page has no name : id line")
     values: dict[str, Any] = {}
     for tok in measures:
         values["target_unit"], values["target_value"], values["target_qualifier"] = (
-            _rules.measure(tok, notes, "target"))
+            _rules.measure(tok, log, "target"))
     texts: dict[str, str | None] = {}
     for section in sections:
         for words, name_of in _SECTION_FIELDS:

@@ -32,9 +32,9 @@ from typing import Any
 
 from . import _evidence, _kpidef, _kpipage, _rules, _viewpage
 from ._agencies import agency_name_for
+from ._diagnostics import DiagnosticLog, unrecognized_line
 from ._lexer import Kind, Token, tokenize
 from ._normalize import without_surrogates
-from ._notes import Notes
 from ._values import fiscal_year_be_of, to_ascii_digits
 from .errors import ParseError
 from .model import (
@@ -154,39 +154,39 @@ class _Parts:
     sections: tuple[KpiSection, ...] = ()
 
 
-def _prelude(parts: _Parts, tokens: list[Token], notes: Notes) -> None:
-    fields, start = _rules.header(tokens, notes)
-    description = _rules.body(tokens[start:], notes)
+def _prelude(parts: _Parts, tokens: list[Token], log: DiagnosticLog) -> None:
+    fields, start = _rules.header(tokens, log)
+    description = _rules.body(tokens[start:], log)
     parts.fields.update(fields)
     parts.fields.update(description.fields)
     parts.objectives = description.objectives
     parts.budget.extend(description.budget)
 
 
-def _strategy(parts: _Parts, tokens: list[Token], notes: Notes) -> None:
-    links, routine = _rules.strategy(tokens, notes)
+def _strategy(parts: _Parts, tokens: list[Token], log: DiagnosticLog) -> None:
+    links, routine = _rules.strategy(tokens, log)
     parts.links += links
     parts.routine = bool(parts.routine) or routine or None
     if parts.links and not parts.routine:
         parts.routine = False
 
 
-def _progress(parts: _Parts, tokens: list[Token], notes: Notes) -> None:
-    update, budget = _rules.progress(tokens, notes, parts.blocks - len(parts.updates))
+def _progress(parts: _Parts, tokens: list[Token], log: DiagnosticLog) -> None:
+    update, budget = _rules.progress(tokens, log, parts.blocks - len(parts.updates))
     parts.updates.append(update)
     parts.budget.extend(budget)
 
 
-def _kpi(parts: _Parts, tokens: list[Token], notes: Notes) -> None:
-    parts.kpis.append(_rules.kpi(tokens, notes, len(parts.kpis) + 1))
+def _kpi(parts: _Parts, tokens: list[Token], log: DiagnosticLog) -> None:
+    parts.kpis.append(_rules.kpi(tokens, log, len(parts.kpis) + 1))
 
 
-def _evaluation(parts: _Parts, tokens: list[Token], notes: Notes) -> None:
+def _evaluation(parts: _Parts, tokens: list[Token], log: DiagnosticLog) -> None:
     ordinal = len(parts.kpis) or 1
-    parts.quarterly.extend(_kpipage.quarter_rows(tokens[1:], notes, ordinal))
+    parts.quarterly.extend(_kpipage.quarter_rows(tokens[1:], log, ordinal))
 
 
-_SECTION_RULES: dict[str, Callable[[_Parts, list[Token], Notes], None]] = {
+_SECTION_RULES: dict[str, Callable[[_Parts, list[Token], DiagnosticLog], None]] = {
     "prelude": _prelude,
     "strategy": _strategy,
     "progress": _progress,
@@ -195,43 +195,43 @@ _SECTION_RULES: dict[str, Callable[[_Parts, list[Token], Notes], None]] = {
 }
 
 
-def _project(tokens: list[Token], notes: Notes) -> _Parts:
+def _project(tokens: list[Token], log: DiagnosticLog) -> _Parts:
     sections = segment(tokens)
     parts = _Parts(blocks=sum(1 for name, _ in sections if name == "progress"))
     for name, section in sections:
-        _SECTION_RULES[name](parts, section, notes)
+        _SECTION_RULES[name](parts, section, log)
     return parts
 
 
-def _kpi_document(tokens: list[Token], notes: Notes, cut: bool = False) -> _Parts:
-    page = _kpipage.kpi_page(tokens, notes, cut)
+def _kpi_document(tokens: list[Token], log: DiagnosticLog, cut: bool = False) -> _Parts:
+    page = _kpipage.kpi_page(tokens, log, cut)
     return _Parts(fields=page.fields, kpis=list(page.kpis), quarterly=list(page.quarterly),
                   entries=page.entries)
 
 
-def _kpi_chunk(tokens: list[Token], notes: Notes) -> _Parts:
+def _kpi_chunk(tokens: list[Token], log: DiagnosticLog) -> _Parts:
     """A KPI page copied from mid-page (layout export): it opens at the target line."""
-    return _kpi_document(tokens, notes, cut=True)
+    return _kpi_document(tokens, log, cut=True)
 
 
-def _view(tokens: list[Token], notes: Notes) -> _Parts:
-    page = _viewpage.view_page(tokens, notes)
+def _view(tokens: list[Token], log: DiagnosticLog) -> _Parts:
+    page = _viewpage.view_page(tokens, log)
     return _Parts(fields=page.fields, budget=list(page.budget))
 
 
-def _kpi_definition(tokens: list[Token], notes: Notes) -> _Parts:
-    page = _kpidef.kpi_definition(tokens, notes)
+def _kpi_definition(tokens: list[Token], log: DiagnosticLog) -> _Parts:
+    page = _kpidef.kpi_definition(tokens, log)
     return _Parts(fields=page.fields, kpis=list(page.kpis), links=page.links, sections=page.sections)
 
 
-def _not_a_report(tokens: list[Token], notes: Notes) -> _Parts:
+def _not_a_report(tokens: list[Token], log: DiagnosticLog) -> _Parts:
     """No line marks a report: no field is taken, every line is kept as unrecognized."""
     for tok in tokens:
-        notes.unrecognized(tok, "text, which is not a report")
+        log.unrecognized(tok, "text, which is not a report")
     return _Parts()
 
 
-_READERS: dict[tuple[str, str], Callable[[list[Token], Notes], _Parts]] = {
+_READERS: dict[tuple[str, str], Callable[[list[Token], DiagnosticLog], _Parts]] = {
     ("project", "page"): _project,
     ("project", "export"): _project,
     ("project", "view"): _view,
@@ -262,32 +262,32 @@ def build_report(
     extra: Sequence[Diagnostic] = (),
 ) -> Report:
     """Parse one report's tokens (from ``split_reports``) into a Report."""
-    notes = Notes(source_path)
+    log = DiagnosticLog(source_path)
     toks = list(tokens)
     inner = _trim(toks)
     found = _evidence.shape(inner)
     if found.doc_kind is None:
-        parts = _not_a_report(toks, notes)
+        parts = _not_a_report(toks, log)
     else:
-        parts = _READERS[found.doc_kind, found.layout or ""](toks, notes)
+        parts = _READERS[found.doc_kind, found.layout or ""](toks, log)
         for tok, code, message in _evidence.problems(found):
-            notes.add(tok, "warning", code, message)
+            log.add(tok, "warning", code, message)
     fields = parts.fields
     if found.doc_kind == "kpi":
         _derive_kpi_identity(fields, parts, source_path)
-    _derive_identity(fields, source_path if found.doc_kind == "project" else None, notes, toks)
+    _derive_identity(fields, source_path if found.doc_kind == "project" else None, log, toks)
     _derive_fiscal_year(fields, parts)
-    updates = _check_order(parts.updates, notes)
+    updates = _check_order(parts.updates, log)
     if not inner:
-        notes.diagnostics.append(
+        log.diagnostics.append(
             Diagnostic(None, None, "error", "empty-report", "no report text", None, source_path)
         )
     elif found.doc_kind is None:
-        notes.diagnostics.append(Diagnostic(
+        log.diagnostics.append(Diagnostic(
             inner[0].line, 1, "error", "no-report-found",
             "no line of this text looks like a BMA project or KPI report; no field was taken",
             inner[0].text[:80], source_path))
-    diagnostics = sorted([*extra, *notes.diagnostics], key=lambda d: (d.line or 0, d.col or 0))
+    diagnostics = sorted([*extra, *log.diagnostics], key=lambda d: (d.line or 0, d.col or 0))
     return Report(
         report_key=report_key(toks),
         doc_kind=found.doc_kind or _evidence.NOT_A_REPORT,
@@ -325,7 +325,7 @@ def _derive_kpi_identity(fields: dict[str, Any], parts: _Parts, source_path: str
         parts.kpis[0] = dataclasses.replace(parts.kpis[0], kpi_id=kpi_id)
 
 
-def _derive_identity(fields: dict[str, Any], source_path: str | None, notes: Notes, toks: list[Token]) -> None:
+def _derive_identity(fields: dict[str, Any], source_path: str | None, log: DiagnosticLog, toks: list[Token]) -> None:
     """Project id from the file name when the text has none; agency code and name."""
     if not fields.get("project_id") and source_path:
         found = _FILENAME_ID.search(re.split(r"[/\\!]", source_path)[-1])
@@ -338,7 +338,7 @@ def _derive_identity(fields: dict[str, Any], source_path: str | None, notes: Not
     code = project_id[:8] if project_id else fields.get("agency_code") or from_unit
     if project_id and from_unit and project_id[:4] != from_unit[:4] and toks:
         line = next((t for t in toks if t.kind is Kind.UNIT_CODES), toks[0])
-        notes.add(line, "warning", "agency-code-mismatch",
+        log.add(line, "warning", "agency-code-mismatch",
                   f"unit code {unit} does not belong to agency {project_id[:8]} of the project id")
     fields["agency_code"] = code
     if not fields.get("agency_name") and code:
@@ -360,15 +360,15 @@ def _derive_fiscal_year(fields: dict[str, Any], parts: _Parts) -> None:
         fields["fiscal_year"] = fields["fiscal_year_be"] - 543
 
 
-def _check_order(updates: list[ProgressUpdate], notes: Notes) -> tuple[ProgressUpdate, ...]:
+def _check_order(updates: list[ProgressUpdate], log: DiagnosticLog) -> tuple[ProgressUpdate, ...]:
     """Blocks are numbered by place (chrono_index); say so where the printed
     numbers disagree with the place."""
     for i, u in enumerate(updates):
         if u.seq != i + 1:
-            notes.diagnostics.append(
+            log.diagnostics.append(
                 Diagnostic(u.source_line, 1, "warning", "seq-out-of-order",
                            f"progress block numbered ({u.seq}) is block {i + 1} on the page",
-                           None, notes.source_path)
+                           None, log.source_path)
             )
     return tuple(updates)
 
@@ -440,9 +440,7 @@ def _failed_report(text: str, source: str | None, exc: Exception) -> Report:
     message = (f"the parser failed on this text ({type(exc).__name__}: {without_surrogates(str(exc))[:200]});"
                " its lines are kept as unrecognized-line")
     diagnostics = [Diagnostic(kept[0].line if kept else None, 1, "error", "internal-error", message, None, source)]
-    diagnostics += [Diagnostic(t.line, t.col, "warning", "unrecognized-line",
-                               f"line in a text the parser failed on ({t.kind}); kept here, not in a field",
-                               t.text[:200], source) for t in kept]
+    diagnostics += [unrecognized_line(t, "in a text the parser failed on", source) for t in kept]
     return Report(report_key=report_key(tokens), doc_kind=_evidence.NOT_A_REPORT,
                   layout=_evidence.NOT_A_REPORT,
                   source_path=source, source_line_start=kept[0].line if kept else None,

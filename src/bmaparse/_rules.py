@@ -5,8 +5,8 @@ section and returns what it found as plain values (a dict of Report fields,
 or records). Rules look at token kinds first and at text only where the
 format leaves no other clue (the export layout has no headings, so rationale,
 objectives and targets are told apart by position and numbering). Every token
-a rule does not use goes to ``Notes.unrecognized``; every value that does not
-read goes to ``Notes.add`` with its line and column. Rules never raise.
+a rule does not use goes to ``DiagnosticLog.unrecognized``; every value that does not
+read goes to ``DiagnosticLog.add`` with its line and column. Rules never raise.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ._diagnostics import DiagnosticLog
 from ._lexer import Kind, Token
-from ._notes import Notes
 from ._values import (
     MAX_WHOLE_DIGITS,
     find_money,
@@ -42,22 +42,22 @@ _NIL = frozenset({"", "-", "ไม่มี", "ไม่มี.", "ไม่ม�
 _MAX_CONTACT = 200
 
 
-def number(token: Token, raw: str | None, notes: Notes, what: str) -> Decimal | None:
+def number(token: Token, raw: str | None, log: DiagnosticLog, what: str) -> Decimal | None:
     """A number from a token's group, or None with a ``bad-number`` diagnostic."""
     if raw is None or not raw.strip():
         return None
     value = parse_number(raw)
     if value is None:
         col = token.text.find(raw) + 1 or None
-        notes.add(token, "error", "bad-number", f"{what} is not a number: {shown(raw)}", raw=raw, col=col)
+        log.add(token, "error", "bad-number", f"{what} is not a number: {shown(raw)}", raw=raw, col=col)
     return value
 
 
-def percent(token: Token, raw: str | None, notes: Notes, what: str) -> Decimal | None:
+def percent(token: Token, raw: str | None, log: DiagnosticLog, what: str) -> Decimal | None:
     """A percent; values outside 0..100 are kept and flagged."""
-    value = number(token, raw, notes, what)
+    value = number(token, raw, log, what)
     if value is not None and not Decimal(0) <= value <= Decimal(100):
-        notes.add(token, "warning", "percent-out-of-range", f"{what} {shown(value)} is outside 0..100")
+        log.add(token, "warning", "percent-out-of-range", f"{what} {shown(value)} is outside 0..100")
     return value
 
 
@@ -85,7 +85,7 @@ def money(text: str, line: int, seq: int | None) -> list[BudgetFigure]:
 # --- header ------------------------------------------------------------------
 
 
-def header(tokens: list[Token], notes: Notes) -> tuple[Fields, int]:
+def header(tokens: list[Token], log: DiagnosticLog) -> tuple[Fields, int]:
     """Page chrome, name : id, agency, chart value, percent, contact, evaluation.
 
     Returns the fields and the index of the first token of the body.
@@ -108,21 +108,21 @@ def header(tokens: list[Token], notes: Notes) -> tuple[Fields, int]:
             continue
         elif kind is Kind.AGENCY_FY or (after_name and kind in _TEXTLIKE):
             if "agency_name" in fields:  # never overwrite: a second agency line is reported
-                notes.unrecognized(tok, "page header")
+                log.unrecognized(tok, "page header")
             else:
                 fields.update(_agency(tok))
         elif kind is Kind.NUMBER and "progress_percent" not in fields:
             pass  # the chart's value; it repeats the percent line
         elif kind is Kind.PERCENT and "progress_percent" not in fields:
-            fields["progress_percent"] = percent(tok, tok.groups[0], notes, "progress percent")
+            fields["progress_percent"] = percent(tok, tok.groups[0], log, "progress percent")
             if tok.groups[0] is None:
-                notes.add(tok, "warning", "missing-value", "progress percent line has no number")
+                log.add(tok, "warning", "missing-value", "progress percent line has no number")
             j = _next_non_blank(tokens, i + 1)
             if j < n and tokens[j].kind in _TEXTLIKE and _is_contact(tokens, j):
                 fields.update(_contact(tokens[j]))
                 i = j
         elif kind in _EVALS:
-            fields.update(evaluation(tok, notes))
+            fields.update(evaluation(tok, log))
             return fields, i + 1
         else:
             return fields, i
@@ -166,18 +166,18 @@ def _contact(tok: Token) -> Fields:
     }
 
 
-def evaluation(tok: Token, notes: Notes) -> Fields:
+def evaluation(tok: Token, log: DiagnosticLog) -> Fields:
     """Quarter and score of a ``*** สยป. ...`` evaluation line."""
     raw = tok.groups[0] or "0"
     quarter = parse_whole(raw)
     if quarter is None or not 1 <= quarter <= 4:
         written = shown(raw) if quarter is None else quarter
-        notes.add(tok, "error", "bad-quarter", f"evaluation quarter {written} is not 1-4")
+        log.add(tok, "error", "bad-quarter", f"evaluation quarter {written} is not 1-4")
         quarter = 0
     score_raw = (tok.groups[1] or "").lstrip(":").strip()
     return {
         "evaluation_quarter": quarter or None,
-        "evaluation_score": number(tok, score_raw or None, notes, "evaluation score"),
+        "evaluation_score": number(tok, score_raw or None, log, "evaluation score"),
     }
 
 
@@ -203,7 +203,7 @@ class Body:
     budget: tuple[BudgetFigure, ...]
 
 
-def body(tokens: list[Token], notes: Notes) -> Body:
+def body(tokens: list[Token], log: DiagnosticLog) -> Body:
     """Rationale, unit code pair, objectives and targets, with or without headings."""
     parts: dict[str, list[Token]] = {"rationale": [], "objectives": [], "targets": []}
     fields: Fields = {}
@@ -221,7 +221,7 @@ def body(tokens: list[Token], notes: Notes) -> Body:
         elif tok.kind is Kind.BLANK:
             continue
         elif tok.kind in _OUT_OF_PLACE:
-            notes.unrecognized(tok, "project description")
+            log.unrecognized(tok, "project description")
         else:  # the lexer's guess does not matter here: it is description text
             (after_codes if current == "after-codes" else parts[current]).append(tok)
     labelled = [(t, _labels(t.text)) for t in parts["objectives"]]
@@ -318,7 +318,7 @@ _LEVELS = {
 }
 
 
-def strategy(tokens: list[Token], notes: Notes) -> tuple[tuple[StrategyLink, ...], bool]:
+def strategy(tokens: list[Token], log: DiagnosticLog) -> tuple[tuple[StrategyLink, ...], bool]:
     """The four strategy levels, or the routine-work form. Returns (links, routine)."""
     levels: list[tuple[Token, list[str]]] = []  # a level's line, its title's parts
     routine = False
@@ -330,13 +330,13 @@ def strategy(tokens: list[Token], notes: Notes) -> tuple[tuple[StrategyLink, ...
         elif tok.kind in _TEXTLIKE and levels:  # a wrapped title (joined once, at the end)
             levels[-1][1].append(tok.text.rstrip("% ").strip())
         elif not (tok.kind is Kind.HEADING or tok.kind is Kind.BLANK):
-            notes.unrecognized(tok, "strategy block")
+            log.unrecognized(tok, "strategy block")
     links = tuple(
         StrategyLink(i, _LEVELS[tok.groups[0] or ""], to_ascii_digits(tok.groups[1] or ""), " ".join(parts), tok.line)
         for i, (tok, parts) in enumerate(levels, 1)
     )
     if routine and links:
-        notes.add(tokens[0], "warning", "mixed-strategy", "strategy block has both levels and routine-work lines")
+        log.add(tokens[0], "warning", "mixed-strategy", "strategy block has both levels and routine-work lines")
     return links, routine
 
 
@@ -344,7 +344,7 @@ def strategy(tokens: list[Token], notes: Notes) -> tuple[tuple[StrategyLink, ...
 
 
 def progress(
-    tokens: list[Token], notes: Notes, chrono_index: int
+    tokens: list[Token], log: DiagnosticLog, chrono_index: int
 ) -> tuple[ProgressUpdate, tuple[BudgetFigure, ...]]:
     """One progress block: head, dated entry and text, problems, obstacles, separator.
 
@@ -352,12 +352,12 @@ def progress(
     knows how many blocks the report has; they are printed newest first).
     """
     head = tokens[0]
-    seq = _block_number(head, notes)
+    seq = _block_number(head, log)
     reported_on = parse_iso_date(to_ascii_digits(head.groups[2] or "")) if head.groups[2] else None
     if head.groups[2] and reported_on is None:
-        notes.add(head, "error", "bad-date", f"reporting date {shown(head.groups[2])} is not a date (YYYY-MM-DD)")
+        log.add(head, "error", "bad-date", f"reporting date {shown(head.groups[2])} is not a date (YYYY-MM-DD)")
     elif head.groups[2] is None:
-        notes.add(head, "warning", "missing-value", "progress block has no reporting date")
+        log.add(head, "warning", "missing-value", "progress block has no reporting date")
     entry_raw: str | None = None
     entry_date = None
     parts: dict[str, list[str]] = {"text": [], "problems": [], "obstacles": []}
@@ -367,7 +367,7 @@ def progress(
     for tok in tokens[1:]:
         kind = tok.kind
         if closed:
-            notes.unrecognized(tok, "space after a progress block")
+            log.unrecognized(tok, "space after a progress block")
             continue
         if kind is Kind.SEPARATOR:
             closed = True
@@ -376,7 +376,7 @@ def progress(
             parts[current].append(tok.groups[0] or "")
         elif kind is Kind.ENTRY and entry_raw is None and current == "text" and not parts["text"]:
             entry_raw = tok.groups[0]
-            entry_date = _entry_date(tok, reported_on, notes)
+            entry_date = _entry_date(tok, reported_on, log)
             parts["text"].append((tok.groups[1] or "").strip())
             budget += money(tok.groups[1] or "", tok.line, seq)
         elif kind is not Kind.BLANK:
@@ -386,7 +386,7 @@ def progress(
     update = ProgressUpdate(
         seq=seq,
         chrono_index=chrono_index,
-        percent=percent(head, head.groups[1], notes, "block percent"),
+        percent=percent(head, head.groups[1], log, "block percent"),
         reported_on=reported_on,
         entry_date=entry_date,
         entry_date_raw=entry_raw,
@@ -398,31 +398,31 @@ def progress(
     return update, tuple(budget)
 
 
-def _block_number(head: Token, notes: Notes) -> int:
+def _block_number(head: Token, log: DiagnosticLog) -> int:
     """The printed number of a progress block; 0 (and ``bad-number``) when it has too
     many digits to be one."""
     raw = head.groups[0] or "0"
     seq = parse_whole(raw)
     if seq is None:
-        notes.add(head, "error", "bad-number",
+        log.add(head, "error", "bad-number",
                   f"progress block number {shown(raw)} has more than {MAX_WHOLE_DIGITS} digits; read as 0",
                   raw=raw, col=2)
         return 0
     return seq
 
 
-def _entry_date(tok: Token, near: Any, notes: Notes) -> Any:
+def _entry_date(tok: Token, near: Any, log: DiagnosticLog) -> Any:
     result = parse_entry_date(tok.groups[0] or "", near)
     if result.problem is not None:
         severity: Severity = "error" if result.problem == "bad-date" else "warning"
-        notes.add(tok, severity, result.problem, result.message or result.problem, raw=tok.groups[0])
+        log.add(tok, severity, result.problem, result.message or result.problem, raw=tok.groups[0])
     return result.value
 
 
 # --- indicators ------------------------------------------------------------------
 
 
-def kpi(tokens: list[Token], notes: Notes, ordinal: int, kpi_id: str | None = None) -> Kpi:
+def kpi(tokens: list[Token], log: DiagnosticLog, ordinal: int, kpi_id: str | None = None) -> Kpi:
     """One indicator: name (possibly wrapped), target, achieved, kinds."""
     head = tokens[0]
     named = head.kind is Kind.KPI_NAME or head.kind is Kind.KPI_ID
@@ -436,7 +436,7 @@ def kpi(tokens: list[Token], notes: Notes, ordinal: int, kpi_id: str | None = No
         if kind is Kind.KPI_TARGET or kind is Kind.KPI_ACHIEVED:
             which = "target" if kind is Kind.KPI_TARGET else "achieved"
             values[f"{which}_unit"], values[f"{which}_value"], values[f"{which}_qualifier"] = (
-                measure(tok, notes, which))
+                measure(tok, log, which))
             current = which
         elif kind is Kind.KPI_KINDS:
             kinds_parts.append(tok.groups[0] or "")
@@ -444,10 +444,10 @@ def kpi(tokens: list[Token], notes: Notes, ordinal: int, kpi_id: str | None = No
         elif kind in _TEXTLIKE and current in ("name", "kinds"):
             (name_parts if current == "name" else kinds_parts).append(tok.text)
         elif kind is not Kind.BLANK:
-            notes.unrecognized(tok, "indicator block")
+            log.unrecognized(tok, "indicator block")
     name = " ".join(p.strip() for p in name_parts if p.strip())
     if not name and not headless:
-        notes.add(head, "warning", "missing-value", "indicator line has no name")
+        log.add(head, "warning", "missing-value", "indicator line has no name")
     kinds_raw = " ".join(p.strip() for p in kinds_parts if p.strip()) or None
     return Kpi(
         ordinal=ordinal,
@@ -470,7 +470,7 @@ def kpi(tokens: list[Token], notes: Notes, ordinal: int, kpi_id: str | None = No
 _MEASURE_LINES = frozenset({Kind.KPI_TARGET, Kind.KPI_ACHIEVED, Kind.KPI_KINDS})
 
 
-def measure(tok: Token, notes: Notes, which: str) -> tuple[str | None, Decimal | None, str | None]:
+def measure(tok: Token, log: DiagnosticLog, which: str) -> tuple[str | None, Decimal | None, str | None]:
     """``ค่าเป้าหมาย <unit> : <value> [qualifier]``: (unit, value, qualifier: the words
     after the number, kept apart); ``which`` names the value in diagnostics."""
     unit = (tok.groups[0] or "").strip() or None
@@ -481,7 +481,7 @@ def measure(tok: Token, notes: Notes, which: str) -> tuple[str | None, Decimal |
     head, _, rest = raw.partition(" ")
     if rest and parse_number(head) is not None:
         return unit, parse_number(head), rest.strip()
-    return unit, number(tok, raw, notes, f"KPI {which} value"), None
+    return unit, number(tok, raw, log, f"KPI {which} value"), None
 
 
 def _kind(kinds: str | None) -> str | None:

@@ -22,40 +22,40 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from . import _rules
+from ._diagnostics import DiagnosticLog
 from ._lexer import Kind, Token
-from ._notes import Notes
 from ._values import parse_iso_date, to_ascii_digits
 from .model import BudgetFigure
 
-_Reader = Callable[[Token, str, Notes], Any]
+_Reader = Callable[[Token, str, DiagnosticLog], Any]
 _CENT = Decimal("0.01")
 
 
-def _text(tok: Token, raw: str, notes: Notes) -> Any:
+def _text(tok: Token, raw: str, log: DiagnosticLog) -> Any:
     return raw.strip() or None
 
 
-def _ascii(tok: Token, raw: str, notes: Notes) -> Any:
+def _ascii(tok: Token, raw: str, log: DiagnosticLog) -> Any:
     return to_ascii_digits(raw.strip()) or None
 
 
-def _year(tok: Token, raw: str, notes: Notes) -> Any:
+def _year(tok: Token, raw: str, log: DiagnosticLog) -> Any:
     return int(to_ascii_digits(raw)) if raw.strip() else None
 
 
-def _percent(tok: Token, raw: str, notes: Notes) -> Any:
-    return _rules.percent(tok, raw, notes, "latest progress")
+def _percent(tok: Token, raw: str, log: DiagnosticLog) -> Any:
+    return _rules.percent(tok, raw, log, "latest progress")
 
 
-def _date(tok: Token, raw: str, notes: Notes) -> Any:
+def _date(tok: Token, raw: str, log: DiagnosticLog) -> Any:
     value = parse_iso_date(raw) if raw.strip() else None
     if raw.strip() and value is None:
-        notes.add(tok, "error", "bad-date", f"{raw!r} is not a date (YYYY-MM-DD)", raw=raw)
+        log.add(tok, "error", "bad-date", f"{raw!r} is not a date (YYYY-MM-DD)", raw=raw)
     return value
 
 
-def _amount(tok: Token, raw: str, notes: Notes) -> Any:
-    value = _rules.number(tok, raw, notes, "budget amount")
+def _amount(tok: Token, raw: str, log: DiagnosticLog) -> Any:
+    value = _rules.number(tok, raw, log, "budget amount")
     return None if value is None else value.quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
@@ -95,7 +95,7 @@ class ViewPage:
     budget: tuple[BudgetFigure, ...]
 
 
-def view_page(tokens: Sequence[Token], notes: Notes) -> ViewPage:
+def view_page(tokens: Sequence[Token], log: DiagnosticLog) -> ViewPage:
     """Read a project view page."""
     fields: dict[str, Any] = {}
     budget: list[BudgetFigure] = []
@@ -107,7 +107,7 @@ def view_page(tokens: Sequence[Token], notes: Notes) -> ViewPage:
         if label is not None and label[0] != "rationale":
             _close(fields, rationale)
             rationale = None
-            _take(fields, budget, tok, label, notes)
+            _take(fields, budget, tok, label, log)
         elif label is not None or (kind is Kind.HEADING and tok.text == "หลักการและเหตุผล"):
             _close(fields, rationale)
             rationale = [tok.groups[1] or ""] if label is not None else []
@@ -116,13 +116,13 @@ def view_page(tokens: Sequence[Token], notes: Notes) -> ViewPage:
         elif rationale is not None and kind not in _STRUCTURE:
             rationale.append(tok.text)
         elif kind not in _STRUCTURE:
-            notes.unrecognized(tok, "project view page")
+            log.unrecognized(tok, "project view page")
     _close(fields, rationale)
     if title_id is not None and fields.get("project_id") is None:
         fields["project_id"], fields["project_id_source"] = title_id, "text"
     elif title_id is not None and fields["project_id"] != title_id:
         first = next(t for t in tokens if t.kind is Kind.VIEW_TITLE)
-        notes.add(first, "warning", "conflicting-value",
+        log.add(first, "warning", "conflicting-value",
                   f"the title names project {title_id}, the page {fields['project_id']}")
     return ViewPage(fields, tuple(budget))
 
@@ -134,20 +134,20 @@ def _label(tok: Token) -> tuple[str, _Reader] | None:
 
 
 def _take(fields: dict[str, Any], budget: list[BudgetFigure], tok: Token,
-          label: tuple[str, _Reader], notes: Notes) -> None:
+          label: tuple[str, _Reader], log: DiagnosticLog) -> None:
     name, read = label
     raw = tok.groups[1] or ""
     if not raw.strip():
-        notes.add(tok, "warning", "missing-value", f"{(tok.groups[0] or '').strip()} has no value")
+        log.add(tok, "warning", "missing-value", f"{(tok.groups[0] or '').strip()} has no value")
         return
-    value = read(tok, raw, notes)
+    value = read(tok, raw, log)
     if name.startswith("budget:"):
         if value is not None:
             budget.append(BudgetFigure(None, (tok.groups[0] or "").strip(), value, raw.strip(), tok.line))
         return
     if name in fields and fields[name] is not None:
         if value is not None and value != fields[name]:
-            notes.add(tok, "warning", "conflicting-value",
+            log.add(tok, "warning", "conflicting-value",
                       f"{name} is {fields[name]} above, {value} here; the first is kept")
         return
     fields[name] = value
