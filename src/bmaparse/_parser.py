@@ -424,10 +424,9 @@ def _identity(stated: _Stated, doc_kind: str | None, source_path: str | None, lo
     project report, a KPI id for a KPI page cut before it: ``mykpi_0999-1234.txt``); the
     agency code from the project id, a KPI page's KPI id or the unit code pair; the
     agency name as stated, else looked up by its code."""
-    file_name = re.split(r"[/\\!]", source_path)[-1] if source_path else ""
-    project_id, project_id_source = _id_from(stated.project_id, file_name if doc_kind == "project" else "",
+    project_id, project_id_source = _id_from(stated.project_id, source_path if doc_kind == "project" else None,
                                              _FILENAME_ID)
-    kpi_id, kpi_id_source = _id_from(stated.kpi_id, file_name if doc_kind == "kpi" else "",
+    kpi_id, kpi_id_source = _id_from(stated.kpi_id, source_path if doc_kind == "kpi" else None,
                                      _FILENAME_KPI_ID, ascii_digits=True)
     unit = stated.unit_code_1
     from_unit = f"{unit[:4]}0000" if unit else None
@@ -444,13 +443,14 @@ def _identity(stated: _Stated, doc_kind: str | None, source_path: str | None, lo
                      kpi_id, kpi_id_source)
 
 
-def _id_from(stated: str | None, file_name: str, pattern: re.Pattern[str],
+def _id_from(stated: str | None, source_path: str | None, pattern: re.Pattern[str],
              ascii_digits: bool = False) -> tuple[str | None, str | None]:
     """(id, its source): the text's (``text``), else the one ``pattern`` finds in the file
-    name (``filename``; Thai digits kept as written unless ``ascii_digits``), else none."""
+    name of ``source_path`` (``filename``; Thai digits kept as written unless
+    ``ascii_digits``), else none."""
     if stated:
         return stated, "text"
-    found = pattern.search(file_name) if file_name else None
+    found = pattern.search(re.split(r"[/\\!]", source_path)[-1]) if source_path else None
     if found is None:
         return None, None
     return (to_ascii_digits(found.group(1)) if ascii_digits else found.group(1)), "filename"
