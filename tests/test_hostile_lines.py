@@ -25,8 +25,8 @@ import pytest
 
 import bmaparse
 from bmaparse import _kpipage, _rules, _values
+from bmaparse._diagnostics import DiagnosticLog
 from bmaparse._lexer import Kind, tokenize
-from bmaparse._notes import Notes
 from helpers import SEED_LINES, bounded, data_lines
 
 DOCUMENTS = {
@@ -135,7 +135,7 @@ RULES: dict[str, tuple[Callable[[str], object], str]] = {  # the rule, a value i
     "entry-date": (lambda s: _values.parse_entry_date.__wrapped__(s, None), "27/04/2566 "),
     "iso-date": (_values.parse_iso_date.__wrapped__, "2023-04-27"),
     "labels": (_rules._labels, "1. เพื่อ 2. เพื่อ "),
-    "quarter-cells": (lambda s: _kpipage.quarter_rows(tokenize(s), Notes(None), 1), "(* 2.1 / 2.2 *) "),
+    "quarter-cells": (lambda s: _kpipage.quarter_rows(tokenize(s), DiagnosticLog(None), 1), "(* 2.1 / 2.2 *) "),
 }
 
 

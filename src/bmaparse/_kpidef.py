@@ -20,11 +20,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from . import _rules
+from ._diagnostics import DiagnosticLog
 from ._lexer import Kind, Token
-from ._notes import Notes
 from ._values import to_ascii_digits
 from .model import Kpi, KpiSection, StrategyLink
 
@@ -38,15 +37,14 @@ _STRUCTURE = frozenset({Kind.KPIDEF_TITLE, Kind.CHROME, Kind.BLANK})
 
 @dataclass(frozen=True, slots=True)
 class KpiDefinition:
-    """What a KPI definition page holds."""
+    """What a KPI definition page holds (no Report field: the page is its indicator)."""
 
-    fields: dict[str, Any]
     kpis: tuple[Kpi, ...]
     links: tuple[StrategyLink, ...]
     sections: tuple[KpiSection, ...]
 
 
-def kpi_definition(tokens: Sequence[Token], notes: Notes) -> KpiDefinition:
+def kpi_definition(tokens: Sequence[Token], log: DiagnosticLog) -> KpiDefinition:
     """Read a KPI definition page."""
     head: Token | None = None
     measures: list[Token] = []
@@ -65,26 +63,26 @@ def kpi_definition(tokens: Sequence[Token], notes: Notes) -> KpiDefinition:
         elif kind is Kind.KPI_TARGET and not measures:
             measures.append(tok)
         elif kind is Kind.DATA_KIND and data_kind is None:
-            data_kind = (tok.groups[0] or "").strip() or None
+            data_kind = (tok.group("data_kind") or "").strip() or None
         elif kind in _STRATEGY or (strategy and kind is Kind.TEXT):
             strategy.append(tok)
         elif kind not in _STRUCTURE:
-            notes.unrecognized(tok, "KPI definition page")
-    links, _ = _rules.strategy(strategy, notes) if strategy else ((), False)
+            log.unrecognized(tok, "KPI definition page")
+    links, _ = _rules.strategy(strategy, log) if strategy else ((), False)
     made = [KpiSection(1, number, title, _text(body), tok.line) for tok, number, title, body in sections]
     kpis: tuple[Kpi, ...] = ()
     if head is not None or measures:
-        kpis = (_indicator(head, measures, data_kind, made, notes),)
+        kpis = (_indicator(head, measures, data_kind, made, log),)
     elif data_kind is not None:
         first = next(t for t in tokens if t.kind is Kind.DATA_KIND)
-        notes.unrecognized(first, "KPI definition page without its indicator line")
-    return KpiDefinition({}, kpis, links, tuple(made))
+        log.unrecognized(first, "KPI definition page without its indicator line")
+    return KpiDefinition(kpis, links, tuple(made))
 
 
 def _section(tok: Token, last: int) -> tuple[int, str] | None:
     """(number, title) when ``tok`` opens the next section."""
     if tok.kind is Kind.KPIDEF_SECTION:
-        return int(to_ascii_digits(tok.groups[0] or "0")), (tok.groups[1] or "").strip()
+        return int(to_ascii_digits(tok.group("number") or "0")), (tok.group("title") or "").strip()
     if last and tok.kind is Kind.TEXT:
         m = _NEXT_SECTION.fullmatch(to_ascii_digits(tok.text))
         if m is not None and int(m[1]) == last + 1:
@@ -97,14 +95,13 @@ def _text(body: list[Token]) -> str | None:
 
 
 def _indicator(head: Token | None, measures: list[Token], data_kind: str | None,
-               sections: list[KpiSection], notes: Notes) -> Kpi:
-    name = (head.groups[0] or "").strip() if head is not None else ""
+               sections: list[KpiSection], log: DiagnosticLog) -> Kpi:
+    name = (head.group("name") or "").strip() if head is not None else ""
     if head is None:
-        notes.add(measures[0], "warning", "missing-value", "KPI definition page has no name : id line")
-    values: dict[str, Any] = {}
+        log.add(measures[0], "warning", "missing-value", "KPI definition page has no name : id line")
+    target = _rules.NO_MEASURE
     for tok in measures:
-        values["target_unit"], values["target_value"], values["target_qualifier"] = (
-            _rules.measure(tok, notes, "target"))
+        target = _rules.measure(tok, log, "target")
     texts: dict[str, str | None] = {}
     for section in sections:
         for words, name_of in _SECTION_FIELDS:
@@ -115,16 +112,16 @@ def _indicator(head: Token | None, measures: list[Token], data_kind: str | None,
         kpi_id=None,
         name=name,
         fiscal_year_be=None,
-        target_value=values.get("target_value"),
-        target_unit=values.get("target_unit"),
+        target_value=target.value,
+        target_unit=target.unit,
         achieved_value=None,
         achieved_unit=None,
         kind=None,
         level=None,
         kinds_raw=None,
         source_line=(head or measures[0]).line,
-        target_qualifier=values.get("target_qualifier"),
-        definition_id=int(to_ascii_digits(head.groups[1] or "0")) if head is not None else None,
+        target_qualifier=target.qualifier,
+        definition_id=int(to_ascii_digits(head.group("definition_id") or "0")) if head is not None else None,
         data_kind=data_kind,
         definition=texts.get("definition"),
         calculation_method=texts.get("calculation_method"),

@@ -14,14 +14,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from . import _rules
+from ._diagnostics import DiagnosticLog
 from ._lexer import Kind, Token
-from ._notes import Notes
 from ._values import parse_entry_date, to_ascii_digits
-from .model import Kpi, KpiEntry, QuarterlyResult, Severity
+from .model import Kpi, KpiEntry, QuarterlyResult
 
 # Cells are normalised lines: `` ?`` where a space may be, never ``\s*`` (see _lexer).
 _HEADER_CELL = re.compile(r"ไตรมาสที่|\( ?1 ?- ?4 ?\)|\* ?ผลงาน ?\*|\* ?ผลประเมินตัวชี้วัด ?\*|\( ?\*.*\* ?\)")
@@ -37,33 +37,31 @@ _KPI_END = frozenset({Kind.NUMBER, Kind.CHROME, Kind.EVAL, Kind.KPI_EVAL, Kind.Q
 
 @dataclass(frozen=True, slots=True)
 class KpiPage:
-    """What a KPI detail page holds."""
+    """What a KPI detail page holds. ``kpi_id`` and ``evaluation`` fill the Report fields
+    of their names (the agency code and fiscal year are derived from them, in ``_parser``)."""
 
-    fields: dict[str, Any]
+    kpi_id: str | None
+    evaluation: _rules.Evaluation
     kpis: tuple[Kpi, ...]
     quarterly: tuple[QuarterlyResult, ...]
     entries: tuple[KpiEntry, ...]
 
 
-def kpi_page(tokens: Sequence[Token], notes: Notes, cut: bool = False) -> KpiPage:
+def kpi_page(tokens: Sequence[Token], log: DiagnosticLog, cut: bool = False) -> KpiPage:
     """Read a KPI detail page; ``cut``: a copy that starts mid-page, at the target line
     (no name, no id: the indicator has an empty name, its id may be in the file name)."""
     toks = list(tokens)
     i = _skip(toks, 0, frozenset({Kind.KPI_TITLE, Kind.CHROME, Kind.BLANK}))
-    fields: dict[str, Any] = {}
+    kpi_id: str | None = None
+    evaluation = _rules.Evaluation()
     kpis: tuple[Kpi, ...] = ()
     entries: list[KpiEntry] = []
     heads = _KPI_HEAD | _MEASURES if cut else _KPI_HEAD
     if i < len(toks) and toks[i].kind in heads:
         end = next((j for j in range(i + 1, len(toks)) if toks[j].kind in _KPI_END), len(toks))
         head = toks[i]
-        kpi_id = to_ascii_digits(head.groups[1] or "") if head.kind is Kind.KPI_ID else None
-        kpis = (_rules.kpi(toks[i:end], notes, 1, kpi_id),)
-        if kpi_id:
-            fields["agency_code"] = f"{kpi_id[:4]}0000"
-            fields["kpi_id"], fields["kpi_id_source"] = kpi_id, "text"
-        if kpis[0].fiscal_year_be:
-            fields["fiscal_year_be"], fields["fiscal_year_source"] = kpis[0].fiscal_year_be, "kpi-name"
+        kpi_id = to_ascii_digits(head.group("kpi_id") or "") if head.kind is Kind.KPI_ID else None
+        kpis = (_rules.kpi(toks[i:end], log, 1, kpi_id),)
         i = end
     rows: list[QuarterlyResult] = []
     narratives: dict[int, tuple[Token, list[str]]] = {}  # quarter -> its first head, texts
@@ -73,31 +71,32 @@ def kpi_page(tokens: Sequence[Token], notes: Notes, cut: bool = False) -> KpiPag
         if tok.kind is Kind.NUMBER and not chart_value_seen:
             chart_value_seen = True  # the page's chart repeats the result: nothing to keep
         elif tok.kind is Kind.KPI_EVAL or tok.kind is Kind.EVAL:
-            fields.update(_rules.evaluation(tok, notes))
+            evaluation = _rules.evaluation(tok, log)  # a later line is the one kept
         elif tok.kind is Kind.QTABLE_TITLE:
             end = _next_kind(toks, i + 1, Kind.NARRATIVE_HEAD)
-            rows = quarter_rows(toks[i + 1 : end], notes, 1)
+            rows = quarter_rows(toks[i + 1 : end], log, 1)
             i = end
             continue
         elif tok.kind is Kind.NARRATIVE_HEAD:
             end = _next_kind(toks, i + 1, Kind.NARRATIVE_HEAD)
             text = "\n".join(t.text for t in toks[i + 1 : end] if t.kind is not Kind.BLANK)
-            quarter = int(to_ascii_digits(tok.groups[0] or "0"))
+            quarter = int(to_ascii_digits(tok.group("quarter") or "0"))
             narratives.setdefault(quarter, (tok, []))[1].append(text)
             entries += dated_entries(toks[i + 1 : end], quarter if 1 <= quarter <= 4 else None,
-                                     len(entries), notes)
+                                     len(entries), log)
             i = end
             continue
         elif tok.kind is Kind.ENTRY:  # a narrative without its heading (a page cut short)
             end = next((j for j in range(i + 1, len(toks)) if toks[j].kind in _NARRATIVE_END),
                        len(toks))
-            entries += dated_entries(toks[i:end], None, len(entries), notes)
+            entries += dated_entries(toks[i:end], None, len(entries), log)
             i = end
             continue
         elif tok.kind not in (Kind.CHROME, Kind.BLANK):
-            notes.unrecognized(tok, "KPI page")
+            log.unrecognized(tok, "KPI page")
         i += 1
-    return KpiPage(fields, kpis, tuple(_with_narratives(rows, narratives, notes)), tuple(entries))
+    return KpiPage(kpi_id, evaluation, kpis, tuple(_with_narratives(rows, narratives, log)),
+                   tuple(entries))
 
 
 def _skip(toks: Sequence[Token], i: int, kinds: frozenset[str]) -> int:
@@ -110,7 +109,7 @@ def _next_kind(toks: Sequence[Token], i: int, kind: str) -> int:
     return next((j for j in range(i, len(toks)) if toks[j].kind is kind), len(toks))
 
 
-def quarter_rows(tokens: Sequence[Token], notes: Notes, kpi_ordinal: int) -> list[QuarterlyResult]:
+def quarter_rows(tokens: Sequence[Token], log: DiagnosticLog, kpi_ordinal: int) -> list[QuarterlyResult]:
     """The quarterly table: header cells, then quarter, result, score, ``a / b`` per quarter."""
     unit: str | None = None
     unit_cell: Token | None = None  # the header's "(ร้อยละ)"; it lives on in the rows
@@ -122,33 +121,33 @@ def quarter_rows(tokens: Sequence[Token], notes: Notes, kpi_ordinal: int) -> lis
             continue
         if quarter is None and not rows and tok.kind is Kind.TEXT and (m := _UNIT_CELL.fullmatch(tok.text)):
             if unit_cell is not None:  # one unit per table: a second is not silently taken
-                notes.unrecognized(tok, "quarterly evaluation table")
+                log.unrecognized(tok, "quarterly evaluation table")
                 continue
             unit, unit_cell = m.group(1) or None, tok
             continue
         if tok.kind is Kind.NUMBER and _is_quarter(tok, quarter, cells, rows):
             if quarter is not None:
-                rows.append(_row(quarter, cells, unit, kpi_ordinal, notes))
+                rows.append(_row(quarter, cells, unit, kpi_ordinal, log))
             quarter, cells = tok, []
         elif quarter is not None and tok.kind in (Kind.NUMBER, Kind.SCORE_PAIR, Kind.BLANK):
             if tok.kind is Kind.BLANK and len(cells) != 1:
                 continue  # only a blank line right after the result is an empty score
             cells.append(tok)
             if tok.kind is Kind.SCORE_PAIR:
-                rows.append(_row(quarter, cells, unit, kpi_ordinal, notes))
+                rows.append(_row(quarter, cells, unit, kpi_ordinal, log))
                 quarter, cells = None, []
         elif tok.kind is not Kind.BLANK:
-            notes.unrecognized(tok, "quarterly evaluation table")
+            log.unrecognized(tok, "quarterly evaluation table")
     if quarter is not None:
-        rows.append(_row(quarter, cells, unit, kpi_ordinal, notes))
+        rows.append(_row(quarter, cells, unit, kpi_ordinal, log))
     if unit_cell is not None and not rows:  # no row to carry the unit
-        notes.unrecognized(unit_cell, "quarterly evaluation table")
+        log.unrecognized(unit_cell, "quarterly evaluation table")
     return rows
 
 
 def _is_quarter(tok: Token, quarter: Token | None, cells: list[Token], rows: list[QuarterlyResult]) -> bool:
     """A number starts a quarter when no quarter is open, or the open one has all its cells."""
-    value = to_ascii_digits(tok.groups[0] or "")
+    value = to_ascii_digits(tok.group("number") or "")
     if value not in ("1", "2", "3", "4"):
         return False
     if quarter is None:
@@ -156,16 +155,16 @@ def _is_quarter(tok: Token, quarter: Token | None, cells: list[Token], rows: lis
     return len(cells) >= 3
 
 
-def _row(quarter: Token, cells: list[Token], unit: str | None, ordinal: int, notes: Notes) -> QuarterlyResult:
+def _row(quarter: Token, cells: list[Token], unit: str | None, ordinal: int, log: DiagnosticLog) -> QuarterlyResult:
     numbers = [c for c in cells if c.kind is not Kind.SCORE_PAIR]
     pair = next((c for c in cells if c.kind is Kind.SCORE_PAIR), None)
-    result = _cell(numbers, 0, notes, "quarter result")
-    score = _cell(numbers, 1, notes, "quarter score")
-    a = _rules.number(pair, pair.groups[0], notes, "sub-score") if pair else None
-    b = _rules.number(pair, pair.groups[1], notes, "sub-score") if pair else None
+    result = _cell(numbers, 0, log, "quarter result")
+    score = _cell(numbers, 1, log, "quarter score")
+    a = _rules.number(pair, pair.group("subscore_a"), log, "sub-score") if pair else None
+    b = _rules.number(pair, pair.group("subscore_b"), log, "sub-score") if pair else None
     return QuarterlyResult(
         kpi_ordinal=ordinal,
-        quarter=int(to_ascii_digits(quarter.groups[0] or "0")),
+        quarter=int(to_ascii_digits(quarter.group("number") or "0")),
         result_value=result,
         score=score,
         subscore_a=a,
@@ -175,14 +174,14 @@ def _row(quarter: Token, cells: list[Token], unit: str | None, ordinal: int, not
     )
 
 
-def _cell(cells: list[Token], i: int, notes: Notes, what: str) -> Decimal | None:
+def _cell(cells: list[Token], i: int, log: DiagnosticLog, what: str) -> Decimal | None:
     if i >= len(cells) or cells[i].kind is Kind.BLANK:
         return None
-    return _rules.number(cells[i], cells[i].groups[0], notes, what)
+    return _rules.number(cells[i], cells[i].group("number"), log, what)
 
 
 def _with_narratives(
-    rows: list[QuarterlyResult], narratives: dict[int, tuple[Token, list[str]]], notes: Notes
+    rows: list[QuarterlyResult], narratives: dict[int, tuple[Token, list[str]]], log: DiagnosticLog
 ) -> list[QuarterlyResult]:
     """Each quarter's narratives (several are joined) on the table's first row of that
     quarter, or on a row of their own. Joined once: adding to a row per narrative
@@ -203,17 +202,17 @@ def _with_narratives(
             )
             continue
         if not 1 <= quarter <= 4:
-            notes.add(head, "error", "bad-quarter", f"narrative for quarter {quarter}, not 1-4")
+            log.add(head, "error", "bad-quarter", f"narrative for quarter {quarter}, not 1-4")
         rows.append(QuarterlyResult(1, quarter, None, None, None, None, None, text, head.line))
     return rows
 
 
 def dated_entries(tokens: Sequence[Token], quarter: int | None, before: int,
-                  notes: Notes) -> list[KpiEntry]:
+                  log: DiagnosticLog) -> list[KpiEntry]:
     """The dated entries of a narrative: each ``D/M/Y :`` (anywhere in a line) starts one,
     which runs to the next; text before the first date is an entry without a date.
     ``before`` entries of the report precede these."""
-    made: list[list[Any]] = []  # [date raw, date, text parts, line]
+    made: list[tuple[str | None, date | None, list[str], int]] = []  # date raw, date, text parts, line
     for tok in tokens:
         if tok.kind is Kind.BLANK:
             continue
@@ -224,15 +223,14 @@ def dated_entries(tokens: Sequence[Token], quarter: int | None, before: int,
             if made:
                 made[-1][2].append(lead.strip())
             else:
-                made.append([None, None, [lead.strip()], tok.line])
+                made.append((None, None, [lead.strip()], tok.line))
         for k, m in enumerate(starts):
             end = starts[k + 1].start() if k + 1 < len(starts) else len(text)
             raw = text[m.start(1) : m.end(1)]
             result = parse_entry_date(raw)
             if result.problem is not None:
-                severity: Severity = "error" if result.problem == "bad-date" else "warning"
-                notes.add(tok, severity, result.problem, result.message or result.problem, raw=raw,
-                          col=m.start(1) + 1)
-            made.append([raw, result.value, [text[m.end() : end].strip()], tok.line])
+                log.add(tok, result.severity, result.problem, result.message or result.problem, raw=raw,
+                        col=m.start(1) + 1)
+            made.append((raw, result.value, [text[m.end() : end].strip()], tok.line))
     return [KpiEntry(1, quarter, before + n, day, raw, "\n".join(p for p in parts if p), line)
             for n, (raw, day, parts, line) in enumerate(made, 1)]

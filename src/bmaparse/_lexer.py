@@ -5,13 +5,20 @@ classified once. Classification dispatches on the line's first character to the
 few patterns that can start with it (``_RULES_BY_FIRST``), then tries the few
 patterns anchored at the line's end (name : id, agency : (year), a KPI
 definition's numbered name : integer id), and falls back to ``TEXT``. The view
-page's glued labels are prefix rules whose first group is the label and second
-the value; which field a label fills is the parser's table (``_viewpage``). A short line is classified once and remembered (an archive
-repeats its chrome, headings and separators endlessly). Patterns match digits
+page's glued labels are prefix rules whose groups are ``label`` and ``value``;
+which field a label fills is the parser's table (``_viewpage``). A short line
+is classified once and remembered (an archive repeats its chrome, headings and
+separators endlessly). Patterns match digits
 with ``\d``, which in ``re`` matches Thai digits too, so lines are matched as
 written and groups keep Thai digits; the rules turn them into ASCII where they
 read values. A token remembers its 1-based line and column and the pattern's
 groups, so no later stage re-matches or loses its position.
+
+Groups are named where the pattern is written (``(?P<quarter>\d+)``: the value
+and its pattern declared together) and read by name, ``tok.group("quarter")``.
+A token stays a plain value: its groups are the match's tuple, and the names
+are found through ``GROUP_INDEX`` (kind -> name -> position), the same for
+every pattern of a kind (checked when the patterns are compiled).
 
 Rules kept: no pattern is tried on a line whose first character cannot start
 it; every pattern is anchored and free of nested quantifiers; the lexer never
@@ -107,6 +114,11 @@ class Token(NamedTuple):
     col: int = 1
     """1-based column where the token's content starts."""
 
+    def group(self, name: str) -> str | None:
+        """The pattern's group ``name`` (Thai digits as written); None when the group
+        took no part in the match. A name the kind's patterns lack is a KeyError."""
+        return self.groups[GROUP_INDEX[self.kind][name]]
+
 
 _HEADINGS = (
     "หลักการและเหตุผล",
@@ -125,72 +137,89 @@ _CODE = r"\d[\d.]*(?<!\.)"
 # the bucket it is tried in; see _bucket_keys.
 _PREFIX_RULES: tuple[tuple[str, str, str], ...] = (
     (Kind.PAGE_TITLE, "ค", r"ความคืบหน้าโครงการ/กิจกรรม ?$"),
-    (Kind.PERCENT, "ค", rf"ความคืบหน้าโครงการ ?ร้อยละ ?({_NUM})? ?$"),
-    (Kind.KPI_TARGET, "ค", r"ค่าเป้าหมาย ?([^:]*?) ?: ?(.*)$"),
-    (Kind.KPI_ACHIEVED, "ผ", r"ผลงานที่ทำได้ ?([^:]*?) ?: ?(.*)$"),
+    (Kind.PERCENT, "ค", rf"ความคืบหน้าโครงการ ?ร้อยละ ?(?P<percent>{_NUM})? ?$"),
+    (Kind.KPI_TARGET, "ค", r"ค่าเป้าหมาย ?(?P<unit>[^:]*?) ?: ?(?P<value>.*)$"),
+    (Kind.KPI_ACHIEVED, "ผ", r"ผลงานที่ทำได้ ?(?P<unit>[^:]*?) ?: ?(?P<value>.*)$"),
     (Kind.QTABLE_TITLE, "ผ", r"ผลงานเทียบกับเป้าหมายรายไตรมาส ?$"),
-    (Kind.KPI_KINDS, "ป", r"ประเภทตัวชี้วัด ?:? ?(.*)$"),
-    (Kind.KPI_NAME, "ต", r"ตัวชี้วัด ?: ?(.*)$"),
+    (Kind.KPI_KINDS, "ป", r"ประเภทตัวชี้วัด ?:? ?(?P<kinds>.*)$"),
+    (Kind.KPI_NAME, "ต", r"ตัวชี้วัด ?: ?(?P<name>.*)$"),
     (Kind.KPI_TITLE, "ร", r"รายละเอียดตัวชี้วัด ?$"),
     (Kind.CHROME, "ร", r"รายละเอียดตัวชี้วัดฯ? ?: ?พิมพ์ข้อมูล ?$"),
-    (Kind.NARRATIVE_HEAD, "ร", r"รายงานผลฯ? ?ไตรมาสที่ ?(\d) ?$"),
+    (Kind.NARRATIVE_HEAD, "ร", r"รายงานผลฯ? ?ไตรมาสที่ ?(?P<quarter>\d) ?$"),
     (Kind.CHROME, "ด", r"ดูโครงการแผนปีฯ? ?: ?พิมพ์ข้อมูล ?$"),
     (Kind.CHROME, "B", r"Back Home ?$"),
     (Kind.CHROME, "F", r"FusionCharts will render here ?$"),
-    (Kind.STRATEGY, "ด", r"(ด้านที่) ?(\d+) ?(.*)$"),
-    (Kind.STRATEGY, "ม", rf"(มิติที่) ?({_CODE}) ?(.*)$"),
-    (Kind.STRATEGY, "เ", rf"(เป้าหมายที่) ?({_CODE}) ?(.*)$"),
-    (Kind.STRATEGY, "เ", rf"(เป้าประสงค์ที่) ?({_CODE}) ?(.*)$"),
-    (Kind.PROGRESS_HEAD, "(", rf"\((\d+)\) ?ความคืบหน้าโครงการฯ? ?ร้อยละ ?({_NUM})? ?"
-     r"(?:\( ?([^)]*?) ?\))? ?$"),
+    (Kind.STRATEGY, "ด", r"(?P<level>ด้านที่) ?(?P<code>\d+) ?(?P<title>.*)$"),
+    (Kind.STRATEGY, "ม", rf"(?P<level>มิติที่) ?(?P<code>{_CODE}) ?(?P<title>.*)$"),
+    (Kind.STRATEGY, "เ", rf"(?P<level>เป้าหมายที่) ?(?P<code>{_CODE}) ?(?P<title>.*)$"),
+    (Kind.STRATEGY, "เ", rf"(?P<level>เป้าประสงค์ที่) ?(?P<code>{_CODE}) ?(?P<title>.*)$"),
+    (Kind.PROGRESS_HEAD, "(", rf"\((?P<seq>\d+)\) ?ความคืบหน้าโครงการฯ? ?ร้อยละ ?(?P<percent>{_NUM})? ?"
+     r"(?:\( ?(?P<date>[^)]*?) ?\))? ?$"),
     (Kind.ROUTINE, "*", r"\*+ ?ภารกิจงานประจำของหน่วยงาน[ *%|]*$"),
-    (Kind.EVAL, "*", r"\*+ ?สยป\.? ?ประเมินโครงการ ?:? ?ไตรมาสที่ ?(\d+) ?:? ?(.*?) ?$"),
-    (Kind.KPI_EVAL, "*", r"\*+ ?สยป\.? ?ตรวจประเมินตัวชี้วัด ?:? ?ไตรมาสที่ ?(\d+) ?:? ?(.*?) ?$"),
-    (Kind.PROBLEMS, "*", r"\*+ ?ปัญหาของโครงการ ?:? ?(.*)$"),
-    (Kind.OBSTACLES, "*", r"\*+ ?อุปสรรคของโครงการ ?:? ?(.*)$"),
+    (Kind.EVAL, "*", r"\*+ ?สยป\.? ?ประเมินโครงการ ?:? ?ไตรมาสที่ ?(?P<quarter>\d+) ?:? ?(?P<score>.*?) ?$"),
+    (Kind.KPI_EVAL, "*", r"\*+ ?สยป\.? ?ตรวจประเมินตัวชี้วัด ?:? ?ไตรมาสที่ ?(?P<quarter>\d+) ?:? ?(?P<score>.*?) ?$"),
+    (Kind.PROBLEMS, "*", r"\*+ ?ปัญหาของโครงการ ?:? ?(?P<text>.*)$"),
+    (Kind.OBSTACLES, "*", r"\*+ ?อุปสรรคของโครงการ ?:? ?(?P<text>.*)$"),
     (Kind.EVAL_SECTION, "*", r"\*+ ?ผลการประเมินโครงการ ?\(รายไตรมาส\) ?\** ?$"),
     (Kind.SEPARATOR, "-", r"-{3,} ?&&& ?-{3,} ?$"),
-    (Kind.UNIT_CODES, "0", r"(\d{8}) ?/ ?(\d{8}) ?$"),
-    (Kind.ENTRY, "0", r"(\d{1,2}/\d{1,2}/\d{2,4}) ?: ?(.*)$"),
-    (Kind.SCORE_PAIR, "0", rf"({_NUM}) ?/ ?({_NUM}) ?$"),
-    (Kind.NUMBER, "0", rf"({_NUM}) ?%? ?$"),
-    # the project view page (see _VIEW_LABELS below for the label -> field table)
-    (Kind.VIEW_TITLE, "ร", r"รายละเอียดโครงการ/กิจกรรม ?:? ?(\d{8}-\d+)? ?$"),
+    (Kind.UNIT_CODES, "0", r"(?P<unit_code_1>\d{8}) ?/ ?(?P<unit_code_2>\d{8}) ?$"),
+    (Kind.ENTRY, "0", r"(?P<date>\d{1,2}/\d{1,2}/\d{2,4}) ?: ?(?P<text>.*)$"),
+    (Kind.SCORE_PAIR, "0", rf"(?P<subscore_a>{_NUM}) ?/ ?(?P<subscore_b>{_NUM}) ?$"),
+    (Kind.NUMBER, "0", rf"(?P<number>{_NUM}) ?%? ?$"),
+    # the project view page (``_viewpage._LABELS`` says which field a label fills)
+    (Kind.VIEW_TITLE, "ร", r"รายละเอียดโครงการ/กิจกรรม ?:? ?(?P<project_id>\d{8}-\d+)? ?$"),
     (Kind.CHROME, "ข", r"ข้อมูลโครงการ/กิจกรรม ?(?:พิมพ์ ?PDF)? ?$"),
-    (Kind.VIEW_FIELD, "ร", r"(รหัสโครงการ) ?(\d{8}-\d+) ?$"),
-    (Kind.VIEW_FIELD, "P", r"(Policy ID) ?(\S*) ?$"),
-    (Kind.VIEW_FIELD, "B", r"(Branch ID) ?(\S*) ?$"),
-    (Kind.VIEW_FIELD, "K", r"(K(?:pi|PI) ID) ?(\S*) ?$"),
-    (Kind.VIEW_FIELD, "ง", r"(งบฯ? ?ที่ได้รับ ?\(บาท\)) ?(\S*) ?$"),
-    (Kind.VIEW_FIELD, "ง", r"(งบฯ? ?ที่ใช้ไป ?\(บาท\)) ?(\S*) ?$"),
-    (Kind.VIEW_FIELD, "ค", rf"(คืบหน้าล่าสุด) ?:? ?(?:ร้อยละ ?)?({_NUM})? ?$"),
-    (Kind.VIEW_FIELD, "S", r"(Start Date) ?(\d{4}-\d{2}-\d{2})?(?:[ T][\d:.]*)? ?$"),
-    (Kind.VIEW_FIELD, "F", r"(Finish Date) ?(\d{4}-\d{2}-\d{2})?(?:[ T][\d:.]*)? ?$"),
-    (Kind.VIEW_TEXT, "ป", r"(ปี) ?(\d{4}) ?$"),
-    (Kind.VIEW_TEXT, "ช", r"(ชื่อโครงการ) ?(.*)$"),
-    (Kind.VIEW_TEXT, "ห", r"(หน่วยงาน) ?(.*)$"),
-    (Kind.VIEW_TEXT, "ห", r"(หลักการและเหตุผล) ?(.+)$"),  # the bare heading is a HEADING
+    (Kind.VIEW_FIELD, "ร", r"(?P<label>รหัสโครงการ) ?(?P<value>\d{8}-\d+) ?$"),
+    (Kind.VIEW_FIELD, "P", r"(?P<label>Policy ID) ?(?P<value>\S*) ?$"),
+    (Kind.VIEW_FIELD, "B", r"(?P<label>Branch ID) ?(?P<value>\S*) ?$"),
+    (Kind.VIEW_FIELD, "K", r"(?P<label>K(?:pi|PI) ID) ?(?P<value>\S*) ?$"),
+    (Kind.VIEW_FIELD, "ง", r"(?P<label>งบฯ? ?ที่ได้รับ ?\(บาท\)) ?(?P<value>\S*) ?$"),
+    (Kind.VIEW_FIELD, "ง", r"(?P<label>งบฯ? ?ที่ใช้ไป ?\(บาท\)) ?(?P<value>\S*) ?$"),
+    (Kind.VIEW_FIELD, "ค", rf"(?P<label>คืบหน้าล่าสุด) ?:? ?(?:ร้อยละ ?)?(?P<value>{_NUM})? ?$"),
+    (Kind.VIEW_FIELD, "S", r"(?P<label>Start Date) ?(?P<value>\d{4}-\d{2}-\d{2})?(?:[ T][\d:.]*)? ?$"),
+    (Kind.VIEW_FIELD, "F", r"(?P<label>Finish Date) ?(?P<value>\d{4}-\d{2}-\d{2})?(?:[ T][\d:.]*)? ?$"),
+    (Kind.VIEW_TEXT, "ป", r"(?P<label>ปี) ?(?P<value>\d{4}) ?$"),
+    (Kind.VIEW_TEXT, "ช", r"(?P<label>ชื่อโครงการ) ?(?P<value>.*)$"),
+    (Kind.VIEW_TEXT, "ห", r"(?P<label>หน่วยงาน) ?(?P<value>.*)$"),
+    (Kind.VIEW_TEXT, "ห", r"(?P<label>หลักการและเหตุผล) ?(?P<value>.+)$"),  # the bare heading is a HEADING
     # the KPI definition page
-    (Kind.KPIDEF_TITLE, "โ", r"โครงการจัดทำฐานข้อมูลตัวชี้วัดการพัฒนาเมือง ?(?:\( ?(\d{4}) ?- ?(\d{4}) ?\))? ?$"),
-    (Kind.DATA_KIND, "ล", r"ลักษณะข้อมูล ?: ?(.*)$"),
-    (Kind.KPIDEF_SECTION, "0", r"(\d{1,2}) ?\. ?((?:นิยาม|วิธีการคำนวณ|เกณฑ์การ|แหล่งข้อมูล|แหล่งที่มา|ความถี่|"
+    (Kind.KPIDEF_TITLE, "โ", r"โครงการจัดทำฐานข้อมูลตัวชี้วัดการพัฒนาเมือง ?(?:\( ?(?P<first_year>\d{4}) ?- ?(?P<last_year>\d{4}) ?\))? ?$"),
+    (Kind.DATA_KIND, "ล", r"ลักษณะข้อมูล ?: ?(?P<data_kind>.*)$"),
+    (Kind.KPIDEF_SECTION, "0", r"(?P<number>\d{1,2}) ?\. ?(?P<title>(?:นิยาม|วิธีการคำนวณ|เกณฑ์การ|แหล่งข้อมูล|แหล่งที่มา|ความถี่|"
      r"หน่วยงานรับผิดชอบ|ผู้รับผิดชอบ|วิธีการจัดเก็บ|หมายเหตุ)[^:]*?) ?$"),
 )
 
 # Patterns anchored at the end, tried when no prefix rule matched.
 _SUFFIX_RULES: tuple[tuple[str, str], ...] = (
-    (Kind.NAME_ID, r"(.*?) ?: ?(\d{8}-\d+) ?$"),
-    (Kind.KPI_ID, r"(.*?) ?: ?(\d{4}-\d{3,}) ?$"),
+    (Kind.NAME_ID, r"(?P<project_name>.*?) ?: ?(?P<project_id>\d{8}-\d+) ?$"),
+    (Kind.KPI_ID, r"(?P<name>.*?) ?: ?(?P<kpi_id>\d{4}-\d{3,}) ?$"),
     # The "** " of a sub-unit stays in the name (the rule strips it): "(?:\*+ ?)?(.*?)"
     # would try every split of a run of stars between the two.
-    (Kind.AGENCY_FY, r"(.*?) ?: ?\( ?(\d{4}) ?\) ?$"),
+    (Kind.AGENCY_FY, r"(?P<agency>.*?) ?: ?\( ?(?P<year>\d{4}) ?\) ?$"),
     # a numbered name (``๔.``, ``5.2``, ``ปี 2564 ๒.``) and the database's integer id
-    (Kind.KPIDEF_ID, r"((?:ปี ?\d{4} ?)?\d{1,3}(?:\.\d{1,3})*(?: ?\. ?| )[^\s\d.].*?) ?: ?(\d{1,6}) ?$"),
+    (Kind.KPIDEF_ID, r"(?P<name>(?:ปี ?\d{4} ?)?\d{1,3}(?:\.\d{1,3})*(?: ?\. ?| )[^\s\d.].*?) ?: ?(?P<definition_id>\d{1,6}) ?$"),
 )
 
 
 def _bucket_keys(first: str) -> tuple[str, ...]:
     return tuple("0123456789๐๑๒๓๔๕๖๗๘๙") if first == "0" else (first,)
+
+
+def _group_index() -> dict[str, dict[str, int]]:
+    """Kind -> group name -> position in ``Token.groups``; every pattern of a kind
+    must name the same groups in the same order."""
+    index: dict[str, dict[str, int]] = {}
+    patterns = [(kind, pattern) for kind, _, pattern in _PREFIX_RULES] + list(_SUFFIX_RULES)
+    for kind, pattern in patterns:
+        compiled = re.compile(pattern)
+        names = {name: i - 1 for name, i in compiled.groupindex.items()}
+        if len(names) != compiled.groups or index.setdefault(kind, names) != names:
+            raise ValueError(f"the patterns of {kind!r} must name the same groups, all of them")
+    return index
+
+
+GROUP_INDEX = _group_index()
+"""Kind -> group name -> its position in ``Token.groups``."""
 
 
 def _build_buckets() -> dict[str, tuple[tuple[str, re.Pattern[str]], ...]]:
@@ -210,7 +239,9 @@ _LONGEST_HEADING = max(map(len, _HEADINGS)) + 1
 def classify(text: str, line: int) -> Token:
     """Classify one normalised line."""
     kind, kept, groups, col = _look(text) if len(text) > _MEMO_MAX else _look_memo(text)
-    return Token(kind, kept, line, groups, col)
+    # tuple.__new__ skips the NamedTuple's Python-level __new__: ~110 ns less a line,
+    # half of what Token(...) costs, on every line of every report
+    return tuple.__new__(Token, (kind, kept, line, groups, col))
 
 
 _Look = tuple[str, str, tuple[str | None, ...], int]

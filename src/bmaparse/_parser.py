@@ -6,14 +6,18 @@ Strategy: three steps, each a function of the previous one's output.
    KPI, view or KPI definition page), or a second percent line (exports have no
    title) starts a new one.
 2. ``segment`` cuts one report into sections. What opens a section is data
-   (``_OPENERS``): a progress head, an indicator name, the evaluation heading, a
+   (``_ALWAYS_OPENS``, ``_OPENS_FROM_PRELUDE``): a progress head, an indicator name, the evaluation heading, a
    strategy line. Everything before the first opener is the *prelude* (header
    and description). Inside a progress block or an indicator, strategy-looking
    lines are content, so openers depend on the current section.
-3. ``build_report`` runs each section's rule (``_SECTION_RULES``) and derives
-   the report-level fields: agency from the id or unit code, fiscal year from
-   the agency line, the indicator name or the dates, chronological order of the
-   progress blocks, the report key.
+3. ``build_report`` runs each section's rule (``_SECTION_RULES``; a view, KPI
+   or KPI definition page has one reader, ``_READERS``). The rules return typed
+   values whose fields are named after the Report fields they fill; what the
+   text states is gathered in ``_Stated``. Then the report-level fields are
+   derived by functions that return them (``_identity``: ids from the file name,
+   agency code and name; ``_fiscal_year``: from the agency line, the indicator
+   name or the dates), the progress blocks are checked for order, and the
+   Report is built with every field named.
 
 Rules kept: a rule never raises; every line is either taken by a field or
 reported (``unrecognized-line``); in strict mode the first warning or error
@@ -28,13 +32,15 @@ import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import date
+from decimal import Decimal
+from typing import NamedTuple
 
 from . import _evidence, _kpidef, _kpipage, _rules, _viewpage
 from ._agencies import agency_name_for
+from ._diagnostics import DiagnosticLog, unrecognized_line
 from ._lexer import Kind, Token, tokenize
 from ._normalize import without_surrogates
-from ._notes import Notes
 from ._values import fiscal_year_be_of, to_ascii_digits
 from .errors import ParseError
 from .model import (
@@ -136,11 +142,41 @@ def segment(tokens: Sequence[Token]) -> list[tuple[str, list[Token]]]:
 # --- 3. the report ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Stated:
+    """Report fields as the report's text states them (None where it says nothing).
+    Each fills the Report field of its name, or feeds a derived one (``_identity``,
+    ``_fiscal_year``); the rule that reads it has a field of the same name."""
+
+    project_id: str | None = None
+    project_name: str | None = None
+    agency_name: str | None = None
+    fiscal_year_be: int | None = None
+    fiscal_year_source: str | None = None
+    progress_percent: Decimal | None = None
+    contact_raw: str | None = None
+    contact_title: str | None = None
+    contact_name: str | None = None
+    contact_unit: str | None = None
+    contact_phone: str | None = None
+    evaluation_quarter: int | None = None
+    evaluation_score: Decimal | None = None
+    rationale: str | None = None
+    unit_code_1: str | None = None
+    unit_code_2: str | None = None
+    targets: str | None = None
+    kpi_id: str | None = None
+    policy_id: str | None = None
+    branch_id: str | None = None
+    start_date: date | None = None
+    finish_date: date | None = None
+
+
 @dataclass(slots=True)
 class _Parts:
-    """What the section rules of one project report have made so far."""
+    """What the section rules of one report have made so far."""
 
-    fields: dict[str, Any] = field(default_factory=dict)
+    stated: _Stated = _Stated()
     objectives: tuple[Objective, ...] = ()
     links: tuple[StrategyLink, ...] = ()
     routine: bool | None = None
@@ -154,39 +190,56 @@ class _Parts:
     sections: tuple[KpiSection, ...] = ()
 
 
-def _prelude(parts: _Parts, tokens: list[Token], notes: Notes) -> None:
-    fields, start = _rules.header(tokens, notes)
-    description = _rules.body(tokens[start:], notes)
-    parts.fields.update(fields)
-    parts.fields.update(description.fields)
-    parts.objectives = description.objectives
-    parts.budget.extend(description.budget)
+def _prelude(parts: _Parts, tokens: list[Token], log: DiagnosticLog) -> None:
+    header = _rules.header(tokens, log)
+    body = _rules.body(tokens[header.end :], log)
+    parts.stated = _Stated(
+        project_id=header.project_id,
+        project_name=header.project_name,
+        agency_name=header.agency_name,
+        fiscal_year_be=header.fiscal_year_be,
+        fiscal_year_source=header.fiscal_year_source,
+        progress_percent=header.progress_percent,
+        contact_raw=header.contact_raw,
+        contact_title=header.contact_title,
+        contact_name=header.contact_name,
+        contact_unit=header.contact_unit,
+        contact_phone=header.contact_phone,
+        evaluation_quarter=header.evaluation.evaluation_quarter,
+        evaluation_score=header.evaluation.evaluation_score,
+        rationale=body.rationale,
+        unit_code_1=body.unit_code_1,
+        unit_code_2=body.unit_code_2,
+        targets=body.targets,
+    )
+    parts.objectives = body.objectives
+    parts.budget.extend(body.budget)
 
 
-def _strategy(parts: _Parts, tokens: list[Token], notes: Notes) -> None:
-    links, routine = _rules.strategy(tokens, notes)
+def _strategy(parts: _Parts, tokens: list[Token], log: DiagnosticLog) -> None:
+    links, routine = _rules.strategy(tokens, log)
     parts.links += links
     parts.routine = bool(parts.routine) or routine or None
     if parts.links and not parts.routine:
         parts.routine = False
 
 
-def _progress(parts: _Parts, tokens: list[Token], notes: Notes) -> None:
-    update, budget = _rules.progress(tokens, notes, parts.blocks - len(parts.updates))
+def _progress(parts: _Parts, tokens: list[Token], log: DiagnosticLog) -> None:
+    update, budget = _rules.progress(tokens, log, parts.blocks - len(parts.updates))
     parts.updates.append(update)
     parts.budget.extend(budget)
 
 
-def _kpi(parts: _Parts, tokens: list[Token], notes: Notes) -> None:
-    parts.kpis.append(_rules.kpi(tokens, notes, len(parts.kpis) + 1))
+def _kpi(parts: _Parts, tokens: list[Token], log: DiagnosticLog) -> None:
+    parts.kpis.append(_rules.kpi(tokens, log, len(parts.kpis) + 1))
 
 
-def _evaluation(parts: _Parts, tokens: list[Token], notes: Notes) -> None:
+def _evaluation(parts: _Parts, tokens: list[Token], log: DiagnosticLog) -> None:
     ordinal = len(parts.kpis) or 1
-    parts.quarterly.extend(_kpipage.quarter_rows(tokens[1:], notes, ordinal))
+    parts.quarterly.extend(_kpipage.quarter_rows(tokens[1:], log, ordinal))
 
 
-_SECTION_RULES: dict[str, Callable[[_Parts, list[Token], Notes], None]] = {
+_SECTION_RULES: dict[str, Callable[[_Parts, list[Token], DiagnosticLog], None]] = {
     "prelude": _prelude,
     "strategy": _strategy,
     "progress": _progress,
@@ -195,43 +248,59 @@ _SECTION_RULES: dict[str, Callable[[_Parts, list[Token], Notes], None]] = {
 }
 
 
-def _project(tokens: list[Token], notes: Notes) -> _Parts:
+def _project(tokens: list[Token], log: DiagnosticLog) -> _Parts:
     sections = segment(tokens)
     parts = _Parts(blocks=sum(1 for name, _ in sections if name == "progress"))
     for name, section in sections:
-        _SECTION_RULES[name](parts, section, notes)
+        _SECTION_RULES[name](parts, section, log)
     return parts
 
 
-def _kpi_document(tokens: list[Token], notes: Notes, cut: bool = False) -> _Parts:
-    page = _kpipage.kpi_page(tokens, notes, cut)
-    return _Parts(fields=page.fields, kpis=list(page.kpis), quarterly=list(page.quarterly),
+def _kpi_document(tokens: list[Token], log: DiagnosticLog, cut: bool = False) -> _Parts:
+    page = _kpipage.kpi_page(tokens, log, cut)
+    stated = _Stated(kpi_id=page.kpi_id, evaluation_quarter=page.evaluation.evaluation_quarter,
+                     evaluation_score=page.evaluation.evaluation_score)
+    return _Parts(stated=stated, kpis=list(page.kpis), quarterly=list(page.quarterly),
                   entries=page.entries)
 
 
-def _kpi_chunk(tokens: list[Token], notes: Notes) -> _Parts:
+def _kpi_chunk(tokens: list[Token], log: DiagnosticLog) -> _Parts:
     """A KPI page copied from mid-page (layout export): it opens at the target line."""
-    return _kpi_document(tokens, notes, cut=True)
+    return _kpi_document(tokens, log, cut=True)
 
 
-def _view(tokens: list[Token], notes: Notes) -> _Parts:
-    page = _viewpage.view_page(tokens, notes)
-    return _Parts(fields=page.fields, budget=list(page.budget))
+def _view(tokens: list[Token], log: DiagnosticLog) -> _Parts:
+    page = _viewpage.view_page(tokens, log)
+    stated = _Stated(
+        project_id=page.project_id,
+        project_name=page.project_name,
+        agency_name=page.agency_name,
+        fiscal_year_be=page.fiscal_year_be,
+        fiscal_year_source=page.fiscal_year_source,
+        progress_percent=page.progress_percent,
+        rationale=page.rationale,
+        kpi_id=page.kpi_id,
+        policy_id=page.policy_id,
+        branch_id=page.branch_id,
+        start_date=page.start_date,
+        finish_date=page.finish_date,
+    )
+    return _Parts(stated=stated, budget=list(page.budget))
 
 
-def _kpi_definition(tokens: list[Token], notes: Notes) -> _Parts:
-    page = _kpidef.kpi_definition(tokens, notes)
-    return _Parts(fields=page.fields, kpis=list(page.kpis), links=page.links, sections=page.sections)
+def _kpi_definition(tokens: list[Token], log: DiagnosticLog) -> _Parts:
+    page = _kpidef.kpi_definition(tokens, log)
+    return _Parts(kpis=list(page.kpis), links=page.links, sections=page.sections)
 
 
-def _not_a_report(tokens: list[Token], notes: Notes) -> _Parts:
+def _not_a_report(tokens: list[Token], log: DiagnosticLog) -> _Parts:
     """No line marks a report: no field is taken, every line is kept as unrecognized."""
     for tok in tokens:
-        notes.unrecognized(tok, "text, which is not a report")
+        log.unrecognized(tok, "text, which is not a report")
     return _Parts()
 
 
-_READERS: dict[tuple[str, str], Callable[[list[Token], Notes], _Parts]] = {
+_READERS: dict[tuple[str, str], Callable[[list[Token], DiagnosticLog], _Parts]] = {
     ("project", "page"): _project,
     ("project", "export"): _project,
     ("project", "view"): _view,
@@ -262,37 +331,64 @@ def build_report(
     extra: Sequence[Diagnostic] = (),
 ) -> Report:
     """Parse one report's tokens (from ``split_reports``) into a Report."""
-    notes = Notes(source_path)
+    log = DiagnosticLog(source_path)
     toks = list(tokens)
     inner = _trim(toks)
     found = _evidence.shape(inner)
     if found.doc_kind is None:
-        parts = _not_a_report(toks, notes)
+        parts = _not_a_report(toks, log)
     else:
-        parts = _READERS[found.doc_kind, found.layout or ""](toks, notes)
+        parts = _READERS[found.doc_kind, found.layout or ""](toks, log)
         for tok, code, message in _evidence.problems(found):
-            notes.add(tok, "warning", code, message)
-    fields = parts.fields
-    if found.doc_kind == "kpi":
-        _derive_kpi_identity(fields, parts, source_path)
-    _derive_identity(fields, source_path if found.doc_kind == "project" else None, notes, toks)
-    _derive_fiscal_year(fields, parts)
-    updates = _check_order(parts.updates, notes)
+            log.add(tok, "warning", code, message)
+    stated = parts.stated
+    ids = _identity(stated, found.doc_kind, source_path, log, toks)
+    kpis = tuple(parts.kpis)
+    if ids.kpi_id_source == "filename" and len(kpis) == 1 and kpis[0].kpi_id is None:
+        kpis = (dataclasses.replace(kpis[0], kpi_id=ids.kpi_id),)  # the page's own indicator
+    fiscal_year_be, fiscal_year_source = _fiscal_year(stated, parts)
+    updates = _check_order(parts.updates, log)
     if not inner:
-        notes.diagnostics.append(
+        log.diagnostics.append(
             Diagnostic(None, None, "error", "empty-report", "no report text", None, source_path)
         )
     elif found.doc_kind is None:
-        notes.diagnostics.append(Diagnostic(
+        log.diagnostics.append(Diagnostic(
             inner[0].line, 1, "error", "no-report-found",
             "no line of this text looks like a BMA project or KPI report; no field was taken",
             inner[0].text[:80], source_path))
-    diagnostics = sorted([*extra, *notes.diagnostics], key=lambda d: (d.line or 0, d.col or 0))
+    diagnostics = sorted([*extra, *log.diagnostics], key=lambda d: (d.line or 0, d.col or 0))
     return Report(
         report_key=report_key(toks),
         doc_kind=found.doc_kind or _evidence.NOT_A_REPORT,
         layout=found.layout or _evidence.NOT_A_REPORT,
-        **fields,
+        project_id=ids.project_id,
+        project_id_source=ids.project_id_source,
+        project_name=stated.project_name,
+        agency_code=ids.agency_code,
+        agency_name=ids.agency_name,
+        agency_name_source=ids.agency_name_source,
+        fiscal_year_be=fiscal_year_be,
+        fiscal_year=fiscal_year_be - 543 if fiscal_year_be is not None else None,
+        fiscal_year_source=fiscal_year_source,
+        progress_percent=stated.progress_percent,
+        contact_raw=stated.contact_raw,
+        contact_title=stated.contact_title,
+        contact_name=stated.contact_name,
+        contact_unit=stated.contact_unit,
+        contact_phone=stated.contact_phone,
+        evaluation_quarter=stated.evaluation_quarter,
+        evaluation_score=stated.evaluation_score,
+        rationale=stated.rationale,
+        unit_code_1=stated.unit_code_1,
+        unit_code_2=stated.unit_code_2,
+        targets=stated.targets,
+        kpi_id=ids.kpi_id,
+        kpi_id_source=ids.kpi_id_source,
+        policy_id=stated.policy_id,
+        branch_id=stated.branch_id,
+        start_date=stated.start_date,
+        finish_date=stated.finish_date,
         routine_work=parts.routine,
         source_path=source_path,
         source_sha256=source_sha256,
@@ -302,7 +398,7 @@ def build_report(
         strategy_links=parts.links,
         progress_updates=updates,
         budget_figures=tuple(parts.budget),
-        kpis=tuple(parts.kpis),
+        kpis=kpis,
         quarterly_results=tuple(parts.quarterly),
         kpi_entries=parts.entries,
         kpi_sections=parts.sections,
@@ -310,65 +406,79 @@ def build_report(
     )
 
 
-def _derive_kpi_identity(fields: dict[str, Any], parts: _Parts, source_path: str | None) -> None:
-    """A KPI page cut before its id: the id from the file name (``mykpi_0999-1234.txt``),
-    on the report and on its indicator; the agency code from its 4-digit prefix."""
-    if fields.get("kpi_id") or not source_path:
-        return
-    found = _FILENAME_KPI_ID.search(re.split(r"[/\\!]", source_path)[-1])
-    if found is None:
-        return
-    kpi_id = to_ascii_digits(found.group(1))
-    fields["kpi_id"], fields["kpi_id_source"] = kpi_id, "filename"
-    fields.setdefault("agency_code", f"{kpi_id[:4]}0000")
-    if len(parts.kpis) == 1 and parts.kpis[0].kpi_id is None:
-        parts.kpis[0] = dataclasses.replace(parts.kpis[0], kpi_id=kpi_id)
+class _Identity(NamedTuple):
+    """Who the report is about: the Report fields of these names."""
+
+    project_id: str | None
+    project_id_source: str | None
+    agency_code: str | None
+    agency_name: str | None
+    agency_name_source: str | None
+    kpi_id: str | None
+    kpi_id_source: str | None
 
 
-def _derive_identity(fields: dict[str, Any], source_path: str | None, notes: Notes, toks: list[Token]) -> None:
-    """Project id from the file name when the text has none; agency code and name."""
-    if not fields.get("project_id") and source_path:
-        found = _FILENAME_ID.search(re.split(r"[/\\!]", source_path)[-1])
-        if found:
-            fields["project_id"] = found.group(1)
-            fields["project_id_source"] = "filename"
-    project_id = fields.get("project_id")
-    unit = fields.get("unit_code_1")
+def _identity(stated: _Stated, doc_kind: str | None, source_path: str | None, log: DiagnosticLog,
+              toks: list[Token]) -> _Identity:
+    """The ids as the text states them, else from the file name (a project id for a
+    project report, a KPI id for a KPI page cut before it: ``mykpi_0999-1234.txt``); the
+    agency code from the project id, a KPI page's KPI id or the unit code pair; the
+    agency name as stated, else looked up by its code."""
+    project_id, project_id_source = _id_from(stated.project_id, source_path if doc_kind == "project" else None,
+                                             _FILENAME_ID)
+    kpi_id, kpi_id_source = _id_from(stated.kpi_id, source_path if doc_kind == "kpi" else None,
+                                     _FILENAME_KPI_ID, ascii_digits=True)
+    unit = stated.unit_code_1
     from_unit = f"{unit[:4]}0000" if unit else None
-    code = project_id[:8] if project_id else fields.get("agency_code") or from_unit
+    from_kpi = f"{kpi_id[:4]}0000" if kpi_id and doc_kind == "kpi" else None
+    code = project_id[:8] if project_id else from_kpi or from_unit
     if project_id and from_unit and project_id[:4] != from_unit[:4] and toks:
         line = next((t for t in toks if t.kind is Kind.UNIT_CODES), toks[0])
-        notes.add(line, "warning", "agency-code-mismatch",
-                  f"unit code {unit} does not belong to agency {project_id[:8]} of the project id")
-    fields["agency_code"] = code
-    if not fields.get("agency_name") and code:
-        name = agency_name_for(code)
-        if name:
-            fields["agency_name"], fields["agency_name_source"] = name, "code"
+        log.add(line, "warning", "agency-code-mismatch",
+                f"unit code {unit} does not belong to agency {project_id[:8]} of the project id")
+    agency_name, agency_name_source = stated.agency_name, "text" if stated.agency_name else None
+    if not agency_name and code and (looked_up := agency_name_for(code)):
+        agency_name, agency_name_source = looked_up, "code"
+    return _Identity(project_id, project_id_source, code, agency_name, agency_name_source,
+                     kpi_id, kpi_id_source)
 
 
-def _derive_fiscal_year(fields: dict[str, Any], parts: _Parts) -> None:
-    """Fiscal year: the agency line, else an indicator's name, else the oldest report date."""
-    if fields.get("fiscal_year_be") is None:
-        from_kpi = next((k.fiscal_year_be for k in parts.kpis if k.fiscal_year_be), None)
-        dates = [u.reported_on for u in parts.updates if u.reported_on is not None]
-        if from_kpi is not None:
-            fields["fiscal_year_be"], fields["fiscal_year_source"] = from_kpi, "kpi-name"
-        elif dates:
-            fields["fiscal_year_be"], fields["fiscal_year_source"] = fiscal_year_be_of(min(dates)), "dates"
-    if fields.get("fiscal_year_be") is not None:
-        fields["fiscal_year"] = fields["fiscal_year_be"] - 543
+def _id_from(stated: str | None, source_path: str | None, pattern: re.Pattern[str],
+             ascii_digits: bool = False) -> tuple[str | None, str | None]:
+    """(id, its source): the text's (``text``), else the one ``pattern`` finds in the file
+    name of ``source_path`` (``filename``; Thai digits kept as written unless
+    ``ascii_digits``), else none."""
+    if stated:
+        return stated, "text"
+    found = pattern.search(re.split(r"[/\\!]", source_path)[-1]) if source_path else None
+    if found is None:
+        return None, None
+    return (to_ascii_digits(found.group(1)) if ascii_digits else found.group(1)), "filename"
 
 
-def _check_order(updates: list[ProgressUpdate], notes: Notes) -> tuple[ProgressUpdate, ...]:
+def _fiscal_year(stated: _Stated, parts: _Parts) -> tuple[int | None, str | None]:
+    """(fiscal_year_be, fiscal_year_source): as stated (the agency line, the view page's
+    year), else an indicator's name, else the oldest report date."""
+    if stated.fiscal_year_be is not None:
+        return stated.fiscal_year_be, stated.fiscal_year_source
+    from_kpi = next((k.fiscal_year_be for k in parts.kpis if k.fiscal_year_be), None)
+    if from_kpi is not None:
+        return from_kpi, "kpi-name"
+    dates = [u.reported_on for u in parts.updates if u.reported_on is not None]
+    if dates:
+        return fiscal_year_be_of(min(dates)), "dates"
+    return None, None
+
+
+def _check_order(updates: list[ProgressUpdate], log: DiagnosticLog) -> tuple[ProgressUpdate, ...]:
     """Blocks are numbered by place (chrono_index); say so where the printed
     numbers disagree with the place."""
     for i, u in enumerate(updates):
         if u.seq != i + 1:
-            notes.diagnostics.append(
+            log.diagnostics.append(
                 Diagnostic(u.source_line, 1, "warning", "seq-out-of-order",
                            f"progress block numbered ({u.seq}) is block {i + 1} on the page",
-                           None, notes.source_path)
+                           None, log.source_path)
             )
     return tuple(updates)
 
@@ -440,9 +550,7 @@ def _failed_report(text: str, source: str | None, exc: Exception) -> Report:
     message = (f"the parser failed on this text ({type(exc).__name__}: {without_surrogates(str(exc))[:200]});"
                " its lines are kept as unrecognized-line")
     diagnostics = [Diagnostic(kept[0].line if kept else None, 1, "error", "internal-error", message, None, source)]
-    diagnostics += [Diagnostic(t.line, t.col, "warning", "unrecognized-line",
-                               f"line in a text the parser failed on ({t.kind}); kept here, not in a field",
-                               t.text[:200], source) for t in kept]
+    diagnostics += [unrecognized_line(t, "in a text the parser failed on", source) for t in kept]
     return Report(report_key=report_key(tokens), doc_kind=_evidence.NOT_A_REPORT,
                   layout=_evidence.NOT_A_REPORT,
                   source_path=source, source_line_start=kept[0].line if kept else None,

@@ -1,25 +1,31 @@
 """Section rules: a section's tokens in, the fields and records it holds out.
 
 Strategy: ``_parser`` cuts a report into sections; each rule here reads one
-section and returns what it found as plain values (a dict of Report fields,
-or records). Rules look at token kinds first and at text only where the
-format leaves no other clue (the export layout has no headings, so rationale,
-objectives and targets are told apart by position and numbering). Every token
-a rule does not use goes to ``Notes.unrecognized``; every value that does not
-read goes to ``Notes.add`` with its line and column. Rules never raise.
+section and returns what it found as a typed value (``Header``, ``Body``,
+``Evaluation``: each field named after the Report field it fills, so a column
+leads to its rule) or as records. Token groups are read by name
+(``tok.group("quarter")``; ``_lexer`` names them). Rules look at token kinds
+first and at text only where the format leaves no other clue (the export
+layout has no headings, so rationale, objectives and targets are told apart by
+position and numbering). Every token
+a rule does not use goes to ``DiagnosticLog.unrecognized``; every value that
+does not read goes to ``DiagnosticLog.add`` with its line and column. Rules
+never raise.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import NamedTuple
 
+from ._diagnostics import DiagnosticLog
 from ._lexer import Kind, Token
-from ._notes import Notes
 from ._values import (
     MAX_WHOLE_DIGITS,
+    Contact,
     find_money,
     fiscal_year_in_text,
     parse_contact,
@@ -30,9 +36,7 @@ from ._values import (
     shown,
     to_ascii_digits,
 )
-from .model import BudgetFigure, Kpi, Objective, ProgressUpdate, Severity, StrategyLink
-
-Fields = dict[str, Any]
+from .model import BudgetFigure, Kpi, Objective, ProgressUpdate, StrategyLink
 
 _CHROME = frozenset({Kind.PAGE_TITLE, Kind.CHROME, Kind.BLANK})
 _EVALS = frozenset({Kind.EVAL, Kind.KPI_EVAL})
@@ -42,22 +46,22 @@ _NIL = frozenset({"", "-", "ไม่มี", "ไม่มี.", "ไม่ม�
 _MAX_CONTACT = 200
 
 
-def number(token: Token, raw: str | None, notes: Notes, what: str) -> Decimal | None:
+def number(token: Token, raw: str | None, log: DiagnosticLog, what: str) -> Decimal | None:
     """A number from a token's group, or None with a ``bad-number`` diagnostic."""
     if raw is None or not raw.strip():
         return None
     value = parse_number(raw)
     if value is None:
         col = token.text.find(raw) + 1 or None
-        notes.add(token, "error", "bad-number", f"{what} is not a number: {shown(raw)}", raw=raw, col=col)
+        log.add(token, "error", "bad-number", f"{what} is not a number: {shown(raw)}", raw=raw, col=col)
     return value
 
 
-def percent(token: Token, raw: str | None, notes: Notes, what: str) -> Decimal | None:
+def percent(token: Token, raw: str | None, log: DiagnosticLog, what: str) -> Decimal | None:
     """A percent; values outside 0..100 are kept and flagged."""
-    value = number(token, raw, notes, what)
+    value = number(token, raw, log, what)
     if value is not None and not Decimal(0) <= value <= Decimal(100):
-        notes.add(token, "warning", "percent-out-of-range", f"{what} {shown(value)} is outside 0..100")
+        log.add(token, "warning", "percent-out-of-range", f"{what} {shown(value)} is outside 0..100")
     return value
 
 
@@ -85,12 +89,48 @@ def money(text: str, line: int, seq: int | None) -> list[BudgetFigure]:
 # --- header ------------------------------------------------------------------
 
 
-def header(tokens: list[Token], notes: Notes) -> tuple[Fields, int]:
-    """Page chrome, name : id, agency, chart value, percent, contact, evaluation.
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """The strategy office's evaluation line (``*** สยป. ...``); the fields fill the
+    Report fields of their names."""
 
-    Returns the fields and the index of the first token of the body.
-    """
-    fields: Fields = {}
+    evaluation_quarter: int | None = None
+    evaluation_score: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """What the header of a project report holds. Each field but ``end`` fills the
+    Report field of its name (``model.Report`` says what each is)."""
+
+    end: int
+    """Index of the first token of the body."""
+    project_name: str | None = None
+    project_id: str | None = None
+    agency_name: str | None = None
+    fiscal_year_be: int | None = None
+    fiscal_year_source: str | None = None
+    """``agency-line`` when the agency line gives the year."""
+    progress_percent: Decimal | None = None
+    contact_raw: str | None = None
+    contact_title: str | None = None
+    contact_name: str | None = None
+    contact_unit: str | None = None
+    contact_phone: str | None = None
+    evaluation: Evaluation = Evaluation()
+
+
+_NO_CONTACT = Contact(None, None, None, None)
+
+
+def header(tokens: list[Token], log: DiagnosticLog) -> Header:
+    """Page chrome, name : id, agency, chart value, percent, contact, evaluation."""
+    name_id: Token | None = None
+    agency: Token | None = None
+    percent_line: Token | None = None
+    progress_percent: Decimal | None = None
+    contact: Token | None = None
+    evaluated = Evaluation()
     i, n = 0, len(tokens)
     after_name = False
     while i < n:
@@ -99,36 +139,51 @@ def header(tokens: list[Token], notes: Notes) -> tuple[Fields, int]:
         if kind in _CHROME:
             i += 1
             continue  # chrome and blank lines change no state
-        if kind is Kind.NAME_ID and "project_id" not in fields:
-            fields["project_name"] = tok.groups[0] or None
-            fields["project_id"] = to_ascii_digits(tok.groups[1] or "")
-            fields["project_id_source"] = "text"
-            after_name = True
+        if kind is Kind.NAME_ID and name_id is None:
+            name_id, after_name = tok, True
             i += 1
             continue
         elif kind is Kind.AGENCY_FY or (after_name and kind in _TEXTLIKE):
-            if "agency_name" in fields:  # never overwrite: a second agency line is reported
-                notes.unrecognized(tok, "page header")
+            if agency is not None:  # never overwrite: a second agency line is reported
+                log.unrecognized(tok, "page header")
             else:
-                fields.update(_agency(tok))
-        elif kind is Kind.NUMBER and "progress_percent" not in fields:
+                agency = tok
+        elif kind is Kind.NUMBER and percent_line is None:
             pass  # the chart's value; it repeats the percent line
-        elif kind is Kind.PERCENT and "progress_percent" not in fields:
-            fields["progress_percent"] = percent(tok, tok.groups[0], notes, "progress percent")
-            if tok.groups[0] is None:
-                notes.add(tok, "warning", "missing-value", "progress percent line has no number")
+        elif kind is Kind.PERCENT and percent_line is None:
+            percent_line, written = tok, tok.group("percent")
+            progress_percent = percent(tok, written, log, "progress percent")
+            if written is None:
+                log.add(tok, "warning", "missing-value", "progress percent line has no number")
             j = _next_non_blank(tokens, i + 1)
             if j < n and tokens[j].kind in _TEXTLIKE and _is_contact(tokens, j):
-                fields.update(_contact(tokens[j]))
+                contact = tokens[j]
                 i = j
         elif kind in _EVALS:
-            fields.update(evaluation(tok, notes))
-            return fields, i + 1
+            evaluated = evaluation(tok, log)
+            i += 1
+            break
         else:
-            return fields, i
+            break
         after_name = False
         i += 1
-    return fields, i
+    agency_name, fiscal_year_be = _agency(agency) if agency is not None else (None, None)
+    person = parse_contact(contact.text) if contact is not None else _NO_CONTACT
+    return Header(
+        end=i,
+        project_name=(name_id.group("project_name") or None) if name_id else None,
+        project_id=to_ascii_digits(name_id.group("project_id") or "") if name_id else None,
+        agency_name=agency_name,
+        fiscal_year_be=fiscal_year_be,
+        fiscal_year_source="agency-line" if fiscal_year_be is not None else None,
+        progress_percent=progress_percent,
+        contact_raw=contact.text if contact is not None else None,
+        contact_title=person.title,
+        contact_name=person.name,
+        contact_unit=person.unit,
+        contact_phone=person.phone,
+        evaluation=evaluated,
+    )
 
 
 def _next_non_blank(tokens: list[Token], i: int) -> int:
@@ -137,15 +192,14 @@ def _next_non_blank(tokens: list[Token], i: int) -> int:
     return i
 
 
-def _agency(tok: Token) -> Fields:
+def _agency(tok: Token) -> tuple[str | None, int | None]:
+    """(agency name, fiscal year BE) of an agency line: ``<agency> : (2564)``, or a
+    text line after the name : id line (no year)."""
+    if tok.kind is not Kind.AGENCY_FY:
+        return tok.text.lstrip("*").strip() or None, None
     # the AGENCY_FY pattern leaves a sub-unit's "** " in the name
-    written = (tok.groups[0] or "").lstrip("*").lstrip() if tok.kind is Kind.AGENCY_FY else tok.text
-    name = written.lstrip("*").strip() or None
-    fields: Fields = {"agency_name": name, "agency_name_source": "text" if name else None}
-    if tok.kind is Kind.AGENCY_FY:
-        fields["fiscal_year_be"] = int(to_ascii_digits(tok.groups[1] or "0"))
-        fields["fiscal_year_source"] = "agency-line"
-    return fields
+    written = (tok.group("agency") or "").lstrip("*").lstrip()
+    return written.lstrip("*").strip() or None, int(to_ascii_digits(tok.group("year") or "0"))
 
 
 def _is_contact(tokens: list[Token], i: int) -> bool:
@@ -155,30 +209,19 @@ def _is_contact(tokens: list[Token], i: int) -> bool:
     return nxt in (Kind.CHROME, Kind.EVAL, Kind.KPI_EVAL) or len(tokens[i].text) <= _MAX_CONTACT
 
 
-def _contact(tok: Token) -> Fields:
-    contact = parse_contact(tok.text)
-    return {
-        "contact_raw": tok.text,
-        "contact_title": contact.title,
-        "contact_name": contact.name,
-        "contact_unit": contact.unit,
-        "contact_phone": contact.phone,
-    }
-
-
-def evaluation(tok: Token, notes: Notes) -> Fields:
+def evaluation(tok: Token, log: DiagnosticLog) -> Evaluation:
     """Quarter and score of a ``*** สยป. ...`` evaluation line."""
-    raw = tok.groups[0] or "0"
+    raw = tok.group("quarter") or "0"
     quarter = parse_whole(raw)
     if quarter is None or not 1 <= quarter <= 4:
         written = shown(raw) if quarter is None else quarter
-        notes.add(tok, "error", "bad-quarter", f"evaluation quarter {written} is not 1-4")
+        log.add(tok, "error", "bad-quarter", f"evaluation quarter {written} is not 1-4")
         quarter = 0
-    score_raw = (tok.groups[1] or "").lstrip(":").strip()
-    return {
-        "evaluation_quarter": quarter or None,
-        "evaluation_score": number(tok, score_raw or None, notes, "evaluation score"),
-    }
+    score_raw = (tok.group("score") or "").lstrip(":").strip()
+    return Evaluation(
+        evaluation_quarter=quarter or None,
+        evaluation_score=number(tok, score_raw or None, log, "evaluation score"),
+    )
 
 
 # --- body: rationale, unit codes, objectives, targets -------------------------
@@ -196,32 +239,34 @@ _OUT_OF_PLACE = frozenset({Kind.PAGE_TITLE, Kind.KPI_TITLE, Kind.CHROME, Kind.PE
 
 @dataclass(frozen=True, slots=True)
 class Body:
-    """What the body section holds."""
+    """What the body section holds; the first four fill the Report fields of their names."""
 
-    fields: Fields
+    rationale: str | None
+    unit_code_1: str | None
+    unit_code_2: str | None
+    targets: str | None
     objectives: tuple[Objective, ...]
     budget: tuple[BudgetFigure, ...]
 
 
-def body(tokens: list[Token], notes: Notes) -> Body:
+def body(tokens: list[Token], log: DiagnosticLog) -> Body:
     """Rationale, unit code pair, objectives and targets, with or without headings."""
     parts: dict[str, list[Token]] = {"rationale": [], "objectives": [], "targets": []}
-    fields: Fields = {}
+    codes: Token | None = None  # the unit code pair
     headed = any(t.kind is Kind.HEADING for t in tokens)
     current = "rationale"
     after_codes: list[Token] = []
     for tok in tokens:
         if tok.kind is Kind.HEADING and tok.text in _HEADING_FIELD:
             current = _HEADING_FIELD[tok.text]
-        elif tok.kind is Kind.UNIT_CODES and "unit_code_1" not in fields:
-            fields["unit_code_1"] = to_ascii_digits(tok.groups[0] or "")
-            fields["unit_code_2"] = to_ascii_digits(tok.groups[1] or "")
+        elif tok.kind is Kind.UNIT_CODES and codes is None:
+            codes = tok
             if not headed:
                 current = "after-codes"
         elif tok.kind is Kind.BLANK:
             continue
         elif tok.kind in _OUT_OF_PLACE:
-            notes.unrecognized(tok, "project description")
+            log.unrecognized(tok, "project description")
         else:  # the lexer's guess does not matter here: it is description text
             (after_codes if current == "after-codes" else parts[current]).append(tok)
     labelled = [(t, _labels(t.text)) for t in parts["objectives"]]
@@ -229,14 +274,19 @@ def body(tokens: list[Token], notes: Notes) -> Body:
         objectives, targets = _split_objectives_targets(after_codes)
         labelled += objectives
         parts["targets"] += targets
-    fields["rationale"] = _join([t.text for t in parts["rationale"]])
-    fields["targets"] = _join([t.text for t in parts["targets"]])
     budget = [
         fig
         for t in parts["rationale"] + parts["targets"]
         for fig in money(t.text, t.line, None)
     ]
-    return Body(fields, tuple(_objectives(labelled)), tuple(budget))
+    return Body(
+        rationale=_join([t.text for t in parts["rationale"]]),
+        unit_code_1=to_ascii_digits(codes.group("unit_code_1") or "") if codes else None,
+        unit_code_2=to_ascii_digits(codes.group("unit_code_2") or "") if codes else None,
+        targets=_join([t.text for t in parts["targets"]]),
+        objectives=tuple(_objectives(labelled)),
+        budget=tuple(budget),
+    )
 
 
 Labels = list[tuple[str, int, int]]
@@ -318,25 +368,26 @@ _LEVELS = {
 }
 
 
-def strategy(tokens: list[Token], notes: Notes) -> tuple[tuple[StrategyLink, ...], bool]:
+def strategy(tokens: list[Token], log: DiagnosticLog) -> tuple[tuple[StrategyLink, ...], bool]:
     """The four strategy levels, or the routine-work form. Returns (links, routine)."""
     levels: list[tuple[Token, list[str]]] = []  # a level's line, its title's parts
     routine = False
     for tok in tokens:
         if tok.kind is Kind.STRATEGY:
-            levels.append((tok, [(tok.groups[2] or "").lstrip("–-—: ").rstrip("% ").strip()]))
+            levels.append((tok, [(tok.group("title") or "").lstrip("–-—: ").rstrip("% ").strip()]))
         elif tok.kind is Kind.ROUTINE:
             routine = True
         elif tok.kind in _TEXTLIKE and levels:  # a wrapped title (joined once, at the end)
             levels[-1][1].append(tok.text.rstrip("% ").strip())
         elif not (tok.kind is Kind.HEADING or tok.kind is Kind.BLANK):
-            notes.unrecognized(tok, "strategy block")
+            log.unrecognized(tok, "strategy block")
     links = tuple(
-        StrategyLink(i, _LEVELS[tok.groups[0] or ""], to_ascii_digits(tok.groups[1] or ""), " ".join(parts), tok.line)
+        StrategyLink(i, _LEVELS[tok.group("level") or ""], to_ascii_digits(tok.group("code") or ""),
+                     " ".join(parts), tok.line)
         for i, (tok, parts) in enumerate(levels, 1)
     )
     if routine and links:
-        notes.add(tokens[0], "warning", "mixed-strategy", "strategy block has both levels and routine-work lines")
+        log.add(tokens[0], "warning", "mixed-strategy", "strategy block has both levels and routine-work lines")
     return links, routine
 
 
@@ -344,7 +395,7 @@ def strategy(tokens: list[Token], notes: Notes) -> tuple[tuple[StrategyLink, ...
 
 
 def progress(
-    tokens: list[Token], notes: Notes, chrono_index: int
+    tokens: list[Token], log: DiagnosticLog, chrono_index: int
 ) -> tuple[ProgressUpdate, tuple[BudgetFigure, ...]]:
     """One progress block: head, dated entry and text, problems, obstacles, separator.
 
@@ -352,14 +403,15 @@ def progress(
     knows how many blocks the report has; they are printed newest first).
     """
     head = tokens[0]
-    seq = _block_number(head, notes)
-    reported_on = parse_iso_date(to_ascii_digits(head.groups[2] or "")) if head.groups[2] else None
-    if head.groups[2] and reported_on is None:
-        notes.add(head, "error", "bad-date", f"reporting date {shown(head.groups[2])} is not a date (YYYY-MM-DD)")
-    elif head.groups[2] is None:
-        notes.add(head, "warning", "missing-value", "progress block has no reporting date")
+    seq = _block_number(head, log)
+    written_on = head.group("date")
+    reported_on = parse_iso_date(to_ascii_digits(written_on)) if written_on else None
+    if written_on and reported_on is None:
+        log.add(head, "error", "bad-date", f"reporting date {shown(written_on)} is not a date (YYYY-MM-DD)")
+    elif written_on is None:
+        log.add(head, "warning", "missing-value", "progress block has no reporting date")
     entry_raw: str | None = None
-    entry_date = None
+    entry_date: date | None = None
     parts: dict[str, list[str]] = {"text": [], "problems": [], "obstacles": []}
     current = "text"
     budget: list[BudgetFigure] = []
@@ -367,18 +419,18 @@ def progress(
     for tok in tokens[1:]:
         kind = tok.kind
         if closed:
-            notes.unrecognized(tok, "space after a progress block")
+            log.unrecognized(tok, "space after a progress block")
             continue
         if kind is Kind.SEPARATOR:
             closed = True
         elif kind is Kind.PROBLEMS or kind is Kind.OBSTACLES:
             current = "problems" if kind is Kind.PROBLEMS else "obstacles"
-            parts[current].append(tok.groups[0] or "")
+            parts[current].append(tok.group("text") or "")
         elif kind is Kind.ENTRY and entry_raw is None and current == "text" and not parts["text"]:
-            entry_raw = tok.groups[0]
-            entry_date = _entry_date(tok, reported_on, notes)
-            parts["text"].append((tok.groups[1] or "").strip())
-            budget += money(tok.groups[1] or "", tok.line, seq)
+            entry_raw, entry_text = tok.group("date"), tok.group("text") or ""
+            entry_date = _entry_date(tok, entry_raw, reported_on, log)
+            parts["text"].append(entry_text.strip())
+            budget += money(entry_text, tok.line, seq)
         elif kind is not Kind.BLANK:
             parts[current].append(tok.text)
             if current == "text":
@@ -386,7 +438,7 @@ def progress(
     update = ProgressUpdate(
         seq=seq,
         chrono_index=chrono_index,
-        percent=percent(head, head.groups[1], notes, "block percent"),
+        percent=percent(head, head.group("percent"), log, "block percent"),
         reported_on=reported_on,
         entry_date=entry_date,
         entry_date_raw=entry_raw,
@@ -398,90 +450,99 @@ def progress(
     return update, tuple(budget)
 
 
-def _block_number(head: Token, notes: Notes) -> int:
+def _block_number(head: Token, log: DiagnosticLog) -> int:
     """The printed number of a progress block; 0 (and ``bad-number``) when it has too
     many digits to be one."""
-    raw = head.groups[0] or "0"
+    raw = head.group("seq") or "0"
     seq = parse_whole(raw)
     if seq is None:
-        notes.add(head, "error", "bad-number",
+        log.add(head, "error", "bad-number",
                   f"progress block number {shown(raw)} has more than {MAX_WHOLE_DIGITS} digits; read as 0",
                   raw=raw, col=2)
         return 0
     return seq
 
 
-def _entry_date(tok: Token, near: Any, notes: Notes) -> Any:
-    result = parse_entry_date(tok.groups[0] or "", near)
+def _entry_date(tok: Token, written: str | None, near: date | None, log: DiagnosticLog) -> date | None:
+    result = parse_entry_date(written or "", near)
     if result.problem is not None:
-        severity: Severity = "error" if result.problem == "bad-date" else "warning"
-        notes.add(tok, severity, result.problem, result.message or result.problem, raw=tok.groups[0])
+        log.add(tok, result.severity, result.problem, result.message or result.problem, raw=written)
     return result.value
 
 
 # --- indicators ------------------------------------------------------------------
 
 
-def kpi(tokens: list[Token], notes: Notes, ordinal: int, kpi_id: str | None = None) -> Kpi:
+def kpi(tokens: list[Token], log: DiagnosticLog, ordinal: int, kpi_id: str | None = None) -> Kpi:
     """One indicator: name (possibly wrapped), target, achieved, kinds."""
     head = tokens[0]
     named = head.kind is Kind.KPI_NAME or head.kind is Kind.KPI_ID
     headless = head.kind in _MEASURE_LINES  # a page cut before the name: no name to read
-    name_parts = [] if headless else [(head.groups[0] or "") if named else head.text]
-    values: Fields = {}
+    name_parts = [] if headless else [(head.group("name") or "") if named else head.text]
+    target = achieved = NO_MEASURE
     kinds_parts: list[str] = []
     current = "name"
     for tok in tokens if headless else tokens[1:]:
         kind = tok.kind
-        if kind is Kind.KPI_TARGET or kind is Kind.KPI_ACHIEVED:
-            which = "target" if kind is Kind.KPI_TARGET else "achieved"
-            values[f"{which}_unit"], values[f"{which}_value"], values[f"{which}_qualifier"] = (
-                measure(tok, notes, which))
-            current = which
+        if kind is Kind.KPI_TARGET:
+            target, current = measure(tok, log, "target"), "target"
+        elif kind is Kind.KPI_ACHIEVED:
+            achieved, current = measure(tok, log, "achieved"), "achieved"
         elif kind is Kind.KPI_KINDS:
-            kinds_parts.append(tok.groups[0] or "")
+            kinds_parts.append(tok.group("kinds") or "")
             current = "kinds"
         elif kind in _TEXTLIKE and current in ("name", "kinds"):
             (name_parts if current == "name" else kinds_parts).append(tok.text)
         elif kind is not Kind.BLANK:
-            notes.unrecognized(tok, "indicator block")
+            log.unrecognized(tok, "indicator block")
     name = " ".join(p.strip() for p in name_parts if p.strip())
     if not name and not headless:
-        notes.add(head, "warning", "missing-value", "indicator line has no name")
+        log.add(head, "warning", "missing-value", "indicator line has no name")
     kinds_raw = " ".join(p.strip() for p in kinds_parts if p.strip()) or None
     return Kpi(
         ordinal=ordinal,
         kpi_id=kpi_id,
         name=name,
         fiscal_year_be=fiscal_year_in_text(name),
-        target_value=values.get("target_value"),
-        target_unit=values.get("target_unit"),
-        achieved_value=values.get("achieved_value"),
-        achieved_unit=values.get("achieved_unit"),
+        target_value=target.value,
+        target_unit=target.unit,
+        achieved_value=achieved.value,
+        achieved_unit=achieved.unit,
         kind=_kind(kinds_raw),
         level=_level(kinds_raw),
         kinds_raw=kinds_raw,
         source_line=head.line,
-        target_qualifier=values.get("target_qualifier"),
-        achieved_qualifier=values.get("achieved_qualifier"),
+        target_qualifier=target.qualifier,
+        achieved_qualifier=achieved.qualifier,
     )
 
 
 _MEASURE_LINES = frozenset({Kind.KPI_TARGET, Kind.KPI_ACHIEVED, Kind.KPI_KINDS})
 
 
-def measure(tok: Token, notes: Notes, which: str) -> tuple[str | None, Decimal | None, str | None]:
-    """``ค่าเป้าหมาย <unit> : <value> [qualifier]``: (unit, value, qualifier: the words
-    after the number, kept apart); ``which`` names the value in diagnostics."""
-    unit = (tok.groups[0] or "").strip() or None
-    raw = (tok.groups[1] or "").strip()
+class Measure(NamedTuple):
+    """A target or achieved line: the Kpi fields ``<which>_unit``, ``_value``, ``_qualifier``."""
+
+    unit: str | None
+    value: Decimal | None
+    qualifier: str | None
+    """The words after the number, kept apart."""
+
+
+NO_MEASURE = Measure(None, None, None)
+
+
+def measure(tok: Token, log: DiagnosticLog, which: str) -> Measure:
+    """``ค่าเป้าหมาย <unit> : <value> [qualifier]``; ``which`` names the value in diagnostics."""
+    unit = (tok.group("unit") or "").strip() or None
+    raw = (tok.group("value") or "").strip()
     value = parse_number(raw) if raw else None  # the common case: a number alone
     if value is not None or not raw:
-        return unit, value, None
+        return Measure(unit, value, None)
     head, _, rest = raw.partition(" ")
     if rest and parse_number(head) is not None:
-        return unit, parse_number(head), rest.strip()
-    return unit, number(tok, raw, notes, f"KPI {which} value"), None
+        return Measure(unit, parse_number(head), rest.strip())
+    return Measure(unit, number(tok, raw, log, f"KPI {which} value"), None)
 
 
 def _kind(kinds: str | None) -> str | None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from functools import lru_cache
+from typing import Literal
 
 THAI_DIGITS: dict[int, int] = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 """``str.translate`` table: Thai digits ๐-๙ -> ASCII 0-9."""
@@ -123,6 +124,12 @@ class DateResult:
     message: str | None
     """English: what was assumed. None when ``problem`` is None."""
 
+    @property
+    def severity(self) -> Literal["error", "warning"]:
+        """The severity of ``problem``'s diagnostic: ``error`` when no date was read
+        (``bad-date``), else ``warning``."""
+        return "error" if self.problem == "bad-date" else "warning"
+
 
 @lru_cache(maxsize=4096)  # pure, immutable result; archives repeat values endlessly
 def parse_entry_date(raw: str, near: date | None = None) -> DateResult:
@@ -141,11 +148,11 @@ def parse_entry_date(raw: str, near: date | None = None) -> DateResult:
     if m is None:
         return DateResult(None, "bad-date", f"{raw!r} is not a date of the form D/M/YYYY")
     a, b, written = int(m[1]), int(m[2]), m[3]
-    notes: list[str] = []
+    assumed: list[str] = []  # what was assumed to read the date, for the message
     year = int(written)
     if len(written) == 2:
         year += 2500
-        notes.append(f"{text}: two-digit year read as Buddhist Era {year}")
+        assumed.append(f"{text}: two-digit year read as Buddhist Era {year}")
     buddhist = year >= _BE_FROM
     if buddhist:
         year -= _BE_OFFSET
@@ -163,17 +170,17 @@ def parse_entry_date(raw: str, near: date | None = None) -> DateResult:
         return DateResult(None, "bad-date", f"{text} is not a valid date as day/month or month/day")
     if expected is None:
         value = other
-        notes.append(f"{text} read as {names[1]} ({other}); {names[0]} is not a valid date")
+        assumed.append(f"{text} read as {names[1]} ({other}); {names[0]} is not a valid date")
     elif other is not None and other != expected:
         if near is not None and abs((other - near).days) < abs((expected - near).days):
             value = other
-            notes.append(f"{text} read as {names[1]} ({other}), nearer the report date {near}; "
+            assumed.append(f"{text} read as {names[1]} ({other}), nearer the report date {near}; "
                          f"{names[0]} ({expected}) also possible")
         elif not buddhist:  # M/D vs D/M in a Gregorian date: never certain, so always said
             why = f", nearer the report date {near}" if near is not None else ""
-            notes.append(f"{text} read as {names[0]} ({expected}){why}; {names[1]} ({other}) also possible")
-    if notes:
-        return DateResult(value, "ambiguous-date", "; ".join(notes))
+            assumed.append(f"{text} read as {names[0]} ({expected}){why}; {names[1]} ({other}) also possible")
+    if assumed:
+        return DateResult(value, "ambiguous-date", "; ".join(assumed))
     return DateResult(value, None, None)
 
 
@@ -224,13 +231,13 @@ _MULTIPLIERS = {"พันล้าน": 10**9, "ล้าน": 10**6, "แส�
 # Not inside another number (lookbehinds); number; optional ".-"; spaces; optional
 # multiplier word (its own spaces only after it); then บาท. No right boundary:
 # "บาท" glued to the next word still counts when it directly follows the number.
-_MONEY = re.compile(
+_AMOUNT_PATTERN = re.compile(
     r"(?<![0-9])(?<![0-9][.,])([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]+))?(?:\.-)?"
     r"[ \t\u00a0]*(?:(" + "|".join(_MULTIPLIERS) + r")[ \t\u00a0]*)?บาท"
 )
 _CENT = Decimal("0.01")
-_MONEY_MAX = Decimal(10) ** 16  # amount_thb is decimal(18, 2)
-_MONEY_CTX = Context(prec=60)
+_AMOUNT_MAX = Decimal(10) ** 16  # amount_thb is decimal(18, 2)
+_AMOUNT_CONTEXT = Context(prec=60)
 _LABEL_STOPS = ":(,\n\r"
 _LABEL_TRIM = " \t\u00a0=-–—:;.…*•\"'“”‘’)"
 # Connector words between a label and its amount, dropped from the label's end
@@ -259,7 +266,7 @@ def find_money(text: str) -> list[Money]:
         return []
     found: list[Money] = []
     previous_end = 0
-    for m in _MONEY.finditer(to_ascii_digits(text)):
+    for m in _AMOUNT_PATTERN.finditer(to_ascii_digits(text)):
         amount = _amount(m[1].replace(",", ""), m[2], m[3])
         if amount is None:
             continue
@@ -274,12 +281,12 @@ def _amount(whole: str, frac: str | None, multiplier: str | None) -> Decimal | N
         return None
     value = Decimal(f"{whole}.{frac}" if frac else whole)
     if multiplier:
-        value = _MONEY_CTX.multiply(value, Decimal(_MULTIPLIERS[multiplier]))
+        value = _AMOUNT_CONTEXT.multiply(value, Decimal(_MULTIPLIERS[multiplier]))
     try:
-        value = value.quantize(_CENT, rounding=ROUND_HALF_UP, context=_MONEY_CTX)
+        value = value.quantize(_CENT, rounding=ROUND_HALF_UP, context=_AMOUNT_CONTEXT)
     except InvalidOperation:  # pragma: no cover - excluded by the length check
         return None
-    return value if value < _MONEY_MAX else None
+    return value if value < _AMOUNT_MAX else None
 
 
 def _label(text: str, lo: int, hi: int) -> str | None:
@@ -496,7 +503,7 @@ spent before allocated, as a label may say both (``งบประมาณท�
 
 @lru_cache(maxsize=4096)  # pure; labels repeat endlessly
 def budget_kind(label: str | None) -> str:
-    """What an amount is, read from the words before it (FORMAT.md, "Budget figures"):
+    """What an amount is, read from the words before it (docs/format.md, "Money"):
     ``allocated`` (งบประมาณ, งบประมาณที่ได้รับ, ได้รับจัดสรร, งบฯ ที่ได้รับ), ``spent``
     (งบประมาณที่ใช้, ใช้งบประมาณ, งบฯ ที่ใช้ไป), ``disbursed`` (เบิกจ่าย), else ``unknown``."""
     if not isinstance(label, str):
