@@ -221,3 +221,19 @@ def test_load_turns_a_bug_outside_the_report_rules_into_internal_error(
 def test_parse_takes_only_a_str() -> None:
     with pytest.raises(TypeError, match=r"bmaparse\.load"):
         bmaparse.parse(b"bytes")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("stars", ["*", "**", "* *"])
+def test_a_line_of_stars_after_the_name_is_reported_not_taken_as_the_agency(stars: str) -> None:
+    """Found by the any-bytes property: the stars took the agency's place and came out
+    as no agency at all, with no diagnostic, and the agency line below was reported."""
+    text = "\n".join([
+        "โครงการพัฒนาคลองตัวอย่าง ปี 2564 : 50990000-4321",
+        stars,
+        "สำนักงานเขตตัวอย่าง : (2564)",
+        "ความคืบหน้าโครงการ ร้อยละ 60",
+    ])
+    report = bmaparse.parse(text)
+    assert report.agency_name == "สำนักงานเขตตัวอย่าง"
+    assert report.fiscal_year_be == 2564
+    assert [(d.line, d.code) for d in report.diagnostics] == [(2, "unrecognized-line")]

@@ -84,6 +84,10 @@ def _found(piece: str, values: str) -> bool:
     for inner in (piece.strip("()").strip(), piece.rstrip("%").strip()):
         if inner != piece and (not inner or inner in values):
             return True
+    # The stars before a sub-unit's name ("** กองตัวอย่าง") are structure; stars alone are not.
+    unstarred = piece.lstrip("*").strip()
+    if unstarred != piece and unstarred and unstarred in values:
+        return True
     items = [item.strip() for item in _ITEM_NUMBER.split(piece) if item.strip()]
     if items != [piece] and all(item in values for item in items):
         return True

@@ -144,8 +144,8 @@ def header(tokens: list[Token], log: DiagnosticLog) -> Header:
             i += 1
             continue
         elif kind is Kind.AGENCY_FY or (after_name and kind in _TEXTLIKE):
-            if agency is not None:  # never overwrite: a second agency line is reported
-                log.unrecognized(tok, "page header")
+            if agency is not None or _stars_only(tok):
+                log.unrecognized(tok, "page header")  # a second agency line, or stars alone
             else:
                 agency = tok
         elif kind is Kind.NUMBER and percent_line is None:
@@ -190,6 +190,10 @@ def _next_non_blank(tokens: list[Token], i: int) -> int:
     while i < len(tokens) and tokens[i].kind is Kind.BLANK:
         i += 1
     return i
+
+
+def _stars_only(tok: Token) -> bool:
+    return tok.kind is not Kind.AGENCY_FY and not tok.text.replace("*", "").strip()
 
 
 def _agency(tok: Token) -> tuple[str | None, int | None]:
