@@ -15,9 +15,8 @@ from setuptools.command.build_ext import build_ext
 class OptionalBuildExt(build_ext):
     """``build_ext`` that reports a failed compile and goes on without the extension.
 
-    ``Extension(optional=True)`` covers a compiler that fails; this also covers
-    one that cannot be found or run, which some setuptools versions raise as a
-    plain ``OSError`` or ``DistutilsPlatformError``.
+    ``Extension.optional`` covers a compiler that fails; this also covers one
+    that cannot be found (``FileNotFoundError``, which setuptools lets through).
     """
 
     def build_extension(self, ext: Extension) -> None:
@@ -33,8 +32,11 @@ def _extensions() -> list[Extension]:
     except ImportError:
         print("bmaparse: Cython is not installed; using pure Python")
         return []
-    ext = Extension("bmaparse._ckernels", ["src/bmaparse/_ckernels.pyx"], optional=True)
-    return cythonize([ext], compiler_directives={"language_level": 3})
+    ext = Extension("bmaparse._ckernels", ["src/bmaparse/_ckernels.pyx"])
+    built = cythonize([ext], compiler_directives={"language_level": 3})
+    for each in built:  # (after cythonize, which drops the flag)
+        each.optional = True  # an editable install then skips its missing file too
+    return built
 
 
 setup(ext_modules=_extensions(), cmdclass={"build_ext": OptionalBuildExt})
