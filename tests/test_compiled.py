@@ -23,8 +23,8 @@ from bmaparse import _compiled
 from bmaparse._normalize import normalize_line, normalize_lines
 
 try:
-    from bmaparse import _ckernels
-except ModuleNotFoundError:
+    import bmaparse._ckernels as _ckernels
+except ModuleNotFoundError:  # not built (a broken build raises another ImportError)
     _ckernels = None
 
 EXPECT_COMPILED = os.environ.get("BMAPARSE_EXPECT_COMPILED", "") not in ("", "0")
