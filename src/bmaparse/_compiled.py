@@ -1,0 +1,62 @@
+"""Which implementation runs the hot path: the compiled kernels or the pure-Python reference.
+
+The compiled extension ``bmaparse._ckernels`` (built from ``_ckernels.pyx`` by
+``pip install`` where a C compiler works) is optional. It is chosen once, at
+import, by :func:`select`; the rest of the package takes its kernels from here
+(``_compiled.normalize_lines``) and never imports the extension itself, so one
+switch decides for the whole process:
+
+* ``BMAPARSE_PURE_PYTHON=1`` in the environment forces the pure-Python modules;
+* an extension that does not import (not built: no compiler at install time)
+  falls back to them too, and :data:`IMPLEMENTATION` says why, once, for
+  ``bmaparse --version`` to show; nothing is printed on import.
+
+The pure-Python modules stay the reference: the compiled kernels must give
+identical output for every input (``tests/test_compiled.py``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import NamedTuple
+
+from . import _normalize
+
+__all__ = ["COMPILED", "IMPLEMENTATION", "PURE_PYTHON_ENV", "Kernels", "normalize_lines", "select"]
+
+PURE_PYTHON_ENV = "BMAPARSE_PURE_PYTHON"
+"""Set to anything but ``""`` or ``"0"`` to run the pure-Python modules."""
+
+
+class Kernels(NamedTuple):
+    """The functions of the hot path, and a line saying which implementation they are."""
+
+    implementation: str
+    normalize_lines: Callable[[str], list[str]]
+
+    @property
+    def compiled(self) -> bool:
+        return self.implementation == "compiled"
+
+
+def select(environ: Mapping[str, str]) -> Kernels:
+    """The compiled kernels if they import and ``environ`` does not forbid them."""
+    if environ.get(PURE_PYTHON_ENV, "") not in ("", "0"):
+        return Kernels(f"pure Python ({PURE_PYTHON_ENV} is set)", _normalize.normalize_lines)
+    try:
+        from ._ckernels import normalize_lines as compiled_normalize_lines
+    except ModuleNotFoundError:
+        why = "the compiled extension is not built: no C compiler at install time?"
+        return Kernels(f"pure Python ({why})", _normalize.normalize_lines)
+    except ImportError as exc:  # built, but for another Python, or damaged
+        return Kernels(f"pure Python (the compiled extension fails: {exc})", _normalize.normalize_lines)
+    return Kernels("compiled", compiled_normalize_lines)
+
+
+_KERNELS = select(os.environ)
+COMPILED: bool = _KERNELS.compiled
+"""True when the compiled kernels are in use."""
+IMPLEMENTATION: str = _KERNELS.implementation
+"""``"compiled"``, or ``"pure Python (why)"``."""
+normalize_lines = _KERNELS.normalize_lines
