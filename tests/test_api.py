@@ -9,6 +9,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from helpers import child_env
+
 
 def _fresh(code: str) -> list[str]:
     """The words ``code`` prints, run by a new interpreter after ``import sys, bmaparse``."""
@@ -38,3 +40,17 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
         "except AttributeError as exc:\n    print('no_such_name' in str(exc))"
     )
     assert out == ["True"]
+
+
+def test_compiled_says_which_implementation_runs() -> None:
+    """``bmaparse.compiled`` and ``bmaparse.implementation`` agree with each other and
+    with the environment switch, in a fresh interpreter each."""
+    for env, expect_pure in (({"BMAPARSE_PURE_PYTHON": "1"}, True), ({"BMAPARSE_PURE_PYTHON": "0"}, None)):
+        out = subprocess.run(
+            [sys.executable, "-c", "import bmaparse; print(bmaparse.compiled, bmaparse.implementation)"],
+            env={**child_env(), **env}, capture_output=True, text=True, check=True,
+        ).stdout.split(" ", 1)
+        compiled, implementation = out[0] == "True", out[1].strip()
+        assert compiled == (implementation == "compiled")
+        if expect_pure:
+            assert not compiled and "BMAPARSE_PURE_PYTHON" in implementation

@@ -13,6 +13,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+import bmaparse
 from bmaparse import _read
 from bmaparse.cli import _dumps, _jsonable, main
 from bmaparse.model import PARSER_VERSION
@@ -60,7 +61,7 @@ def test_help_and_version_exit_0(capsys: Capture) -> None:
     status, out, _ = run(capsys, "convert", "--help")
     assert status == 0 and "--incremental" in out
     status, out, _ = run(capsys, "--version")
-    assert (status, out.strip()) == (0, f"bmaparse {PARSER_VERSION}")
+    assert (status, out.strip()) == (0, f"bmaparse {PARSER_VERSION} ({bmaparse.implementation})")
 
 
 @pytest.mark.parametrize("command", ["parse", "validate", "convert"])

@@ -9,6 +9,10 @@
 >>> summary = bmaparse.convert(["exports/"], "out/")    # the batch converter, into tables
 >>> bmaparse.verify("out/").ok                           # do its tables and manifest agree?
 
+``bmaparse.compiled`` says whether the optional compiled kernels are in use
+(``bmaparse.implementation`` says why not; ``BMAPARSE_PURE_PYTHON=1`` forces the
+pure-Python reference).
+
 ``to_tables``, ``to_pandas``, ``convert`` (and its ``ConvertSummary``) and ``verify``
 are imported on first use (they load pyarrow, and pandas), so ``import bmaparse``
 stays light for code that only parses.
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import _compiled
 from ._parser import parse
 from ._read import Document, Limits, load, read
 from .errors import BmaparseError, OutputBusyError, OutputError, ParseError, UsageError
@@ -44,6 +49,11 @@ if TYPE_CHECKING:
 
 __version__ = PARSER_VERSION
 
+compiled: bool = _compiled.COMPILED
+"""True when the optional compiled kernels are in use (see ``implementation``)."""
+implementation: str = _compiled.IMPLEMENTATION
+"""``"compiled"``, or ``"pure Python (why)"``."""
+
 __all__ = (
     "PARSER_VERSION",
     "SCHEMA_VERSION",
@@ -66,7 +76,9 @@ __all__ = (
     "StrategyLink",
     "UsageError",
     "__version__",
+    "compiled",
     "convert",
+    "implementation",
     "load",
     "parse",
     "read",

@@ -1,7 +1,7 @@
 r"""Lines in, tokens out.
 
-Strategy: every line is normalised (``_normalize.normalize_lines``), then
-classified once. Classification dispatches on the line's first character to the
+Strategy: every line is normalised (``_normalize.normalize_lines``, or its compiled
+twin chosen by ``_compiled``), then classified once. Classification dispatches on the line's first character to the
 few patterns that can start with it (``_RULES_BY_FIRST``), then tries the few
 patterns anchored at the line's end (name : id, agency : (year), a KPI
 definition's numbered name : integer id), and falls back to ``TEXT``. The view
@@ -43,7 +43,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
-from ._normalize import normalize_lines
+from ._compiled import normalize_lines
 
 
 class Kind:

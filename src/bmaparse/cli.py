@@ -29,6 +29,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from . import _compiled
 from ._collect import FAIL_ON
 from ._display import printable
 from ._formats import FORMATS
@@ -119,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="bmaparse",
         description="Parse BMA project-report text exports into typed data and tables.",
     )
-    parser.add_argument("--version", action="version", version=f"bmaparse {PARSER_VERSION}")
+    parser.add_argument("--version", action="version", version=f"bmaparse {PARSER_VERSION} ({_compiled.IMPLEMENTATION})")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     parse = commands.add_parser("parse", help="print the reports in FILE as JSON")
