@@ -45,7 +45,7 @@ def test_discover_walks_folders_and_archives_sorted(mixed_inputs: Path) -> None:
         "seed.txt",
     ]
     nested = next(t for t in found.tasks if t.member == "nested.zip")
-    assert nested.note is not None and nested.note.code == "nested-archive-skipped"
+    assert nested.refusal is not None and nested.refusal.code == "nested-archive-skipped"
     assert found.skipped == {"hidden": 2, "not-text": 1}
 
 
@@ -80,7 +80,7 @@ def test_unreadable_archive_is_a_note(tmp_path: Path) -> None:
     bad = tmp_path / "bad.zip"
     bad.write_bytes(b"PK\x03\x04 not really a zip")
     (task,) = discover([bad]).tasks
-    assert task.note is not None and task.note.code == "unreadable-archive"
+    assert task.refusal is not None and task.refusal.code == "unreadable-archive"
 
 
 def test_member_over_the_size_limit_is_refused(tmp_path: Path) -> None:
@@ -158,8 +158,8 @@ def test_member_count_is_capped(tmp_path: Path) -> None:
     archive = tmp_path / "many.zip"
     archive.write_bytes(zip_bytes(members))
     (task,) = discover([archive], limits=Limits(max_archive_members=3)).tasks
-    assert task.note is not None and task.note.code == "too-many-members"
-    assert "declares 5 members" in task.note.message
+    assert task.refusal is not None and task.refusal.code == "too-many-members"
+    assert "declares 5 members" in task.refusal.message
     # an end record that under-declares: zipfile reads all 5, only 3 are taken
     data = bytearray(archive.read_bytes())
     end = data.rfind(b"PK\x05\x06")

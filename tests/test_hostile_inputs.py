@@ -394,9 +394,9 @@ def test_a_lying_end_record_cannot_lift_the_member_limit(tmp_path: Path) -> None
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    notes = [t for t in found.tasks if t.note is not None]
-    assert len(found.tasks) == 101 and [n.note.code for n in notes if n.note] == ["too-many-members"]
-    assert "holds more than 100 members (its end record declares 2)" in notes[0].note.message  # type: ignore[union-attr]
+    refused = [t for t in found.tasks if t.refusal is not None]
+    assert len(found.tasks) == 101 and [n.refusal.code for n in refused if n.refusal] == ["too-many-members"]
+    assert "holds more than 100 members (its end record declares 2)" in refused[0].refusal.message  # type: ignore[union-attr]
     # the directory (1.4 MB, 30,000 entries) was never held: only the 100 members read
     assert peak < 1_000_000, peak
 

@@ -1,4 +1,4 @@
-"""Decoding: the bytes of one input in, one ``str`` out, with notes on how it was read.
+"""Decoding: the bytes of one input in, one ``str`` out, with diagnostics on how it was read.
 
 Strategy: the first stage of bytes -> text -> tokens -> Report. It never raises
 and takes time linear in the input. Lines and columns are those of the returned text.
@@ -100,7 +100,7 @@ def _decode_slow(data: bytes, path: str | None) -> Decoded:
     kind = next((name for magic, name in _MAGIC if data.startswith(magic)), None)
     if kind is not None:
         return _binary(path, f"input is {kind}, not text")
-    raw, encoding, note, dropped = _to_text(data)
+    raw, encoding, how, dropped = _to_text(data)
     if "\r" in raw:
         raw = raw.replace("\r\n", "\n").replace("\r", "\n")
     text, removed = _REMOVE.subn("", _BAD.sub(lambda m: _replace(m[0], encoding), raw))
@@ -110,7 +110,7 @@ def _decode_slow(data: bytes, path: str | None) -> Decoded:
     if junk * 10 > len(raw) + 20:  # more than 1 in 10, smoothed for short inputs
         return _binary(path, f"input is not text: {junk} of {len(raw)} characters are NUL, "
                        "control or undecodable bytes")
-    diags = [_diag(path, "info", "encoding-detected", note)] if note else []
+    diags = [_diag(path, "info", "encoding-detected", how)] if how else []
     diags += _decode_errors(raw, encoding, path) if bad else []
     diags += _removals(raw, encoding, path, nuls, controls)
     diags += _truncation(text, dropped, path)
@@ -120,7 +120,7 @@ def _decode_slow(data: bytes, path: str | None) -> Decoded:
 
 
 def _to_text(data: bytes) -> tuple[str, str, str | None, int]:
-    """(text with lone surrogates for undecodable bytes, encoding, note, bytes dropped)."""
+    """(text with lone surrogates for undecodable bytes, encoding, how it was decoded, bytes dropped)."""
     if data.startswith(b"\xef\xbb\xbf"):
         text, encoding, dropped = _from_utf8(data[3:], allow_cp874=False)
         encoding = "utf-8-sig" if encoding == "utf-8" else encoding
@@ -134,8 +134,8 @@ def _to_text(data: bytes) -> tuple[str, str, str | None, int]:
         text, dropped = _from_utf16(data, guess)
         return text, guess, f"decoded as {guess} (detected without byte order mark)", dropped
     text, encoding, dropped = _from_utf8(data, allow_cp874=True)
-    note = "decoded as cp874 (Thai Windows code page)" if encoding == "cp874" else None
-    return text, encoding, note, dropped
+    how = "decoded as cp874 (Thai Windows code page)" if encoding == "cp874" else None
+    return text, encoding, how, dropped
 
 
 def _from_utf8(body: bytes, *, allow_cp874: bool) -> tuple[str, str, int]:

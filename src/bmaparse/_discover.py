@@ -22,15 +22,15 @@ keeps:
   a folder it is in (``link-loop``), a link to a folder already walked
   (``repeated``): through links, each folder is walked at most once, and after
   the folders found without links, so a folder keeps its own name if it can.
-- A folder that cannot be listed becomes a note task with an
+- A folder that cannot be listed becomes a refusal task with an
   ``unreadable-folder`` error naming it: never a silent gap in the data.
 - Archive members are read in place (never extracted to disk): ``*.txt``
-  members only. A nested archive is not followed; it becomes a *note* task that
+  members only. A nested archive is not followed; it becomes a *refusal* task that
   yields one ``nested-archive-skipped`` diagnostic. An archive that cannot be
-  opened becomes a note task with an ``unreadable-archive`` error; so does one
+  opened becomes a refusal task with an ``unreadable-archive`` error; so does one
   whose central directory is damaged part way, and the members before the
   damage are still read. A member whose data overlaps another member's (an
-  overlapping-entry zip bomb) becomes a note task with a ``zip-bomb`` error.
+  overlapping-entry zip bomb) becomes a refusal task with a ``zip-bomb`` error.
 - An archive's directory is read once, here (``_archive``); a member's task
   carries its ``Entry``, and a worker seeks straight to its data: archive work
   is linear in the members. Tasks are keyed by entry, not name: two members
@@ -89,7 +89,7 @@ ARCHIVE_SEPARATOR = "!"
 
 
 @dataclass(frozen=True, slots=True)
-class Note:
+class Refusal:
     """A diagnostic that discovery already knows, in place of a text to parse."""
 
     severity: Severity
@@ -99,7 +99,7 @@ class Note:
 
 @dataclass(frozen=True, slots=True)
 class Task:
-    """One unit of work: a text file, a text member of an archive, or a note."""
+    """One unit of work: a text file, a text member of an archive, or a refusal."""
 
     source_path: str
     """What diagnostics and tables call the input (``a.zip!dir/b.txt`` in archives)."""
@@ -107,8 +107,8 @@ class Task:
     """The file on disk (the archive, for members; the folder, for an unreadable one)."""
     member: str | None = None
     """The member name inside the archive at ``path``; None for plain files."""
-    note: Note | None = None
-    """Set for inputs that are not parsed (nested or unreadable archives ...)."""
+    refusal: Refusal | None = None
+    """Why the input is not parsed (a nested or unreadable archive ...): its one diagnostic."""
     entry: Entry | None = None
     """Where the member is in the archive (set with ``member``): what reads it."""
 
@@ -201,7 +201,7 @@ def _mode(path: str) -> int | None:
 def _unreadable_folder(path: str, error: OSError) -> Task:
     reason = error.strerror or type(error).__name__
     message = f"cannot list the folder ({reason}): nothing in it was read"
-    return Task(display_path(path), path, note=Note("error", "unreadable-folder", message))
+    return Task(display_path(path), path, refusal=Refusal("error", "unreadable-folder", message))
 
 
 def _within(path: str, folder: str) -> bool:
@@ -307,21 +307,21 @@ def _archive_tasks(path: str, skipped: Counter[str], limits: Limits) -> list[Tas
             if end.declared > limit:
                 message = (f"the archive declares {end.declared:,} members; the limit is"
                            f" {limit:,} (max_archive_members): archive not read")
-                return [Task(shown, path, note=Note("error", "too-many-members", message))]
+                return [Task(shown, path, refusal=Refusal("error", "too-many-members", message))]
             directory = read_directory(file, end, limit)
     except READ_FAILURES as exc:
         message = display_path(f"cannot open the zip archive: {exc}")
-        return [Task(shown, path, note=Note("error", "unreadable-archive", message))]
+        return [Task(shown, path, refusal=Refusal("error", "unreadable-archive", message))]
     tasks = []
     if directory.more:
         message = (f"the archive holds more than {limit:,} members (its end record declares"
                    f" {end.declared:,}); only the first {limit:,} were read (max_archive_members)")
-        tasks.append(Task(shown, path, note=Note("error", "too-many-members", message)))
+        tasks.append(Task(shown, path, refusal=Refusal("error", "too-many-members", message)))
     if directory.damage:
         message = (f"the archive's central directory is damaged after"
                    f" {len(directory.members):,} members ({directory.damage});"
                    " the members before the damage were read")
-        tasks.append(Task(shown, path, note=Note("error", "unreadable-archive", message)))
+        tasks.append(Task(shown, path, refusal=Refusal("error", "unreadable-archive", message)))
     tasks.extend(_member_tasks(path, shown, directory.members, skipped))
     return tasks
 
@@ -337,7 +337,7 @@ def _member_tasks(path: str, shown: str, members: Sequence[Member],
         source_path = f"{shown}{ARCHIVE_SEPARATOR}{labels.label(name)}"
         # "." and ".." are not hidden names: a member "../a.txt" is read (its name is data)
         parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".", "..")]
-        note = None
+        refusal = None
         if any(_is_hidden(p) for p in parts):
             skipped["hidden"] += 1
             continue
@@ -345,14 +345,14 @@ def _member_tasks(path: str, shown: str, members: Sequence[Member],
             skipped["not-text"] += 1
             continue
         if member.problem is not None:
-            note = Note("error", "unreadable-member", f"member not read: {member.problem}")
+            refusal = Refusal("error", "unreadable-member", f"member not read: {member.problem}")
         elif _is_text_name(name) and index in overlapping:
-            note = Note("error", "zip-bomb", "member refused: its data overlaps another member's"
+            refusal = Refusal("error", "zip-bomb", "member refused: its data overlaps another member's"
                         " (an overlapping-entry zip bomb); not decompressed")
         elif _is_zip_name(name):
-            note = Note(
+            refusal = Refusal(
                 "info",
                 "nested-archive-skipped",
                 "an archive inside an archive is not read; extract it and convert it on its own",
             )
-        yield Task(source_path, path, member=name, note=note, entry=member.entry)
+        yield Task(source_path, path, member=name, refusal=refusal, entry=member.entry)

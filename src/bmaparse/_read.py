@@ -40,6 +40,7 @@ from types import FrameType
 from typing import Any, BinaryIO
 
 from ._decode import decode
+from ._diagnostics import unrecognized_line
 from ._evidence import is_report
 from ._lexer import Kind, Token, tokenize
 from ._normalize import without_surrogates
@@ -381,16 +382,16 @@ def _document(data: bytes, path: str | None, limits: Limits) -> Document:
     del text
     found = split_reports(tokens)
     chunks = [c for c in found if is_report(c)]
-    notes = [*decoded.diagnostics, *cut]
+    diagnostics = [*decoded.diagnostics, *cut]
     if not chunks:
         problem = Diagnostic(
             1, 1, "error", "no-report-found",
             "no line of this input looks like a BMA project or KPI report", _first_line(tokens), path,
         )
-        return Document(path, sha, encoding, (), (*notes, problem))
+        return Document(path, sha, encoding, (), (*diagnostics, problem))
     if len(chunks) < len(found):
-        notes += _outside_reports([c for c in found if not is_report(c)], path)
-    placed = _place(notes, chunks)
+        diagnostics += _outside_reports([c for c in found if not is_report(c)], path)
+    placed = _place(diagnostics, chunks)
     reports: list[Report] = []
     failed: list[Diagnostic] = []
     for chunk, extra in zip(chunks, placed, strict=True):
@@ -403,7 +404,7 @@ def _document(data: bytes, path: str | None, limits: Limits) -> Document:
 
 def _parser_failure(chunk: Sequence[Token], extra: Sequence[Diagnostic], exc: Exception,
                     path: str | None) -> list[Diagnostic]:
-    """A report the parser failed on: an ``internal-error``, its own notes, and every
+    """A report the parser failed on: an ``internal-error``, its own diagnostics, and every
     one of its lines as ``unrecognized-line`` (nothing is lost)."""
     message = display_path(
         f"the parser failed on the report at lines {chunk[0].line}-{chunk[-1].line}"
@@ -430,12 +431,8 @@ def _cut_long_lines(lines: list[str], limit: int, path: str | None) -> list[Diag
 def _outside_reports(chunks: Sequence[Sequence[Token]], path: str | None,
                      where: str = "not part of any report") -> list[Diagnostic]:
     """Lines that belong to no report (text before the first one): never dropped."""
-    return [
-        Diagnostic(t.line, t.col, "warning", "unrecognized-line",
-                   f"line {where} ({t.kind}); kept here, not in a field",
-                   t.text[:200], path)
-        for chunk in chunks for t in chunk if t.kind is not Kind.BLANK
-    ]
+    return [unrecognized_line(t, where, path)
+            for chunk in chunks for t in chunk if t.kind is not Kind.BLANK]
 
 
 def _first_line(tokens: Sequence[Token]) -> str | None:

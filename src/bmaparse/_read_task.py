@@ -13,7 +13,7 @@ holding only file-level diagnostics (``_read.failed_document``). The rules:
   (``zip-bomb``) before a byte of it is decompressed.
 - A member is read by seeking to its ``Entry`` in its archive; a worker keeps
   the last few archives open between tasks (``close_archives`` closes them).
-- A note task (``_discover.Note``) is its diagnostic; an ``info`` note (a nested
+- A refusal task (``_discover.Refusal``) is its diagnostic; an ``info`` note (a nested
   archive) is still hashed, so ``--incremental`` can tell it was seen.
 - With ``known`` sha256s (``--incremental``) an input already converted is not
   parsed: ``read_document`` gives no Document for it.
@@ -117,8 +117,8 @@ def task_diagnostic(task: Task, severity: Severity, code: str, message: str) -> 
 
 
 def _hash_task(task: Task, limits: Limits) -> str:
-    """sha256 of a skipped (info note) task's bytes, streamed; "" when they cannot be
-    read within the limits (a note never costs a decompression the limits refuse)."""
+    """sha256 of a skipped (info refusal) task's bytes, streamed; "" when they cannot be
+    read within the limits (a refusal never costs a decompression the limits refuse)."""
     digest = hashlib.sha256()
     left = limits.max_file_bytes
     try:
@@ -154,12 +154,12 @@ def read_document(
     ``strict-rejected`` error (no report is kept).
     """
     limits = resolve_limits(limits)
-    if task.note is not None:
-        sha = _hash_task(task, limits) if task.note.severity == "info" else ""
+    if task.refusal is not None:
+        sha = _hash_task(task, limits) if task.refusal.severity == "info" else ""
         if sha and sha in known:
             return None, sha, _task_size(task)
-        note = task_diagnostic(task, task.note.severity, task.note.code, task.note.message)
-        return failed_document(task.source_path, note, sha256=sha), sha, _task_size(task)
+        refused = task_diagnostic(task, task.refusal.severity, task.refusal.code, task.refusal.message)
+        return failed_document(task.source_path, refused, sha256=sha), sha, _task_size(task)
     try:
         data = read_task_bytes(task, limits)
     except (InputTooLargeError, ZipBombError, *READ_FAILURES) as exc:

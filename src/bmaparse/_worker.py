@@ -182,7 +182,7 @@ def _process_one(config: WorkerConfig, task: Task) -> tuple[TaskResult, Document
             sha,
             size,
             document.encoding,
-            "nested-archive" if task.note is not None and task.note.severity != "error" else None,
+            "nested-archive" if task.refusal is not None and task.refusal.severity != "error" else None,
             tuple(r.report_key for r in document.reports),
             repeated,
             dict(severity_counts(document)),

@@ -105,9 +105,9 @@ class DuckDBSink:
         self._con.execute(f"CREATE OR REPLACE TABLE {_q(name)} ({cols})")
         for f in schema:
             meta = {k.decode(): v.decode() for k, v in (f.metadata or {}).items()}
-            note = meta.get("description", "") + (f" [{meta['label_th']}]" if "label_th" in meta
+            comment = meta.get("description", "") + (f" [{meta['label_th']}]" if "label_th" in meta
                                                   else "")
-            self._con.execute(f"COMMENT ON COLUMN {_q(name)}.{_q(f.name)} IS {_lit(note)}")
+            self._con.execute(f"COMMENT ON COLUMN {_q(name)}.{_q(f.name)} IS {_lit(comment)}")
         description = (schema.metadata or {}).get(b"description", b"").decode()
         self._con.execute(f"COMMENT ON TABLE {_q(name)} IS {_lit(description)}")
 
