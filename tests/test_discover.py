@@ -76,7 +76,7 @@ def test_discover_reads_any_named_file_and_refuses_missing(tmp_path: Path) -> No
         discover([odd, tmp_path / "nope.txt"])
 
 
-def test_unreadable_archive_is_a_note(tmp_path: Path) -> None:
+def test_unreadable_archive_is_a_refusal(tmp_path: Path) -> None:
     bad = tmp_path / "bad.zip"
     bad.write_bytes(b"PK\x03\x04 not really a zip")
     (task,) = discover([bad]).tasks

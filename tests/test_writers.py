@@ -23,10 +23,9 @@ from bmaparse import SCHEMA_VERSION, writers
 from bmaparse._read import Limits
 from bmaparse.batch import convert
 from bmaparse.tables import SCHEMAS, TABLES, to_tables
-from bmaparse.writers import clean_stale_temporaries, open_sink, read_existing
+from bmaparse.writers import FORMATS, clean_stale_temporaries, open_sink, read_existing
 from helpers import seed_report
 
-FORMATS = ("parquet", "csv", "jsonl", "duckdb")
 FACTS = {name: SCHEMAS[name] for name in TABLES}
 RISKY = {"project_name": "=1+1", "contact_raw": "+x", "contact_unit": "-x", "targets": "@x",
          "contact_phone": "\tx", "agency_name_source": "\rx", "contact_title": "",

@@ -235,7 +235,7 @@ _AMOUNT_PATTERN = re.compile(
     r"(?<![0-9])(?<![0-9][.,])([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]+))?(?:\.-)?"
     r"[ \t\u00a0]*(?:(" + "|".join(_MULTIPLIERS) + r")[ \t\u00a0]*)?บาท"
 )
-_CENT = Decimal("0.01")
+CENT = Decimal("0.01")
 _AMOUNT_MAX = Decimal(10) ** 16  # amount_thb is decimal(18, 2)
 _AMOUNT_CONTEXT = Context(prec=60)
 _LABEL_STOPS = ":(,\n\r"
@@ -283,7 +283,7 @@ def _amount(whole: str, frac: str | None, multiplier: str | None) -> Decimal | N
     if multiplier:
         value = _AMOUNT_CONTEXT.multiply(value, Decimal(_MULTIPLIERS[multiplier]))
     try:
-        value = value.quantize(_CENT, rounding=ROUND_HALF_UP, context=_AMOUNT_CONTEXT)
+        value = value.quantize(CENT, rounding=ROUND_HALF_UP, context=_AMOUNT_CONTEXT)
     except InvalidOperation:  # pragma: no cover - excluded by the length check
         return None
     return value if value < _AMOUNT_MAX else None

@@ -25,13 +25,12 @@ from typing import TypeVar
 from . import _rules
 from ._diagnostics import DiagnosticLog
 from ._lexer import Kind, Token
-from ._values import parse_iso_date, to_ascii_digits
+from ._values import CENT, parse_iso_date, to_ascii_digits
 from .model import BudgetFigure
 
 _Value = str | int | Decimal | date
 _Reader = Callable[[Token, str, DiagnosticLog], _Value | None]
 _T = TypeVar("_T", str, int, Decimal, date)
-_CENT = Decimal("0.01")
 
 
 def _text(tok: Token, raw: str, log: DiagnosticLog) -> str | None:
@@ -59,7 +58,7 @@ def _date(tok: Token, raw: str, log: DiagnosticLog) -> date | None:
 
 def _amount(tok: Token, raw: str, log: DiagnosticLog) -> Decimal | None:
     value = _rules.number(tok, raw, log, "budget amount")
-    return None if value is None else value.quantize(_CENT, rounding=ROUND_HALF_UP)
+    return None if value is None else value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 _LABELS: dict[str, tuple[str, _Reader]] = {

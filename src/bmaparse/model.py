@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Literal, get_args
+from typing import Literal
 
 from ._display import printable
 from ._values import budget_kind
@@ -31,8 +31,6 @@ SCHEMA_VERSION = "2"
 Severity = Literal["error", "warning", "info"]
 """How bad a diagnostic is: ``error`` (a value or section could not be read),
 ``warning`` (read, but suspicious or incomplete), ``info`` (a note)."""
-
-SEVERITIES: tuple[Severity, ...] = get_args(Severity)
 
 STRICT_SEVERITIES: frozenset[Severity] = frozenset(("error", "warning"))
 """The severities strict mode raises as ``ParseError``."""
