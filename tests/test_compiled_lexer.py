@@ -13,9 +13,11 @@ skipped, unless ``BMAPARSE_EXPECT_COMPILED=1``.
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 import unicodedata
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -24,7 +26,7 @@ from hypothesis import strategies as st
 import test_hostile_lines
 from bmaparse import _compiled, _lexer
 from bmaparse._lexer import Token, pure_tokenize
-from helpers import DATA, SAMPLES, bounded
+from helpers import DATA, SAMPLES, bounded, child_env
 from test_compiled import EXPECT_COMPILED, _ckernels
 
 Tokenize = Callable[[str, int], list[Token]]
@@ -70,6 +72,27 @@ def test_pure_python_selects_the_reference_lexer() -> None:
 
 def test_compiled_selects_the_compiled_lexer() -> None:
     assert _compiled.select({}).tokenize is compiled_tokenize()
+
+
+IMPORT_FIRST = """
+import importlib, sys, types
+package = types.ModuleType("bmaparse")  # the package without its __init__, which picks an order
+package.__path__ = [sys.argv[2]]
+sys.modules["bmaparse"] = package
+importlib.import_module("bmaparse." + sys.argv[1])
+from bmaparse import _compiled, _lexer
+print(_compiled.IMPLEMENTATION, _lexer.tokenize("ด้านที่ 1 x")[0].kind)
+"""
+
+
+@pytest.mark.parametrize("first", ["_lexer", "_compiled"])
+def test_either_module_may_be_imported_first(first: str) -> None:
+    # _lexer imports _compiled last, _compiled imports _lexer, the kernel reads
+    # _lexer's tables: whichever is imported first, all of it works.
+    src = str(Path(_lexer.__file__).parent)
+    done = subprocess.run([sys.executable, "-c", IMPORT_FIRST, first, src], env=child_env(),
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.split() == [*_compiled.IMPLEMENTATION.split(), "strategy"]
 
 
 # --- real lines ---------------------------------------------------------------------------
