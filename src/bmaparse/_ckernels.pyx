@@ -44,11 +44,12 @@ written twice). What it saves is the Python around the patterns: a call per
 line and per step, the memo's wrapper, the token's construction. The memo of
 short lines is a dict emptied when full instead of an LRU cache: what it holds
 is a function of the line alone, so how long it keeps it changes nothing.
-That takes classify from 19-25 to 9-12 µs a report
-(``benchmarks/bench_compiled.py``), the prototype's figure with a hand-written
-matcher per pattern; what is left is mostly the patterns' own matching, a few
-µs of a parse's 200-260, so no pattern is written by hand: each would be a
-second copy to keep identical (``\\d`` takes every script's digits).
+Measured (``benchmarks/bench_compiled.py``, µs a report for classify): on
+lines met before (the seed repeated: most come from the memo) 14 -> 9; on new
+lines (2,000 synthetic reports, more distinct lines than the memo holds)
+50 -> 48. There the patterns' own matching is the cost; a hand-written matcher
+per frequent pattern is the next step, not taken yet (each must give the
+regex's groups exactly, ``\\d`` taking every script's digits).
 """
 
 from ._lexer import _HEADING_SET, _LONGEST_HEADING, _MEMO_MAX, _RULES_BY_FIRST, _SUFFIX, Kind, Token
