@@ -1,17 +1,28 @@
-"""Time normalize_lines, pure Python against the compiled kernel, in one run.
+"""Time the compiled kernels against the pure-Python reference, and a whole parse in both modes, in one run.
 
 Run from the repository root, after ``pip install -e .`` with a C compiler
-(the kernel is ``bmaparse._ckernels``; without it only the pure row prints):
+(the kernels are ``bmaparse._ckernels``; without it only the pure rows print):
 
     python benchmarks/bench_compiled.py [--reports 2000] [--repeat 5]
 
 Three corpora, built once: the seed report as it is (it holds one real slip),
 the seed with four typing slips injected into each copy (as in
 ``bench_normalize.py``), and ``bmaparse.synth.corpus(--reports, seed=0)`` of
-every layout. Both functions first give identical output on every text; then
-each pass runs one function over every text of a corpus, the two alternating
-``--repeat`` times, and the best pass of each is printed in µs per report with
-pure ÷ compiled.
+every layout. Three tables, each in µs per report with pure ÷ compiled:
+
+* ``normalize_lines``: ``_normalize.normalize_lines`` against the kernel;
+* ``tokenize`` (normalise, then classify every line): ``_lexer.pure_tokenize``
+  against the kernel; the ``classify`` column is tokenize less normalize_lines,
+  the lexer's own share;
+* ``parse``: ``bmaparse.parse`` with each ``tokenize`` in turn (the pure row puts
+  ``_lexer.pure_tokenize`` in ``_compiled.tokenize``, the only kernel a parse
+  calls, for its passes, then restores the selection).
+
+Every pair first gives identical output on every text (equal tokens, equal
+Reports); then each pass runs one function over every text of a corpus, the
+two alternating ``--repeat`` times, and the best pass of each is printed. The
+lexer's memo of short lines is warm in both, as in any run past the first
+report.
 """
 
 from __future__ import annotations
@@ -23,10 +34,13 @@ from collections.abc import Callable, Sequence
 
 from bench_normalize import make_reports
 
+import bmaparse
 from bmaparse import _compiled, synth
+from bmaparse._lexer import Token, pure_tokenize
 from bmaparse._normalize import normalize_lines
 
-Kernel = Callable[[str], list[str]]
+Kernel = Callable[[str], object]
+Tokenize = Callable[[str, int], list[Token]]
 
 
 def corpora(reports: int) -> dict[str, list[str]]:
@@ -52,32 +66,67 @@ def best_pass(kernels: dict[str, Kernel], texts: list[str], repeat: int) -> dict
     return best
 
 
+def parse_with(tokenize: Tokenize) -> Kernel:
+    """``bmaparse.parse`` with ``tokenize`` as the selected lexer."""
+    def parse(text: str) -> object:
+        _compiled.tokenize = tokenize
+        return bmaparse.parse(text)
+    return parse
+
+
+def tables() -> dict[str, dict[str, Kernel]]:
+    """Each table's pure and (when built) compiled function."""
+    pure: dict[str, Kernel] = {
+        "normalize_lines": normalize_lines,
+        "tokenize": lambda text: pure_tokenize(text, 1),
+        "parse": parse_with(pure_tokenize),
+    }
+    found: dict[str, dict[str, Kernel]] = {name: {"pure": kernel} for name, kernel in pure.items()}
+    try:
+        from bmaparse import _ckernels
+    except ModuleNotFoundError:
+        print("the compiled extension is not built: pure Python only")
+        return found
+    found["normalize_lines"]["compiled"] = _ckernels.normalize_lines
+    found["tokenize"]["compiled"] = lambda text: _ckernels.tokenize(text, 1)
+    found["parse"]["compiled"] = parse_with(_ckernels.tokenize)
+    return found
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
 
-    kernels: dict[str, Kernel] = {"pure": normalize_lines}
-    try:
-        from bmaparse._ckernels import normalize_lines as compiled
-    except ModuleNotFoundError:
-        print("the compiled extension is not built: pure Python only")
-    else:
-        kernels["compiled"] = compiled
+    selected = _compiled.tokenize
     print(f"bmaparse._compiled: {_compiled.IMPLEMENTATION}")
-    header = f"{'corpus':<16}{'chars/report':>13}" + "".join(f"{k + ' µs':>14}" for k in kernels)
-    print(header + ("  pure÷compiled" if len(kernels) == 2 else ""))
-    for name, texts in corpora(args.reports).items():
-        for text in texts:
-            outputs = [kernel(text) for kernel in kernels.values()]
-            assert all(out == outputs[0] for out in outputs), f"outputs differ on {name}"
-        best = best_pass(kernels, texts, args.repeat)
-        chars = sum(map(len, texts)) // len(texts)
-        row = f"{name:<16}{chars:>13}" + "".join(f"{best[k] * 1e6:>14.1f}" for k in kernels)
-        if len(kernels) == 2:
-            row += f"{best['pure'] / best['compiled']:>15.1f}x"
-        print(row)
+    texts_of = corpora(args.reports)
+    normalize_best: dict[str, dict[str, float]] = {}
+    try:
+        for table, kernels in tables().items():
+            names = list(kernels)
+            print(f"\n{table}")
+            header = f"{'corpus':<16}{'chars/report':>13}" + "".join(f"{k + ' µs':>14}" for k in names)
+            if table == "tokenize":
+                header += "".join(f"{'classify ' + k:>18}" for k in names)
+            print(header + ("  pure÷compiled" if len(names) == 2 else ""))
+            for corpus, texts in texts_of.items():
+                for text in texts:
+                    outputs = [kernel(text) for kernel in kernels.values()]
+                    assert all(out == outputs[0] for out in outputs), f"{table} differs on {corpus}"
+                best = best_pass(kernels, texts, args.repeat)
+                chars = sum(map(len, texts)) // len(texts)
+                row = f"{corpus:<16}{chars:>13}" + "".join(f"{best[k] * 1e6:>14.1f}" for k in names)
+                if table == "normalize_lines":
+                    normalize_best[corpus] = best
+                if table == "tokenize":
+                    row += "".join(f"{(best[k] - normalize_best[corpus][k]) * 1e6:>18.1f}" for k in names)
+                if len(names) == 2:
+                    row += f"{best['pure'] / best['compiled']:>15.2f}x"
+                print(row)
+    finally:
+        _compiled.tokenize = selected
     return 0
 
 

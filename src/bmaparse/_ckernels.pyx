@@ -1,5 +1,5 @@
 # cython: language_level=3
-"""Compiled kernels of the hot path; ``_normalize`` is the reference they must equal.
+"""Compiled kernels of the hot path; ``_normalize`` and ``_lexer`` are the references they must equal.
 
 ``normalize_lines(text)``: one pass over the code points of ``text`` replaces
 the NFC quick check and the regex searches of ``_normalize.normalize_lines``
@@ -35,8 +35,24 @@ line that may need it.
 Each character is looked at once, so the time is linear in the text; the lines
 sent to the reference cost what they cost there (linear too). Bounds checks
 stay on: the only indexing is ``lines[line]``, one item per ``"\\n"`` seen.
+
+``tokenize(text, first_line)``: ``normalize_lines`` above, then every line
+classified as ``_lexer.classify`` does, with the same steps in the same order
+and ``_lexer``'s own tables: its compiled patterns bucketed by first character,
+its suffix patterns, its headings, its kinds and its ``Token`` (no pattern is
+written twice). What it saves is the Python around the patterns: a call per
+line and per step, the memo's wrapper, the token's construction. The memo of
+short lines is a dict emptied when full instead of an LRU cache: what it holds
+is a function of the line alone, so how long it keeps it changes nothing.
+Measured (``benchmarks/bench_compiled.py``, µs a report for classify): on
+lines met before (the seed repeated: most come from the memo) 14 -> 9; on new
+lines (2,000 synthetic reports, more distinct lines than the memo holds)
+50 -> 48. There the patterns' own matching is the cost; a hand-written matcher
+per frequent pattern is the next step, not taken yet (each must give the
+regex's groups exactly, ``\\d`` taking every script's digits).
 """
 
+from ._lexer import _HEADING_SET, _LONGEST_HEADING, _MEMO_MAX, _RULES_BY_FIRST, _SUFFIX, Kind, Token
 from ._normalize import _repair_clusters, normalize_line
 
 
@@ -138,3 +154,89 @@ def known_combining_class(Py_UCS4 code_point):
     """The combining class the pass assumes for ``code_point``, -1 if it does not judge it
     (for the tests, which check every code point against ``unicodedata``)."""
     return _known_ccc(code_point)
+
+
+# --- tokenize: normalise, then classify every line ---------------------------------------
+
+
+cdef dict _rules_by_first = _RULES_BY_FIRST
+cdef tuple _suffix_rules = _SUFFIX
+cdef frozenset _headings = _HEADING_SET
+cdef Py_ssize_t _longest_heading = _LONGEST_HEADING
+cdef Py_ssize_t _memo_max = _MEMO_MAX
+cdef Py_ssize_t _MEMO_SIZE = 8192  # short lines remembered; all forgotten when full
+cdef dict _memo = {}
+cdef object _token = Token
+cdef object _tuple_new = tuple.__new__
+cdef str _BLANK = Kind.BLANK
+cdef str _TEXT = Kind.TEXT
+cdef str _HEADING = Kind.HEADING
+cdef str _STRATEGY = Kind.STRATEGY
+
+
+def tokenize(str text not None, Py_ssize_t first_line=1):
+    """``_lexer.pure_tokenize(text, first_line)``: every line normalised and classified."""
+    cdef list tokens = []
+    cdef Py_ssize_t number = first_line
+    cdef str line
+    cdef tuple look
+    for line in normalize_lines(text):
+        if len(line) > _memo_max:
+            look = _look(line)
+        else:
+            look = _memo.get(line)
+            if look is None:
+                look = _look(line)
+                if len(_memo) >= _MEMO_SIZE:
+                    _memo.clear()
+                _memo[line] = look
+        tokens.append(_tuple_new(_token, (look[0], look[1], number, look[2], look[3])))
+        number += 1
+    return tokens
+
+
+cdef tuple _look(str text):
+    """``_lexer._look``: kind, text as kept, the pattern's groups, column."""
+    cdef Py_ssize_t n = len(text)
+    cdef Py_UCS4 last
+    cdef str stripped, bare
+    cdef tuple match
+    if n == 0:
+        return (_BLANK, text, (), 1)
+    if text[0] == u":" and n > 1:  # some pages prefix strategy levels with ":"
+        stripped = text[1:].lstrip()
+        match = _match_prefix(stripped)
+        if match is not None and match[0] is _STRATEGY:
+            return (_STRATEGY, text, match[1].groups(), 1 + n - len(stripped))
+    if n <= _longest_heading:
+        bare = text.rstrip(u"ฯ")
+        if bare in _headings:
+            return (_HEADING, bare, (), 1)
+    match = _match_prefix(text)
+    if match is None:
+        last = text[n - 1]
+        if last == u")" or last.isdigit():
+            match = _match_suffix(text)
+    if match is None:
+        return (_TEXT, text, (), 1)
+    return (match[0], text, match[1].groups(), 1)
+
+
+cdef tuple _match_prefix(str text):
+    cdef tuple rule
+    for rule in _rules_by_first.get(text[0], ()):
+        found = rule[1].match(text)
+        if found is not None:
+            return (rule[0], found)
+    return None
+
+
+cdef tuple _match_suffix(str text):
+    cdef tuple rule
+    if u":" not in text:
+        return None
+    for rule in _suffix_rules:
+        found = rule[1].match(text)
+        if found is not None:
+            return (rule[0], found)
+    return None

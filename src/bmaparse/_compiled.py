@@ -3,8 +3,9 @@
 The compiled extension ``bmaparse._ckernels`` (built from ``_ckernels.pyx`` by
 ``pip install`` where a C compiler works) is optional. It is chosen once, at
 import, by :func:`select`; the rest of the package takes its kernels from here
-(``_compiled.normalize_lines``) and never imports the extension itself, so one
-switch decides for the whole process:
+(``_compiled.normalize_lines``, ``_compiled.tokenize``, which ``_lexer.tokenize``
+calls) and never imports the extension itself, so one switch decides for the
+whole process:
 
 * ``BMAPARSE_PURE_PYTHON=1`` in the environment forces the pure-Python modules;
 * an extension that does not import (not built: no compiler at install time)
@@ -12,7 +13,10 @@ switch decides for the whole process:
   ``bmaparse --version`` to show; nothing is printed on import.
 
 The pure-Python modules stay the reference: the compiled kernels must give
-identical output for every input (``tests/test_compiled.py``).
+identical output for every input (``tests/test_compiled.py``,
+``tests/test_compiled_lexer.py``). The kernels are ``normalize_lines`` (the
+reference is ``_normalize.normalize_lines``) and ``tokenize`` of a str, which
+normalises and classifies every line (the reference is ``_lexer.pure_tokenize``).
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ import os
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
-from . import _normalize
+from . import _lexer, _normalize
 
-__all__ = ["COMPILED", "IMPLEMENTATION", "PURE_PYTHON_ENV", "Kernels", "normalize_lines", "select"]
+__all__ = [
+    "COMPILED", "IMPLEMENTATION", "PURE_PYTHON_ENV", "Kernels", "normalize_lines", "select", "tokenize",
+]
 
 PURE_PYTHON_ENV = "BMAPARSE_PURE_PYTHON"
 """Set to anything but ``""`` or ``"0"`` to run the pure-Python modules."""
@@ -34,6 +40,7 @@ class Kernels(NamedTuple):
 
     implementation: str
     normalize_lines: Callable[[str], list[str]]
+    tokenize: Callable[[str, int], list[_lexer.Token]]
 
     @property
     def compiled(self) -> bool:
@@ -43,15 +50,19 @@ class Kernels(NamedTuple):
 def select(environ: Mapping[str, str]) -> Kernels:
     """The compiled kernels if they import and ``environ`` does not forbid them."""
     if environ.get(PURE_PYTHON_ENV, "") not in ("", "0"):
-        return Kernels(f"pure Python ({PURE_PYTHON_ENV} is set)", _normalize.normalize_lines)
+        return _pure(f"{PURE_PYTHON_ENV} is set")
     try:
         from ._ckernels import normalize_lines as compiled_normalize_lines
+        from ._ckernels import tokenize as compiled_tokenize
     except ModuleNotFoundError:
-        why = "the compiled extension is not built: no C compiler at install time?"
-        return Kernels(f"pure Python ({why})", _normalize.normalize_lines)
+        return _pure("the compiled extension is not built: no C compiler at install time?")
     except ImportError as exc:  # built, but for another Python, or damaged
-        return Kernels(f"pure Python (the compiled extension fails: {exc})", _normalize.normalize_lines)
-    return Kernels("compiled", compiled_normalize_lines)
+        return _pure(f"the compiled extension fails: {exc}")
+    return Kernels("compiled", compiled_normalize_lines, compiled_tokenize)
+
+
+def _pure(why: str) -> Kernels:
+    return Kernels(f"pure Python ({why})", _normalize.normalize_lines, _lexer.pure_tokenize)
 
 
 _KERNELS = select(os.environ)
@@ -60,3 +71,4 @@ COMPILED: bool = _KERNELS.compiled
 IMPLEMENTATION: str = _KERNELS.implementation
 """``"compiled"``, or ``"pure Python (why)"``."""
 normalize_lines = _KERNELS.normalize_lines
+tokenize = _KERNELS.tokenize

@@ -1,7 +1,7 @@
 r"""Lines in, tokens out.
 
-Strategy: every line is normalised (``_normalize.normalize_lines``, or its compiled
-twin chosen by ``_compiled``), then classified once. Classification dispatches on the line's first character to the
+Strategy: every line is normalised (``_normalize.normalize_lines``), then
+classified once. Classification dispatches on the line's first character to the
 few patterns that can start with it (``_RULES_BY_FIRST``), then tries the few
 patterns anchored at the line's end (name : id, agency : (year), a KPI
 definition's numbered name : integer id), and falls back to ``TEXT``. The view
@@ -13,6 +13,11 @@ with ``\d``, which in ``re`` matches Thai digits too, so lines are matched as
 written and groups keep Thai digits; the rules turn them into ASCII where they
 read values. A token remembers its 1-based line and column and the pattern's
 groups, so no later stage re-matches or loses its position.
+
+This module is the reference: ``pure_tokenize`` and ``classify``. ``tokenize``
+runs the implementation ``_compiled`` selected, this reference or the compiled
+kernel ``_ckernels.tokenize``, which reads its patterns and kinds from here and
+must give identical tokens (``tests/test_compiled_lexer.py``).
 
 Groups are named where the pattern is written (``(?P<quarter>\d+)``: the value
 and its pattern declared together) and read by name, ``tok.group("quarter")``.
@@ -43,7 +48,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
-from ._compiled import normalize_lines
+from . import _normalize
 
 
 class Kind:
@@ -290,9 +295,22 @@ def _match_suffix(text: str) -> tuple[str, re.Match[str]] | None:
     return None
 
 
+def pure_tokenize(text: str, first_line: int = 1) -> list[Token]:
+    """The reference ``tokenize`` of a str: every line normalised by ``_normalize``
+    and classified by ``classify``."""
+    return [classify(line, n) for n, line in enumerate(_normalize.normalize_lines(text), first_line)]
+
+
 def tokenize(text: str | Iterable[str], first_line: int = 1) -> list[Token]:
     """Normalise and classify each line of ``text`` (a str split at ``"\n"``, or
-    its lines); line numbers start at ``first_line``."""
+    its lines); line numbers start at ``first_line``. The selected implementation
+    runs (``_compiled.tokenize``)."""
     if not isinstance(text, str):
         text = "\n".join(text)
-    return [classify(line, n) for n, line in enumerate(normalize_lines(text), first_line)]
+    return _compiled.tokenize(text, first_line)
+
+
+# Last: ``_compiled`` imports this module (its reference), and the compiled kernel
+# it selects reads this module's tables, so they must all exist by then; whichever
+# of the two is imported first, ``tokenize`` finds the selection when it is called.
+from . import _compiled  # noqa: E402
