@@ -52,6 +52,9 @@ def machine() -> dict[str, Any]:
     with contextlib.suppress(OSError, subprocess.CalledProcessError):
         info["commit"] = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
                                         capture_output=True, text=True, check=True).stdout.strip()
+        info["src_commit"] = subprocess.run(
+            ["git", "-C", str(REPO), "log", "-1", "--format=%h", "--", "src"],
+            capture_output=True, text=True, check=True).stdout.strip()
         dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "src"],
                                capture_output=True, text=True, check=True).stdout
         info["src_modified"] = [line[3:] for line in dirty.splitlines()]
@@ -137,7 +140,7 @@ def print_targets(checks: Sequence[dict[str, Any]]) -> None:
     print("\ntargets (issue 12)")
     for c in checks:
         verdict = ("PASS" if c["pass"] else "FAIL") + (" (stretch)" if c.get("stretch") else "")
-        print(f"  {verdict:15} {c['target']:56} {c['mode']:9} {c['value']:>10,.2f} {c['unit']}")
+        print(f"  {verdict:15} {c['target']:64} {c['mode']:9} {c['value']:>10,.2f} {c['unit']}")
 
 
 def print_pathological(results: Sequence[dict[str, Any]]) -> None:
