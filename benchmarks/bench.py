@@ -209,8 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     info["loadavg_end"] = os.getloadavg()
     print_table(rows, not_built)
     print("(wall s: elapsed; CPU s: the process, or for convert the whole process tree; x floor:"
-          " wall / floor wall;\n ÷ TextFSM: wall / the TextFSM template's wall over the same"
-          " reports (parse, load: in the same process);\n peak MB: largest single process's"
+          " wall / floor wall;\n ÷ TextFSM: CPU time / the TextFSM template's CPU time over the"
+          " same reports (parse, load: in the same process);\n peak MB: largest single process's"
           " peak RSS; tree MB: peak of the sampled RSS sum over the convert tree;\n every figure"
           f" the median of {args.repeat} rounds alternating the modes)")
     command = " ".join(["python", "benchmarks/bench.py", *argv])

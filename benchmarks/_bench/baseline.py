@@ -5,12 +5,11 @@ and ``convert --jobs 1`` figures of one run (``bench.py --record-baseline``),
 with the machine, the load average and the commit they were measured on.
 
 Absolute times move by 15% or more between runs on these shared cores, so the
-check compares what one run measures together: the pure mode's time over the
-TextFSM template's. For parse that is ``x_textfsm``, the median of ratios taken
-in one process; for convert, whose wall time suffers most from the other work
-on the cores, CPU time per report over TextFSM's (``cpu_x_textfsm``). Each
-measure's ratio against the recorded one is averaged (geometric mean) over the
-sizes both have, and passes when at most ``TOLERANCE``. Without textfsm the
+check compares what one run measures together: the pure mode's CPU time over
+the TextFSM template's (``x_textfsm``: for parse the median of ratios taken in
+one process, for convert the tree's CPU time over TextFSM's at the same size).
+Each measure's ratio against the recorded one is averaged (geometric mean) over
+the sizes both have, and passes when at most ``TOLERANCE``. Without textfsm the
 check falls back to µs per report, and says so.
 """
 
@@ -42,20 +41,6 @@ def load(path: Path = BASELINE) -> dict[str, Any] | None:
     return baseline
 
 
-def _cpu_x_textfsm(rows: Sequence[Row]) -> dict[tuple[int, str, str], float]:
-    """CPU time per report over TextFSM's at the same size, per (size, measure, mode)."""
-    textfsm = {r.size: r.cpu for r in rows if r.measure == "textfsm" and r.cpu}
-    return {(r.size, r.measure, r.mode): r.cpu / textfsm[r.size]
-            for r in rows if r.cpu is not None and r.size in textfsm}
-
-
-def _ratio(row: Row, cpu_ratios: dict[tuple[int, str, str], float]) -> float | None:
-    """The figure the check compares: parse's ``x_textfsm``, convert's CPU ratio."""
-    if row.measure == "parse":
-        return row.x_textfsm
-    return cpu_ratios.get((row.size, row.measure, row.mode))
-
-
 def record(rows: Sequence[Row], info: dict[str, Any], command: str,
            path: Path = BASELINE) -> dict[str, Any]:
     """Write the pure rows of this run as the baseline; sizes not measured now are
@@ -63,20 +48,17 @@ def record(rows: Sequence[Row], info: dict[str, Any], command: str,
     old = load(path) or {}
     sizes: dict[str, Any] = dict(old.get("sizes", {}))
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    cpu_ratios = _cpu_x_textfsm(rows)
     for row in rows:
         if row.mode == "pure" and row.measure in _MEASURES:
             entry = sizes.setdefault(str(row.size), {})
-            ratio = _ratio(row, cpu_ratios)
             entry[_MEASURES[row.measure]] = {
                 "us_per_report": round(row.micros, 1), "reports_per_s": round(row.per_second),
-                "x_textfsm" if row.measure == "parse" else "cpu_x_textfsm":
-                    None if ratio is None else round(ratio, 3)}
+                "x_textfsm": None if row.x_textfsm is None else round(row.x_textfsm, 3)}
             entry["recorded"] = f"{stamp}, code of commit {info.get('src_commit', '?')}"
     baseline = {
         "what": "bmaparse in pure-Python mode (BMAPARSE_PURE_PYTHON=1), medians of one "
-                "benchmarks/bench.py run; x_textfsm: parse time / the TextFSM template's time "
-                "(same process); cpu_x_textfsm: convert CPU time / TextFSM's CPU time",
+                "benchmarks/bench.py run; x_textfsm: CPU time / the TextFSM template's CPU time "
+                "over the same reports (parse: in the same process)",
         "command": command, "recorded": stamp, "src_commit": info.get("src_commit"),
         "machine": {k: info.get(k) for k in ("nproc", "cpu", "python", "platform")},
         "loadavg": {"start": info.get("loadavg"), "end": info.get("loadavg_end")},
@@ -88,18 +70,15 @@ def record(rows: Sequence[Row], info: dict[str, Any], command: str,
 
 def checks(rows: Sequence[Row], baseline: dict[str, Any]) -> list[dict[str, Any]]:
     """Pure mode against the baseline, per measure, over the sizes both have."""
-    cpu_ratios = _cpu_x_textfsm(rows)
     out = []
     for measure, key in _MEASURES.items():
-        field = "x_textfsm" if measure == "parse" else "cpu_x_textfsm"
         now, sizes, absolute = [], [], False
         for row in rows:
             recorded = baseline["sizes"].get(str(row.size), {}).get(key)
             if row.mode != "pure" or row.measure != measure or recorded is None:
                 continue
-            ratio = _ratio(row, cpu_ratios)
-            if ratio is not None and recorded.get(field):
-                now.append(ratio / recorded[field])
+            if row.x_textfsm is not None and recorded.get("x_textfsm"):
+                now.append(row.x_textfsm / recorded["x_textfsm"])
             else:
                 now.append(row.micros / recorded["us_per_report"])
                 absolute = True

@@ -23,7 +23,8 @@ and CPU time (``process_time``) are summed over chunks; the helper's peak RSS
 ``BMAPARSE_PURE_PYTHON=1``; ``compiled``); floor, py floor and TextFSM do not,
 and pool the helpers of both modes. ``--repeat`` rounds alternate the modes;
 each row is the median of its rounds, and ``x_textfsm`` the median of the
-ratios to TextFSM measured in the same process.
+ratios of CPU time to TextFSM's measured in the same process (CPU time, not
+wall: a helper that other work on the cores preempts keeps its CPU time).
 
 * ``convert j1`` / ``convert j2``: the real CLI, ``python -m bmaparse convert DIR
   -o OUT --format parquet --jobs N --quiet --force``. Each measured run is started
@@ -86,7 +87,7 @@ class Row:
     mode: str = ""
     """``pure`` or ``compiled``; ``""`` for measures that do not run bmaparse."""
     x_textfsm: float | None = None
-    """Wall time over the TextFSM template's for the same reports (median of rounds)."""
+    """CPU time over the TextFSM template's for the same reports (median of rounds)."""
 
     @property
     def per_second(self) -> float:
@@ -207,13 +208,13 @@ def inprocess_rows(corpus: Corpus, chunk: int, modes: Sequence[str], repeat: int
     for _ in range(repeat):
         for mode in modes:
             got = run_inprocess(corpus, chunk, mode)
-            textfsm = got["wall"].get("textfsm")
+            textfsm = got["cpu"].get("textfsm")
             for measure, wall in got["wall"].items():
                 modal = measure in MODAL
                 rounds.setdefault((measure, mode if modal else ""), []).append({
                     "wall": wall, "cpu": got["cpu"][measure],
                     "rss_mb": got["rss_mb"] if modal else None,
-                    "x_textfsm": wall / textfsm if textfsm else None})
+                    "x_textfsm": got["cpu"][measure] / got["cpu"]["textfsm"] if textfsm else None})
     order = ("floor", "py floor", "textfsm", *MODAL)
     return [_median_row(corpus.n, measure, mode, rounds[measure, mode])
             for measure in order for mode in ("", *modes) if (measure, mode) in rounds]
@@ -311,9 +312,10 @@ def startup_rows(tiny: Corpus, out: Path, repeat: int, modes: Sequence[str]) -> 
 
 
 def attach_textfsm(rows: Sequence[Row]) -> None:
-    """``x_textfsm`` of the convert rows: their µs/report over TextFSM's at the same size
-    (TextFSM ran in other processes, so this ratio is rougher than parse's)."""
-    textfsm = {r.size: r.micros for r in rows if r.measure == "textfsm"}
+    """``x_textfsm`` of the convert rows: their CPU time (the whole tree's) over
+    TextFSM's at the same size (TextFSM ran in other processes, so this ratio is
+    rougher than parse's)."""
+    textfsm = {r.size: r.cpu for r in rows if r.measure == "textfsm" and r.cpu}
     for row in rows:
-        if row.measure.startswith("convert") and row.size in textfsm:
-            row.x_textfsm = row.micros / textfsm[row.size]
+        if row.measure.startswith("convert") and row.size in textfsm and row.cpu is not None:
+            row.x_textfsm = row.cpu / textfsm[row.size]
