@@ -2,21 +2,28 @@
 
 Run from the repository root (bmaparse installed, or found in ``src/``):
 
-    python benchmarks/bench.py --sizes 1000,10000,100000 --out /tmp/bench [--json FILE]
-    python benchmarks/bench.py --quick                     # 1k and 10k reports only
+    python benchmarks/bench.py --sizes 1000,4000,12000,100000 --out /tmp/bench [--json FILE]
+    python benchmarks/bench.py --quick                     # 1k, 4k and 12k reports only
+    python benchmarks/bench.py --check                     # the TextFSM template finds its strings
     python benchmarks/bench.py --profile parse             # cProfile of parse, top 10 by tottime
     python benchmarks/bench.py --profile convert           # pyinstrument (else cProfile) of convert
 
 A run goes one way, one module of ``_bench/`` per stage:
 
 1. ``_bench/env.py``: snapshot ``src/bmaparse`` to ``OUT/src-<sha256>``; every
-   helper and CLI process imports from there (``--live-src``: ``src/`` as it is);
+   helper and CLI process imports from there (``--live-src``: ``src/`` as it is),
+   in pure-Python mode (``BMAPARSE_PURE_PYTHON=1``) or compiled mode (when the
+   extension is built; else its rows say "not built");
 2. ``_bench/corpus.py``: per size, write (or reuse) the synth corpus under
    ``OUT/corpus`` and read it once to warm the page cache;
-3. ``_bench/measure.py``: per size, floor, parse, load and py floor interleaved in
-   one helper process, then ``convert --jobs 1`` and ``--jobs 2`` through the CLI
-   (``--repeat``), then the CLI's startup over one report;
-4. ``_bench/report.py``: the table of measures and the targets, PASS or FAIL;
+3. ``_bench/measure.py``: per size, floor, parse, load, py floor and the TextFSM
+   template (``_bench/fsm.py``) interleaved in one helper process per mode, then
+   ``convert --jobs 1`` and ``--jobs 2`` through the CLI in each mode, then the
+   CLI's startup over one report; ``--repeat`` rounds alternate the modes, and
+   each row is the median of its rounds;
+4. ``_bench/report.py``: the table of measures and the targets of issue 12, PASS
+   or FAIL (the pure mode against ``benchmarks/baseline_pure.json``:
+   ``_bench/baseline.py``; ``--record-baseline`` rewrites it from this run);
 5. ``_bench/pathological.py``: long lines, many progress blocks and hostile
    lines, each parsed alone in a helper process, and whether time stays linear
    (skipped with ``--no-pathological``);
@@ -41,9 +48,18 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from _bench import baseline, fsm
 from _bench.corpus import ensure_corpus, warm_cache
-from _bench.env import MB, SNAPSHOT_ENV, snapshot_source, src_dir
-from _bench.measure import Row, convert_rows, inprocess, measure, run_convert, run_inprocess
+from _bench.env import MB, MODES, SNAPSHOT_ENV, compiled_status, snapshot_source, src_dir
+from _bench.measure import (
+    Row,
+    attach_textfsm,
+    convert_rows,
+    inprocess,
+    inprocess_rows,
+    measure,
+    startup_rows,
+)
 from _bench.pathological import (
     blocks_report,
     hostile,
@@ -99,16 +115,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if helped is not None:
         return helped
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--sizes", default="1000,10000,100000",
-                        help="corpus sizes in reports, comma-separated (default 1k,10k,100k)")
-    parser.add_argument("--quick", action="store_true", help="sizes 1000,10000")
+    parser.add_argument("--sizes", default="1000,4000,12000,100000",
+                        help="corpus sizes in reports, comma-separated (default 1k,4k,12k,100k)")
+    parser.add_argument("--quick", action="store_true",
+                        help="sizes 1000,4000,12000 (the 100k target is checked at 12k)")
+    parser.add_argument("--modes", default=",".join(MODES),
+                        help="bmaparse's modes to measure, of pure,compiled (default both)")
+    parser.add_argument("--check", action="store_true",
+                        help="only check that the TextFSM template finds the seed's strings and"
+                             " what bmaparse finds in --check-reports synth reports")
+    parser.add_argument("--check-reports", type=int, default=500)
+    parser.add_argument("--record-baseline", action="store_true",
+                        help=f"write this run's pure figures to {baseline.BASELINE.name}")
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "bmaparse-bench",
                         help="where corpora (cached) and convert output go")
     parser.add_argument("--seed", type=int, default=2566)
     parser.add_argument("--folders", type=int, default=8, help="subfolders per corpus")
     parser.add_argument("--chunk", type=int, default=1000, help="files per interleaved chunk")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="convert runs per size and jobs (alternating; fastest kept)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="rounds of every measure, alternating the modes; medians kept")
     parser.add_argument("--no-convert", action="store_true")
     parser.add_argument("--no-pathological", action="store_true")
     parser.add_argument("--line-mb", default="1,2,4", help="long-line sizes in MB")
@@ -133,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ[SNAPSHOT_ENV] = str(snapshot_source(args.out))
     print(f"bmaparse imported from {src_dir()}", file=sys.stderr)
 
+    if args.check:
+        return fsm.print_check(fsm.check(args.check_reports, args.seed), args.check_reports)
     if args.profile == "parse":
         profile_parse(args.profile_reports or 2000, args.seed, args.top)
         return 0
@@ -148,11 +175,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         profile_convert(corpus, args.out, args.top, tool)
         return 0
 
-    sizes = [1000, 10_000] if args.quick else _sizes(args.sizes)
+    sizes = [1000, 4000, 12_000] if args.quick else _sizes(args.sizes)
     info = machine()
     print(f"bmaparse {info['bmaparse']} on {info['nproc']} CPUs ({info['cpu']}), Python "
           f"{info['python']}; load average {' '.join(f'{x:.2f}' for x in info['loadavg'])}",
           file=sys.stderr)
+    info["compiled"] = compiled_status()
+    modes = [m for m in MODES if m in args.modes.split(",")]
+    not_built = None
+    if "compiled" in modes and info["compiled"] != "compiled":
+        modes.remove("compiled")
+        not_built = info["compiled"]
+    if not modes:
+        parser.error("no mode to measure")
+    if not fsm.available():
+        print(f"textfsm is not installed ({fsm.INSTALL_HINT}): no TextFSM row, and no target"
+              " that divides by it", file=sys.stderr)
     started = time.perf_counter()
     rows: list[Row] = []
     corpora = {}
@@ -161,21 +199,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         warm_cache(corpus)
         print(f"size {n}: {corpus.bytes / MB:.0f} MB, {corpus.chars / n:.0f} characters/report",
               file=sys.stderr)
-        rows += run_inprocess(corpus, args.chunk)
+        rows += inprocess_rows(corpus, args.chunk, modes, args.repeat)
         if not args.no_convert:
-            rows += convert_rows(corpus, args.out, args.repeat)
+            rows += convert_rows(corpus, args.out, args.repeat, modes)
     if not args.no_convert:
         tiny = ensure_corpus(args.out, 1, args.seed, 1)
-        got = run_convert(tiny, 1, args.out)
-        rows.append(Row(1, "startup", got["wall"], got["cpu"], got["rss_mb"], got["tree_mb"]))
+        rows += startup_rows(tiny, args.out, args.repeat, modes)
+    attach_textfsm(rows)
     info["loadavg_end"] = os.getloadavg()
-    floors = {r.size: r for r in rows if r.measure == "floor"}
-    print_table(rows, floors)
+    print_table(rows, not_built)
     print("(wall s: elapsed; CPU s: the process, or for convert the whole process tree; x floor:"
-          " wall / floor wall;\n peak MB: largest single process's peak RSS; tree MB: peak of the"
-          " sampled RSS sum over the convert tree)")
-    checks = targets(rows)
+          " wall / floor wall;\n ÷ TextFSM: CPU time / the TextFSM template's CPU time over the"
+          " same reports (parse, load: in the same process);\n peak MB: largest single process's"
+          " peak RSS; tree MB: peak of the sampled RSS sum over the convert tree;\n every figure"
+          f" the median of {args.repeat} rounds alternating the modes)")
+    command = " ".join(["python", "benchmarks/bench.py", *argv])
+    recorded = baseline.load()
+    if args.record_baseline:
+        recorded = baseline.record(rows, info, command)
+        print(f"\nrecorded the pure figures in {baseline.BASELINE}")
+    checks = targets(rows, recorded)
     print_targets(checks)
+    if args.quick and not args.no_convert:
+        print("(--quick: the 5,000 reports/s target of 100k is checked at 12,000 reports)")
 
     path_results: list[dict[str, Any]] = []
     hostile_results: list[dict[str, Any]] = []
@@ -191,11 +237,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.json:
         args.json.write_text(json.dumps({
-            "command": " ".join(["python", "benchmarks/bench.py", *argv]), "machine": info,
+            "command": command, "machine": info,
             "corpora": {n: {"root": str(c.root), "bytes": c.bytes, "chars": c.chars}
                         for n, c in corpora.items()},
-            "rows": [{**asdict(r), "reports_per_s": r.per_second, "us_per_report": r.micros,
-                      "x_floor": (r.seconds / floors[r.size].seconds) if r.size in floors else None}
+            "rows": [{**asdict(r), "reports_per_s": r.per_second, "us_per_report": r.micros}
                      for r in rows],
             "targets": checks, "pathological": path_results, "hostile": hostile_results,
         }, indent=2, ensure_ascii=False))

@@ -5,6 +5,11 @@ A run measures one version of the code: ``snapshot_source`` copies
 environment (``BMAPARSE_BENCH_SRC``), so that helper and CLI processes import the
 snapshot ahead of the checkout or an installed copy, even while the checkout is
 being edited (``--live-src`` skips the snapshot and imports ``src/`` as it is).
+
+Every measure of bmaparse runs in both of its modes, each in its own processes:
+``pure`` with ``BMAPARSE_PURE_PYTHON=1``, ``compiled`` without it (the mode is
+chosen once, at import, by ``bmaparse._compiled``; ``compiled_status`` asks a
+child process whether the snapshot's extension imports).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import contextlib
 import hashlib
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -28,6 +34,9 @@ BENCH = REPO / "benchmarks" / "bench.py"
 
 
 SNAPSHOT_ENV = "BMAPARSE_BENCH_SRC"
+PURE_PYTHON_ENV = "BMAPARSE_PURE_PYTHON"
+"""bmaparse's switch to its pure-Python modules (``bmaparse._compiled``)."""
+MODES = ("pure", "compiled")
 
 
 def src_dir() -> Path:
@@ -44,11 +53,26 @@ def import_bmaparse() -> ModuleType:
     return bmaparse
 
 
-def child_env() -> dict[str, str]:
-    """The environment for helper and CLI processes: ``src_dir()`` first on the path."""
+def child_env(mode: str | None = None) -> dict[str, str]:
+    """The environment for helper and CLI processes: ``src_dir()`` first on the path;
+    ``mode`` ``"pure"`` sets ``BMAPARSE_PURE_PYTHON=1``, ``"compiled"`` clears it,
+    None leaves it as it is."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(src_dir()), env.get("PYTHONPATH")) if p)
+    if mode == "pure":
+        env[PURE_PYTHON_ENV] = "1"
+    elif mode == "compiled":
+        env.pop(PURE_PYTHON_ENV, None)
     return env
+
+
+def compiled_status() -> str:
+    """``bmaparse.implementation`` of a child process in compiled mode: ``"compiled"``
+    when the snapshot's extension is built and imports, else why not."""
+    code = "import bmaparse; print(bmaparse.implementation)"
+    done = subprocess.run([sys.executable, "-c", code], env=child_env("compiled"),
+                          capture_output=True, text=True, check=True)
+    return done.stdout.strip()
 
 
 def snapshot_source(out: Path) -> Path:

@@ -1,5 +1,6 @@
-"""The measures of one corpus size: floor, parse, load and py floor in one helper
-process, then the convert CLI, each run started by its own helper process.
+"""The measures of one corpus size, in each mode of bmaparse: floor, parse, load,
+py floor and TextFSM in one helper process, then the convert CLI, each run
+started by its own helper process.
 
 * ``floor``: read the bytes + decode UTF-8 + ``splitlines``, file by file;
 * ``parse``: ``bmaparse.parse(text)`` per report, the texts already in memory;
@@ -10,13 +11,20 @@ process, then the convert CLI, each run started by its own helper process.
   scanned in C), the split into lines, and one precompiled match and one tuple
   per line. It classifies nothing and builds no value: it shows how much of the
   100 µs budget is gone before any field is read.
+* ``textfsm``: the TextFSM template of ``_bench/fsm.py`` per report, the texts
+  already in memory (when textfsm is installed): the baseline of the parse target.
 
-These run in one fresh helper process per size, interleaved chunk by chunk
-(``--chunk`` files: floor, then parse of the texts just decoded, then py floor,
-then load), so load drift on the shared cores hits all alike; the texts of one
-chunk only are in memory. Wall time (``perf_counter``) and CPU time
-(``process_time``) are summed over chunks; the helper's peak RSS
-(``ru_maxrss``) is its whole run.
+These run in one fresh helper process per size and mode, interleaved chunk by
+chunk (``--chunk`` files: floor, then parse of the texts just decoded, then py
+floor, then TextFSM, then load), so load drift on the shared cores hits all
+alike; the texts of one chunk only are in memory. Wall time (``perf_counter``)
+and CPU time (``process_time``) are summed over chunks; the helper's peak RSS
+(``ru_maxrss``) is its whole run. parse and load depend on the mode (``pure``:
+``BMAPARSE_PURE_PYTHON=1``; ``compiled``); floor, py floor and TextFSM do not,
+and pool the helpers of both modes. ``--repeat`` rounds alternate the modes;
+each row is the median of its rounds, and ``x_textfsm`` the median of the
+ratios of CPU time to TextFSM's measured in the same process (CPU time, not
+wall: a helper that other work on the cores preempts keeps its CPU time).
 
 * ``convert j1`` / ``convert j2``: the real CLI, ``python -m bmaparse convert DIR
   -o OUT --format parquet --jobs N --quiet --force``. Each measured run is started
@@ -28,8 +36,8 @@ chunk only are in memory. Wall time (``perf_counter``) and CPU time
   of the whole tree. Because the helper has no other children the figures are
   this run's alone. The helper also samples ``/proc`` every 0.1 s and sums VmRSS
   over the tree (``tree MB``: what the run holds at once; pages shared between
-  the parent and forked workers count twice). ``--repeat`` runs alternate j1 and
-  j2 and the fastest of each is kept.
+  the parent and forked workers count twice). ``--repeat`` rounds alternate the
+  modes and j1 and j2; each row is the median of its rounds.
 * ``startup``: the same CLI over a folder of one report: the fixed cost in every
   convert figure (it matters at 1k reports, not at 100k).
 """
@@ -37,22 +45,25 @@ chunk only are in memory. Wall time (``perf_counter``) and CPU time
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import json
 import os
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import fsm
 from .corpus import Corpus, file_name
 from .env import BENCH, SEED_REPORT, child_env, import_bmaparse
 
@@ -72,6 +83,11 @@ class Row:
     tree_mb: float | None = None
     """Peak of the sampled sum of RSS over the process tree (convert only)."""
     runs: list[float] = field(default_factory=list)
+    """Wall time of every round."""
+    mode: str = ""
+    """``pure`` or ``compiled``; ``""`` for measures that do not run bmaparse."""
+    x_textfsm: float | None = None
+    """CPU time over the TextFSM template's for the same reports (median of rounds)."""
 
     @property
     def per_second(self) -> float:
@@ -82,7 +98,7 @@ class Row:
         return self.seconds / self.size * 1e6
 
 
-# --- in-process measures (floor, parse, load) ----------------------------------------
+# --- in-process measures (floor, parse, load, py floor, TextFSM) ----------------------------------------
 
 
 def _rss_peak_mb() -> float:
@@ -90,17 +106,24 @@ def _rss_peak_mb() -> float:
 
 
 def inprocess(root: Path, n: int, folders: int, chunk: int) -> dict[str, Any]:
-    """floor, parse, load over the corpus, interleaved by chunks (run in a fresh process)."""
+    """floor, parse, py floor, TextFSM, load over the corpus, interleaved by chunks
+    (run in a fresh process, in the mode its environment sets)."""
     bmaparse = import_bmaparse()
     files = [root / file_name(i, n, folders) for i in range(n)]
     bmaparse.parse(SEED_REPORT.read_text(encoding="utf-8"))  # warm the lazy imports and regexes
+    textfsm = fsm.parser() if fsm.available() else None
     baseline = _rss_peak_mb()
-    wall = dict.fromkeys(("floor", "parse", "load", "py floor"), 0.0)
+    measures = ("floor", "parse", "load", "py floor", *(("textfsm",) if textfsm else ()))
+    wall = dict.fromkeys(measures, 0.0)
     cpu = dict(wall)
     parse, load = bmaparse.parse, bmaparse.load
     normalize = importlib.import_module(f"{bmaparse.__name__}._normalize")
     scans = (*normalize._SLIP_TRIGGERS, *normalize._LINE_TRIGGERS)
     lines = 0
+    work: dict[str, Callable[[Any], object]] = {
+        "parse": parse, "py floor": functools.partial(python_floor, scans=scans)}
+    if textfsm is not None:
+        work["textfsm"] = textfsm
     for start in range(0, n, chunk):
         batch = files[start : start + chunk]
         texts = []
@@ -112,27 +135,22 @@ def inprocess(root: Path, n: int, folders: int, chunk: int) -> dict[str, Any]:
             texts.append(text)
         wall["floor"] += time.perf_counter() - w
         cpu["floor"] += time.process_time() - c
-
-        w, c = time.perf_counter(), time.process_time()
-        for text in texts:
-            parse(text)
-        wall["parse"] += time.perf_counter() - w
-        cpu["parse"] += time.process_time() - c
-
-        w, c = time.perf_counter(), time.process_time()
-        for text in texts:
-            python_floor(text, scans)
-        wall["py floor"] += time.perf_counter() - w
-        cpu["py floor"] += time.process_time() - c
+        for measure, function in work.items():
+            _timed(wall, cpu, measure, function, texts)
         del texts
-
-        w, c = time.perf_counter(), time.process_time()
-        for path in batch:
-            load(path)
-        wall["load"] += time.perf_counter() - w
-        cpu["load"] += time.process_time() - c
+        _timed(wall, cpu, "load", load, batch)
     return {"wall": wall, "cpu": cpu, "rss_mb": _rss_peak_mb(), "baseline_rss_mb": baseline,
-            "lines": lines}
+            "lines": lines, "implementation": bmaparse.implementation}
+
+
+def _timed(wall: dict[str, float], cpu: dict[str, float], measure: str,
+           function: Callable[[Any], object], items: Sequence[Any]) -> None:
+    """Add the time of ``function`` over ``items`` to ``measure``'s wall and CPU sums."""
+    w, c = time.perf_counter(), time.process_time()
+    for item in items:
+        function(item)
+    wall[measure] += time.perf_counter() - w
+    cpu[measure] += time.process_time() - c
 
 
 _ANY_LINE = re.compile(r"(\S)\S*")
@@ -149,17 +167,57 @@ def python_floor(
     return [(n, line, _ANY_LINE.match(line)) for n, line in enumerate(text.split("\n"), 1)]
 
 
-def run_inprocess(corpus: Corpus, chunk: int) -> list[Row]:
+def run_inprocess(corpus: Corpus, chunk: int, mode: str) -> dict[str, Any]:
+    """One round of the in-process measures, in a fresh helper process in ``mode``."""
     command = [sys.executable, str(BENCH), "_inprocess", str(corpus.root), str(corpus.n),
                str(corpus.folders), str(chunk)]
-    done = subprocess.run(command, env=child_env(), capture_output=True, text=True, check=True)
-    got = json.loads(done.stdout)
-    print(f"  in-process helper: RSS after imports {got['baseline_rss_mb']:.0f} MB, "
-          f"peak {got['rss_mb']:.0f} MB; {got['lines'] / corpus.n:.0f} lines/report",
-          file=sys.stderr)
-    return [Row(corpus.n, m, got["wall"][m], got["cpu"][m],
-                None if m in ("floor", "py floor") else got["rss_mb"])
-            for m in ("floor", "parse", "load", "py floor")]
+    done = subprocess.run(command, env=child_env(mode), capture_output=True, text=True,
+                          check=True)
+    got: dict[str, Any] = json.loads(done.stdout)
+    if (got["implementation"] == "compiled") != (mode == "compiled"):
+        raise RuntimeError(f"asked for {mode}, ran {got['implementation']}")
+    print(f"  {mode:8} in-process helper: RSS after imports {got['baseline_rss_mb']:.0f} MB, "
+          f"peak {got['rss_mb']:.0f} MB; parse {got['wall']['parse'] / corpus.n * 1e6:.0f} µs"
+          + (f", TextFSM {got['wall']['textfsm'] / corpus.n * 1e6:.0f} µs"
+             if "textfsm" in got["wall"] else ""), file=sys.stderr)
+    return got
+
+
+MODAL = ("parse", "load")
+"""The in-process measures that run bmaparse, and so differ between its modes."""
+
+
+def _median(values: Sequence[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
+def _median_row(size: int, measure: str, mode: str, rounds: Sequence[dict[str, Any]]) -> Row:
+    """The row of a measure's rounds: the median of each figure."""
+    walls = [r["wall"] for r in rounds]
+    return Row(size, measure, statistics.median(walls), _median([r.get("cpu") for r in rounds]),
+               _median([r.get("rss_mb") for r in rounds]),
+               _median([r.get("tree_mb") for r in rounds]),
+               [round(w, 3) for w in walls], mode,
+               _median([r.get("x_textfsm") for r in rounds]))
+
+
+def inprocess_rows(corpus: Corpus, chunk: int, modes: Sequence[str], repeat: int) -> list[Row]:
+    """floor, parse, load, py floor, TextFSM: ``repeat`` rounds alternating ``modes``."""
+    rounds: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for _ in range(repeat):
+        for mode in modes:
+            got = run_inprocess(corpus, chunk, mode)
+            textfsm = got["cpu"].get("textfsm")
+            for measure, wall in got["wall"].items():
+                modal = measure in MODAL
+                rounds.setdefault((measure, mode if modal else ""), []).append({
+                    "wall": wall, "cpu": got["cpu"][measure],
+                    "rss_mb": got["rss_mb"] if modal else None,
+                    "x_textfsm": got["cpu"][measure] / got["cpu"]["textfsm"] if textfsm else None})
+    order = ("floor", "py floor", "textfsm", *MODAL)
+    return [_median_row(corpus.n, measure, mode, rounds[measure, mode])
+            for measure in order for mode in ("", *modes) if (measure, mode) in rounds]
 
 
 # --- convert, one fresh helper per run -------------------------------------------------
@@ -216,31 +274,48 @@ def measure(command: Sequence[str]) -> dict[str, Any]:
             "rss_mb": usage.ru_maxrss / 1024, "tree_mb": peak / 2**20, "stderr": stderr}
 
 
-def run_convert(corpus: Corpus, jobs: int, out: Path) -> dict[str, Any]:
-    target = out / "convert-out" / f"n{corpus.n}-j{jobs}"
+def run_convert(corpus: Corpus, jobs: int, out: Path, mode: str) -> dict[str, Any]:
+    target = out / "convert-out" / f"n{corpus.n}-j{jobs}-{mode}"
     command = [sys.executable, "-m", "bmaparse", "convert", str(corpus.root), "-o", str(target),
                "--format", "parquet", "--jobs", str(jobs), "--quiet", "--force"]
     helper = [sys.executable, str(BENCH), "_measure", "--", *command]
-    done = subprocess.run(helper, env=child_env(), capture_output=True, text=True, check=True)
+    done = subprocess.run(helper, env=child_env(mode), capture_output=True, text=True,
+                          check=True)
     got: dict[str, Any] = json.loads(done.stdout)
     if got["code"] not in (0, 1):  # 1: some input had errors, still a full run
         raise RuntimeError(f"convert failed ({got['code']}): {got['stderr']}")
     return got
 
 
-def convert_rows(corpus: Corpus, out: Path, repeat: int) -> list[Row]:
-    best: dict[int, Row] = {}
-    for _ in range(repeat):  # alternate j1 and j2, so that drift hits both
-        for jobs in (1, 2):
-            got = run_convert(corpus, jobs, out)
-            row = best.get(jobs)
-            if row is None or got["wall"] < row.seconds:
-                runs = [*row.runs] if row else []
-                row = Row(corpus.n, f"convert j{jobs}", got["wall"], got["cpu"], got["rss_mb"],
-                          got["tree_mb"], runs)
-            row.runs.append(round(got["wall"], 3))
-            best[jobs] = row
-            print(f"  convert n={corpus.n} jobs={jobs}: {got['wall']:.2f} s wall, "
-                  f"{got['cpu']:.2f} s CPU, peak {got['rss_mb']:.0f} MB, tree {got['tree_mb']:.0f} MB",
-                  file=sys.stderr)
-    return [best[1], best[2]]
+def convert_rows(corpus: Corpus, out: Path, repeat: int, modes: Sequence[str]) -> list[Row]:
+    """convert --jobs 1 and 2 in each mode: ``repeat`` rounds, alternating, medians."""
+    rounds: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    for _ in range(repeat):  # alternate modes and jobs, so that drift hits all alike
+        for mode in modes:
+            for jobs in (1, 2):
+                got = run_convert(corpus, jobs, out, mode)
+                rounds.setdefault((jobs, mode), []).append(got)
+                print(f"  {mode:8} convert n={corpus.n} jobs={jobs}: {got['wall']:.2f} s wall, "
+                      f"{got['cpu']:.2f} s CPU, peak {got['rss_mb']:.0f} MB, "
+                      f"tree {got['tree_mb']:.0f} MB", file=sys.stderr)
+    return [_median_row(corpus.n, f"convert j{jobs}", mode, rounds[jobs, mode])
+            for jobs in (1, 2) for mode in modes]
+
+
+def startup_rows(tiny: Corpus, out: Path, repeat: int, modes: Sequence[str]) -> list[Row]:
+    """convert --jobs 1 of one report in each mode: the fixed cost of every convert."""
+    rounds: dict[str, list[dict[str, Any]]] = {}
+    for _ in range(repeat):
+        for mode in modes:
+            rounds.setdefault(mode, []).append(run_convert(tiny, 1, out, mode))
+    return [_median_row(1, "startup", mode, rounds[mode]) for mode in modes]
+
+
+def attach_textfsm(rows: Sequence[Row]) -> None:
+    """``x_textfsm`` of the convert rows: their CPU time (the whole tree's) over
+    TextFSM's at the same size (TextFSM ran in other processes, so this ratio is
+    rougher than parse's)."""
+    textfsm = {r.size: r.cpu for r in rows if r.measure == "textfsm" and r.cpu}
+    for row in rows:
+        if row.measure.startswith("convert") and row.size in textfsm and row.cpu is not None:
+            row.x_textfsm = row.cpu / textfsm[row.size]

@@ -1,10 +1,25 @@
 """What the numbers were measured on, the printed tables, and the targets checked.
 
-The targets are those of the performance issue (docs/performance.md): parse at
-most 100 µs per report (wall and CPU) and at most 12x the floor; convert
-``--jobs 1`` at least 3,000 reports/s and ``--jobs 2`` at least 1.6x faster;
-time growing no faster than 1.1x the size from one size to the next; peak and
-tree RSS at 100k reports at most 1.3x those at 10k. Each is PASS or FAIL.
+The targets are those of issue 12 (the compiled core; docs/performance.md),
+checked in the fastest mode the run has (``compiled``, else ``pure``, named on
+every line):
+
+* parse at most 0.6x the time of the TextFSM template over the same reports
+  (stretch 0.45x), at every size (the median of per-process ratios);
+* ``convert --jobs 1`` to Parquet at least 3,000 reports/s on 4,000 files,
+  start-up included, and 5,000 reports/s at 100k (a run without the 100k size,
+  such as ``--quick``, checks that at its largest size instead, and says so);
+* ``--jobs 2`` at least 1.7x faster than ``--jobs 1``, at every size from 4,000;
+* the peak RSS of convert at 3x (or more) the input at most 1.3x, for each two
+  sizes from 4,000 on that far apart;
+* pure-Python mode no slower than the recorded baseline (``_bench/baseline.py``);
+* and, kept from before, time growing no faster than 1.1x the size from one
+  size to the next (parse: CPU time; convert: wall time).
+
+Ratios to TextFSM are of CPU time (``measure.py``): under other work on the
+shared cores a process's wall time grows while it waits, its CPU time hardly.
+
+Each is PASS or FAIL; a stretch target says so.
 """
 
 from __future__ import annotations
@@ -18,6 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .baseline import checks as baseline_checks
 from .env import REPO, import_bmaparse, src_dir
 from .measure import Row
 
@@ -39,69 +55,100 @@ def machine() -> dict[str, Any]:
     with contextlib.suppress(OSError, subprocess.CalledProcessError):
         info["commit"] = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
                                         capture_output=True, text=True, check=True).stdout.strip()
+        info["src_commit"] = subprocess.run(
+            ["git", "-C", str(REPO), "log", "-1", "--format=%h", "--", "src"],
+            capture_output=True, text=True, check=True).stdout.strip()
         dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "src"],
                                capture_output=True, text=True, check=True).stdout
         info["src_modified"] = [line[3:] for line in dirty.splitlines()]
     return info
 
 
-def print_table(rows: Sequence[Row], floors: dict[int, Row]) -> None:
-    print(f"\n{'size':>7} {'measure':12} {'wall s':>8} {'CPU s':>8} {'reports/s':>10} "
-          f"{'µs/report':>10} {'x floor':>8} {'peak MB':>8} {'tree MB':>8}")
+def print_table(rows: Sequence[Row], not_built: str | None) -> None:
+    """The measures; with ``not_built`` (why the extension is missing), a "not built"
+    line stands for each compiled row."""
+    floors = {r.size: r for r in rows if r.measure == "floor"}
+    print(f"\n{'size':>7} {'measure':11} {'mode':9} {'wall s':>8} {'CPU s':>8} {'reports/s':>10} "
+          f"{'µs/report':>10} {'x floor':>8} {'÷ TextFSM':>9} {'peak MB':>8} {'tree MB':>8}")
     for row in rows:
         floor = floors.get(row.size)
         ratio = f"{row.seconds / floor.seconds:7.1f}x" if floor and row.measure != "startup" else ""
+        fsm = "" if row.x_textfsm is None else f"{row.x_textfsm:8.2f}x"
         cpu = "" if row.cpu is None else f"{row.cpu:8.2f}"
         rss = "" if row.rss_mb is None else f"{row.rss_mb:8.0f}"
         tree = "" if row.tree_mb is None else f"{row.tree_mb:8.0f}"
-        print(f"{row.size:7d} {row.measure:12} {row.seconds:8.2f} {cpu:>8} {row.per_second:10.0f} "
-              f"{row.micros:10.1f} {ratio:>8} {rss:>8} {tree:>8}")
+        print(f"{row.size:7d} {row.measure:11} {row.mode or '-':9} {row.seconds:8.2f} {cpu:>8} "
+              f"{row.per_second:10.0f} {row.micros:10.1f} {ratio:>8} {fsm:>9} {rss:>8} {tree:>8}")
+        if not_built and row.mode == "pure":
+            print(f"{row.size:7d} {row.measure:11} {'compiled':9} not built")
+    if not_built:
+        print(f"(compiled: not built: {not_built})")
 
 
-def targets(rows: Sequence[Row]) -> list[dict[str, Any]]:
-    """Each target of the performance issue, PASS or FAIL, from the measured rows."""
-    by = {(r.size, r.measure): r for r in rows}
+def _check(name: str, value: float, limit: float, ok: bool, unit: str, mode: str,
+           stretch: bool = False) -> dict[str, Any]:
+    return {"target": name, "value": round(value, 3), "limit": limit, "unit": unit, "pass": ok,
+            "mode": mode, "stretch": stretch}
+
+
+def _time(row: Row) -> float:
+    """What the growth checks compare: CPU time in process (parse), wall time for convert."""
+    return row.cpu if row.measure == "parse" and row.cpu else row.seconds
+
+
+def targets(rows: Sequence[Row], baseline: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Each target of issue 12, PASS or FAIL, from the measured rows."""
+    mode = "compiled" if any(r.mode == "compiled" for r in rows) else "pure"
+    by = {(r.size, r.measure): r for r in rows if r.mode in ("", mode)}
     sizes = sorted({r.size for r in rows if r.measure == "parse"})
     checks: list[dict[str, Any]] = []
-
-    def check(name: str, value: float, limit: float, ok: bool, unit: str = "") -> None:
-        checks.append({"target": name, "value": round(value, 3), "limit": limit,
-                       "unit": unit, "pass": ok})
-
     for n in sizes:
-        parse, floor = by[n, "parse"], by[n, "floor"]
-        check(f"parse µs/report (wall) <= 100 [{n}]", parse.micros, 100, parse.micros <= 100, "µs")
-        cpu_us = (parse.cpu or 0) / n * 1e6
-        check(f"parse µs/report (CPU) <= 100 [{n}]", cpu_us, 100, cpu_us <= 100, "µs")
-        ratio = parse.seconds / floor.seconds
-        check(f"parse <= 12x floor [{n}]", ratio, 12, ratio <= 12, "x")
-        if (n, "convert j1") in by:
-            j1, j2 = by[n, "convert j1"], by[n, "convert j2"]
-            check(f"convert j1 >= 3000 reports/s [{n}]", j1.per_second, 3000,
-                  j1.per_second >= 3000, "reports/s")
-            speedup = j1.seconds / j2.seconds
-            check(f"convert j2 >= 1.6x j1 [{n}]", speedup, 1.6, speedup >= 1.6, "x")
-    for small, big in itertools.pairwise(sizes):
+        ratio = by[n, "parse"].x_textfsm
+        if ratio is not None:
+            checks.append(_check(f"parse <= 0.6x TextFSM [{n}]", ratio, 0.6, ratio <= 0.6, "x", mode))
+            checks.append(_check(f"parse <= 0.45x TextFSM [{n}]", ratio, 0.45, ratio <= 0.45, "x",
+                                 mode, stretch=True))
+    converted = sorted(n for n in sizes if (n, "convert j1") in by)
+    if 4000 in converted:
+        rate = by[4000, "convert j1"].per_second
+        checks.append(_check("convert j1 >= 3000 reports/s, 4000 files incl. start-up", rate,
+                             3000, rate >= 3000, "reports/s", mode))
+    big = 100_000 if 100_000 in converted else max((n for n in converted if n >= 10_000),
+                                                  default=None)
+    if big is not None:
+        rate = by[big, "convert j1"].per_second
+        where = "100k" if big == 100_000 else f"{big} (scaled down from 100k)"
+        checks.append(_check(f"convert j1 >= 5000 reports/s at {where}", rate, 5000,
+                             rate >= 5000, "reports/s", mode))
+    for n in (n for n in converted if n >= 4000):
+        speedup = by[n, "convert j1"].seconds / by[n, "convert j2"].seconds
+        checks.append(_check(f"convert j2 >= 1.7x j1 [{n}]", speedup, 1.7, speedup >= 1.7, "x",
+                             mode))
+    large = [n for n in converted if n >= 4000]
+    for small, bigger in itertools.pairwise(large):
+        if bigger >= 3 * small:
+            for jobs in ("j1", "j2"):
+                growth = (by[bigger, f"convert {jobs}"].rss_mb or 0) / (
+                    by[small, f"convert {jobs}"].rss_mb or 1)
+                checks.append(_check(f"convert {jobs} peak RSS({bigger}) <= 1.3x RSS({small})",
+                                     growth, 1.3, growth <= 1.3, "x", mode))
+    if baseline is not None:
+        checks += baseline_checks(rows, baseline)
+    for small, bigger in itertools.pairwise(sizes):
         for measure in ("parse", "convert j1", "convert j2"):
-            if (small, measure) in by and (big, measure) in by:
-                growth = by[big, measure].seconds / by[small, measure].seconds
-                limit = 1.1 * big / small
-                check(f"{measure} time({big})/time({small}) <= {limit:g}", growth, limit,
-                      growth <= limit, "x")
-    if {100_000, 10_000} <= set(sizes):
-        for measure in ("convert j1", "convert j2"):
-            if (100_000, measure) in by:
-                for attr, what in (("rss_mb", "peak RSS"), ("tree_mb", "tree RSS")):
-                    big, small = getattr(by[100_000, measure], attr), getattr(by[10_000, measure], attr)
-                    check(f"{measure} {what}(100k) <= 1.3x {what}(10k)", big / small, 1.3,
-                          big / small <= 1.3, "x")
+            if (small, measure) in by and (bigger, measure) in by:
+                growth = _time(by[bigger, measure]) / _time(by[small, measure])
+                limit = round(1.1 * bigger / small, 2)
+                checks.append(_check(f"{measure} time({bigger})/time({small}) <= {limit:g}",
+                                     growth, limit, growth <= limit, "x", mode))
     return checks
 
 
 def print_targets(checks: Sequence[dict[str, Any]]) -> None:
-    print("\ntargets")
+    print("\ntargets (issue 12)")
     for c in checks:
-        print(f"  {'PASS' if c['pass'] else 'FAIL'}  {c['target']:48} {c['value']:>10,.2f} {c['unit']}")
+        verdict = ("PASS" if c["pass"] else "FAIL") + (" (stretch)" if c.get("stretch") else "")
+        print(f"  {verdict:15} {c['target']:64} {c['mode']:9} {c['value']:>10,.2f} {c['unit']}")
 
 
 def print_pathological(results: Sequence[dict[str, Any]]) -> None:
