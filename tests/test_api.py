@@ -70,3 +70,16 @@ def test_convert_to_parquet_loads_neither_pandas_nor_duckdb(tmp_path: Path, jobs
         "print(status, *[m for m in ('pandas', 'duckdb', 'tqdm') if m in sys.modules])"
     )
     assert out == ["0"]
+
+
+def test_verify_loads_no_pandas(tmp_path: Path) -> None:
+    """``bmaparse verify`` reads Parquet without pandas."""
+    from bmaparse.cli import main
+
+    assert main(["convert", str(SAMPLES), "-o", str(tmp_path / "out"), "--quiet", "--jobs", "1"]) == 0
+    out = _fresh(
+        "from bmaparse.cli import main\n"
+        f"status = main(['verify', {str(tmp_path / 'out')!r}])\n"
+        "print(status, *[m for m in ('pandas', 'duckdb') if m in sys.modules])"
+    )
+    assert out[-1] == "0", out  # the status, and no module after it

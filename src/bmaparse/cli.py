@@ -368,6 +368,7 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    _arrow_without_pandas()
     from ._verify import verify
 
     found = verify(args.output)
@@ -394,11 +395,12 @@ def _arrow_without_pandas() -> None:
 
     pyarrow imports pandas (~0.17 s of CPU, a third of convert's start-up) the
     first time it builds an array from a list, only to ask whether the list is a
-    pandas object; convert never hands it one. Its first look is made here with
-    pandas hidden, so pyarrow remembers that answer for that question alone:
-    whatever really needs pandas (``Table.to_pandas``) still imports it, as
-    pyarrow tries again then. Forked workers inherit the answer. Done only when
-    nothing has imported pandas yet; the library leaves its callers' process alone."""
+    pandas object; convert and verify never hand it one. Its first look is made
+    here with pandas hidden, so pyarrow remembers that answer for that question
+    alone: whatever really needs pandas (``Table.to_pandas``) still imports it,
+    as pyarrow tries again then. Forked workers inherit the answer. Done only
+    when nothing has imported pandas yet; the library leaves its callers'
+    process alone."""
     if "pandas" in sys.modules:
         return
     import pyarrow as pa
