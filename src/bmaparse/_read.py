@@ -26,6 +26,7 @@ UTF-8 become ``\\xNN``), so they always fit a table, JSON or CSV.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import hashlib
 import math
 import os
@@ -297,8 +298,8 @@ class TimeBudget:
     The handler fires once, and disarms the timer and puts the previous handler
     back itself before raising: however late the signal comes, nothing of the
     budget outlives the block. Where bmaparse owns the process (a ``convert``
-    worker, ``keep_alarm_handler``) the handler stays, and a budget costs two
-    timer calls. A class, not a generator: it is entered once per input.
+    worker, ``keep_alarm_handler``) or the thread (a CLI command,
+    ``alarm_handler_kept``) the handler stays, and a budget costs two timer calls. A class, not a generator: it is entered once per input.
     """
 
     __slots__ = ("armed", "seconds")
@@ -361,6 +362,28 @@ def keep_alarm_handler() -> None:
     if _main_thread() and not _Alarm.armed:
         signal.signal(signal.SIGALRM, _on_alarm)
         _Alarm.kept = True
+
+
+@contextlib.contextmanager
+def alarm_handler_kept() -> Iterator[None]:
+    """``keep_alarm_handler`` for the length of a block that runs none of a caller's
+    code (a command of the CLI, in its own thread): every budget in it swaps no
+    handler (8 us an input). Set up only where a budget could be armed now (the
+    checks of ``TimeBudget``); the previous handler is put back after."""
+    if _Alarm.kept or _Alarm.armed or not _main_thread():
+        yield
+        return
+    current = signal.getsignal(signal.SIGALRM)
+    if current is None or signal.getitimer(signal.ITIMER_REAL) != (0.0, 0.0):
+        yield
+        return
+    signal.signal(signal.SIGALRM, _on_alarm)
+    _Alarm.kept = True
+    try:
+        yield
+    finally:
+        _Alarm.kept = False
+        signal.signal(signal.SIGALRM, current)
 
 
 def _main_thread() -> bool:

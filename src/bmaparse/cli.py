@@ -33,7 +33,7 @@ from . import _compiled
 from ._collect import FAIL_ON
 from ._display import printable
 from ._formats import FORMATS
-from ._read import DEFAULT_LIMITS, Limits, severity_counts
+from ._read import DEFAULT_LIMITS, Limits, alarm_handler_kept, severity_counts
 from .errors import BmaparseError, UsageError
 from .model import CHILD_TABLES, DERIVED_COLUMNS, PARSER_VERSION, Report
 
@@ -191,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
-        with _terminated_as_interrupt():
+        with _terminated_as_interrupt(), alarm_handler_kept():
             return handler(args)
     except UsageError as exc:
         return _fail(str(exc), 2)
