@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
-from helpers import child_env
+import pytest
+
+from helpers import SAMPLES, child_env
 
 
 def _fresh(code: str) -> list[str]:
@@ -54,3 +57,29 @@ def test_compiled_says_which_implementation_runs() -> None:
         assert compiled == (implementation == "compiled")
         if expect_pure:
             assert not compiled and "BMAPARSE_PURE_PYTHON" in implementation
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_convert_to_parquet_loads_neither_pandas_nor_duckdb(tmp_path: Path, jobs: str) -> None:
+    """``bmaparse convert --format parquet --quiet`` imports only what it uses: no pandas
+    (pyarrow would load it for its first array), no duckdb, no tqdm without a bar."""
+    out = _fresh(
+        "from bmaparse.cli import main\n"
+        f"status = main(['convert', {str(SAMPLES)!r}, '-o', {str(tmp_path / 'out')!r},"
+        f" '--format', 'parquet', '--quiet', '--jobs', {jobs!r}])\n"
+        "print(status, *[m for m in ('pandas', 'duckdb', 'tqdm') if m in sys.modules])"
+    )
+    assert out == ["0"]
+
+
+def test_verify_loads_no_pandas(tmp_path: Path) -> None:
+    """``bmaparse verify`` reads Parquet without pandas."""
+    from bmaparse.cli import main
+
+    assert main(["convert", str(SAMPLES), "-o", str(tmp_path / "out"), "--quiet", "--jobs", "1"]) == 0
+    out = _fresh(
+        "from bmaparse.cli import main\n"
+        f"status = main(['verify', {str(tmp_path / 'out')!r}])\n"
+        "print(status, *[m for m in ('pandas', 'duckdb') if m in sys.modules])"
+    )
+    assert out[-1] == "0", out  # the status, and no module after it

@@ -15,6 +15,7 @@ import pytest
 import bmaparse
 from bmaparse._manifest import (
     MANIFEST_NAME,
+    EntryLog,
     _entry_json,
     _updated,
     iter_merged_inputs,
@@ -89,6 +90,21 @@ def test_manifest_head_is_the_manifest_without_its_inputs(tmp_path: Path) -> Non
 def test_manifest_entries_render_as_json_dumps_with_indent(entry: dict[str, Any]) -> None:
     want = json.dumps(entry, ensure_ascii=False, indent=2).replace("\n", "\n    ")
     assert _entry_json(entry) == want
+
+
+@pytest.mark.parametrize("entry", [
+    {}, {"path": 'a\tb\nc"ก\\', "size": None, "ok": True, "n": 0}, {"path": "a[1]{2}.txt"},
+    {"odd": "\udc80"}, {"pair": "\ud800\udc80"}, {"nested": {"a": [1, 2]}}, {"list": []},
+])
+def test_entry_log_gives_back_what_it_was_given(tmp_path: Path, entry: dict[str, Any]) -> None:
+    """An EntryLog's entries come back as JSON reads them, and rendered for the
+    manifest as ``_entry_json`` renders them."""
+    log = EntryLog(tmp_path)
+    log.append(entry)
+    back = json.loads(json.dumps(entry))  # a surrogate pair's halves come back joined
+    assert list(log) == [back]
+    assert list(log.rendered()) == [_entry_json(back).encode("utf-8", "backslashreplace")]
+    log.close()
 
 
 def test_iter_merged_inputs_is_merge_inputs() -> None:

@@ -205,6 +205,30 @@ def test_cli_max_seconds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     capsys.readouterr()
 
 
+@pytest.mark.usefixtures("spinning")
+def test_a_cli_command_keeps_the_handler_while_it_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CLI command runs none of its caller's code: its budgets swap no handler, the
+    caller's handler is back afterwards, and a budget still stops an input."""
+    def caller(signum: int, frame: object) -> None:
+        raise AssertionError("the caller's handler ran")
+
+    swaps: list[tuple[int, object]] = []
+    real = signal.signal
+    monkeypatch.setattr(signal, "signal", lambda n, h: swaps.append((n, h)) or real(n, h))
+    previous = real(signal.SIGALRM, caller)
+    try:
+        slow = tmp_path / "slow.txt"
+        slow.write_bytes(SEED + f"\n{SPIN}\n".encode())
+        assert main(["validate", str(SEED_PATH), str(slow), str(SEED_PATH),
+                     "--max-seconds", "0.5", "--quiet"]) == 1
+        alarm = [h for n, h in swaps if n == signal.SIGALRM]
+        assert alarm == [_read._on_alarm, caller]  # once in, once out: none per input
+        assert signal.getsignal(signal.SIGALRM) is caller and not _read._Alarm.kept
+    finally:
+        real(signal.SIGALRM, previous)
+
+
 # --- workers die with their parent -----------------------------------------------------------
 
 CHILD = textwrap.dedent("""

@@ -176,8 +176,7 @@ class _Collector:
         """Account for one chunk; its inputs' manifest entries, in order."""
         earlier = {k for r in chunk.results for k in r.report_keys if k in self.written}
         entries = [self._take_one(result) for result in chunk.results]
-        decoded = _decode_tables(chunk.tables)
-        self._add(_drop_reports(decoded, earlier) if earlier else decoded)
+        self._add(_drop_reports(chunk.tables, earlier) if earlier else chunk.tables)
         return entries
 
     def _take_one(self, result: TaskResult) -> dict[str, Any]:
@@ -224,12 +223,6 @@ class _Collector:
             if "reports" in batch:
                 self.projects.add(batch["reports"])
         self.parts, self.buffered_rows, self.buffered_bytes = {}, 0, 0
-
-
-def _decode_tables(encoded: Mapping[str, bytes]) -> dict[str, pa.Table]:
-    import pyarrow as pa
-
-    return {name: pa.ipc.open_stream(data).read_all() for name, data in encoded.items()}
 
 
 def _drop_reports(tables: Mapping[str, pa.Table], keys: Iterable[str]) -> dict[str, pa.Table]:

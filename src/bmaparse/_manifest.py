@@ -122,20 +122,26 @@ def write_manifest_streaming(
     run's commit moves it into place), one input at a time: the same bytes as
     ``json.dumps`` of the whole document with ``indent=2``, without ever holding
     the whole list."""
-    # A lone surrogate (an odd file name) is written as its JSON escape: valid JSON.
-    with open(path, "wb", buffering=1 << 20) as file:
-        def put(text: str) -> None:
-            file.write(text.encode("utf-8", "backslashreplace"))
+    return _write_streaming(path, head, (_utf8(_entry_json(entry)) for entry in inputs))
 
+
+def _write_streaming(path: Path, head: Mapping[str, Any], items: Iterable[bytes]) -> Path:
+    """``write_manifest_streaming`` of entries already rendered (``_entry_json``, UTF-8)."""
+    with open(path, "wb", buffering=1 << 20) as file:
         text = json.dumps(dict(head), ensure_ascii=False, indent=2)
-        put((text[:-2] + ",\n") if head else "{\n")  # "...\n}" less its closing brace
-        put('  "inputs": [')
+        file.write(_utf8((text[:-2] + ",\n") if head else "{\n"))  # "...\n}" less its brace
+        file.write(b'  "inputs": [')
         first = True
-        for entry in inputs:
-            put(("\n    " if first else ",\n    ") + _entry_json(entry))
+        for item in items:
+            file.write((b"\n    " if first else b",\n    ") + item)
             first = False
-        put("]\n}\n" if first else "\n  ]\n}\n")
+        file.write(b"]\n}\n" if first else b"\n  ]\n}\n")
     return path
+
+
+def _utf8(text: str) -> bytes:
+    """``text`` as UTF-8; a lone surrogate (an odd file name) as its JSON escape."""
+    return text.encode("utf-8", "backslashreplace")
 
 
 def _entry_json(entry: Mapping[str, Any]) -> str:
@@ -148,10 +154,33 @@ def _entry_json(entry: Mapping[str, Any]) -> str:
     return "{\n      " + body[1:-1] + "\n    }"
 
 
+_ITEM_SEPARATOR = ",\t"
+"""Between the items of an ``EntryLog`` record. JSON escapes a tab inside a string,
+so a raw tab in a record is always this separator (and a newline never occurs)."""
+
+
+def _log_record(entry: Mapping[str, Any]) -> bytes:
+    """One ``EntryLog`` line: ``entry`` as compact JSON whose item separators are tabs."""
+    return _utf8(json.dumps(entry, ensure_ascii=False, separators=(_ITEM_SEPARATOR, ": "))) + b"\n"
+
+
+def _rendered(record: bytes) -> bytes:
+    """``_utf8(_entry_json(entry))`` of an ``EntryLog`` record, without decoding it: a
+    flat entry's separators become the newlines and indentation of the manifest's."""
+    body = record[1:-1]
+    if not body or b"{" in body or b"[" in body or b"\\ud" in body:
+        # empty, nested, a bracket in a text, or a lone surrogate's escape (which
+        # decoding reads as half of a pair when it is followed by its other half)
+        return _utf8(_entry_json(json.loads(record)))
+    return b"{\n      " + body.replace(b"\t", b"\n      ") + b"\n    }"
+
+
 class EntryLog:
     """A run's manifest entries, one JSON line each in a temporary file in OUT
     (a name ``clean_manifest_temporaries`` removes), so that memory does not
-    grow with the number of inputs; only the count is kept."""
+    grow with the number of inputs; only the count is kept. A line is close to
+    the entry's text in the manifest (``_rendered``): writing the manifest of a
+    run that merges nothing decodes no entry."""
 
     def __init__(self, out: Path) -> None:
         fd, self.path = tempfile.mkstemp(
@@ -160,18 +189,27 @@ class EntryLog:
         self.count = self.errors = 0
 
     def append(self, entry: Mapping[str, Any]) -> None:
-        """Add one input's entry (ASCII JSON: a lone surrogate round-trips)."""
-        self._file.write(json.dumps(entry).encode("ascii") + b"\n")
+        """Add one input's entry."""
+        self._file.write(_log_record(entry))
         self.count += 1
         self.errors += _is_error(entry)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         """The entries, in the order they were added."""
+        for record in self._records():
+            entry: dict[str, Any] = json.loads(record)
+            yield entry
+
+    def rendered(self) -> Iterator[bytes]:
+        """The entries as the manifest writes them (``_entry_json``, UTF-8), in order."""
+        for record in self._records():
+            yield _rendered(record)
+
+    def _records(self) -> Iterator[bytes]:
         self._file.flush()
         with open(self.path, "rb") as file:
             for line in file:
-                entry: dict[str, Any] = json.loads(line)
-                yield entry
+                yield line[:-1]
 
     def close(self) -> None:
         """Close and remove the temporary file."""
@@ -328,7 +366,7 @@ def write_run_manifest(
         head = manifest_head(run=run, inputs=log.count, errors=log.errors,
                              skipped_files=skipped_files, previous=previous, strict=strict,
                              started_at=started_at, limits=limits)
-        return write_manifest_streaming(path, head, log)
+        return _write_streaming(path, head, log.rendered())
     finally:
         if log is not entries:
             log.close()

@@ -25,16 +25,17 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import multiprocessing
 import os
 import signal
 from collections.abc import Generator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING
 
 from ._discover import Task
 from ._read_task import close_archives
 from ._worker import Chunk, WorkerConfig, died, init_worker, process, process_in_pool
+
+if TYPE_CHECKING:  # the pool's modules (~9 ms) are imported only by a run that pools
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 Chunks = Generator[Chunk, None, None]
 
@@ -61,6 +62,8 @@ def in_process(tasks: Sequence[Task], config: WorkerConfig) -> Chunks:
 def pooled(tasks: Sequence[Task], jobs: int, config: WorkerConfig) -> Chunks:
     """Chunks through a pool of ``jobs`` processes, in order, at most a window of them
     in flight; a chunk whose worker dies runs again in isolation (``_isolated``)."""
+    from concurrent.futures.process import BrokenProcessPool
+
     waiting = collections.deque(chunks(tasks, jobs))
     in_flight: collections.deque[tuple[Sequence[Task], Future[Chunk]]] = collections.deque()
     executor = _executor(jobs, config)
@@ -119,6 +122,9 @@ def _stop(executor: ProcessPoolExecutor) -> None:
 
 
 def _executor(jobs: int, config: WorkerConfig) -> ProcessPoolExecutor:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     _load_what_workers_load()
     return ProcessPoolExecutor(jobs, multiprocessing.get_context(), init_worker,
                                (config, os.getpid()))
@@ -136,6 +142,8 @@ def _load_what_workers_load() -> None:
 def _isolated(chunk: Sequence[Task], config: WorkerConfig) -> Chunks:
     """``chunk`` on a pool of its own; if that worker dies too, input by input, and
     an input that kills its worker becomes an internal-error row."""
+    from concurrent.futures.process import BrokenProcessPool
+
     with _executor(1, config) as executor:
         try:
             yield executor.submit(process_in_pool, chunk).result()

@@ -26,6 +26,7 @@ UTF-8 become ``\\xNN``), so they always fit a table, JSON or CSV.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import hashlib
 import math
 import os
@@ -200,17 +201,31 @@ def read_file_capped(path: str | os.PathLike[str], limits: Limits) -> bytes:
     was read: a file that grew, a device), ``OSError`` when it cannot be read or
     is not a regular file (a FIFO would block, a device never end).
     """
-    with open_regular(path) as file:
-        size = os.fstat(file.fileno()).st_size
+    fd, size = _open_regular_fd(path, follow_links=True)
+    try:
         if size > limits.max_file_bytes:
             raise InputTooLargeError(too_large_message(size, limits))
-        # read(n) allocates n bytes first: ask for the size on disk, and only
-        # if the file grew since fstat read on, up to the cap.
-        data = file.read(size + 1)
+        # A read of n bytes allocates n bytes first: ask for the size on disk, and
+        # only if the file grew since fstat read on, up to the cap.
+        data = _read_fd(fd, size + 1)
         if len(data) > size:
-            data += file.read(limits.max_file_bytes + 1 - len(data))
+            data += _read_fd(fd, limits.max_file_bytes + 1 - len(data))
+    finally:
+        os.close(fd)
     check_read_size(data, limits)
     return data
+
+
+def _read_fd(fd: int, n: int) -> bytes:
+    """Up to ``n`` bytes from ``fd``: fewer only at the end of the file."""
+    parts = []
+    while n > 0:
+        block = os.read(fd, n)
+        if not block:
+            break
+        parts.append(block)
+        n -= len(block)
+    return b"".join(parts)
 
 
 _OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -227,18 +242,30 @@ def open_regular(path: str | os.PathLike[str], *, follow_links: bool = True) -> 
     planted there is data, never a way out) opens with ``O_NOFOLLOW``. Raises
     ``OSError`` (``not a regular file``, or why it cannot be opened).
     """
-    if follow_links and not stat.S_ISREG(os.stat(path).st_mode):
-        raise OSError(f"not a regular file: {display_path(os.fspath(path))}")
-    fd = os.open(path, _OPEN_FLAGS if follow_links else _OPEN_FLAGS | getattr(os, "O_NOFOLLOW", 0))
+    fd, _ = _open_regular_fd(path, follow_links=follow_links)
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(f"not a regular file: {display_path(os.fspath(path))}")
-        if hasattr(os, "O_NONBLOCK"):
-            os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
         raise
+
+
+def _open_regular_fd(path: str | os.PathLike[str], *, follow_links: bool) -> tuple[int, int]:
+    """``open_regular``'s checks and open: (a blocking descriptor, its size by fstat).
+    (``read_file_capped`` reads the descriptor itself: no file object, no second fstat.)"""
+    if follow_links and not stat.S_ISREG(os.stat(path).st_mode):
+        raise OSError(f"not a regular file: {display_path(os.fspath(path))}")
+    fd = os.open(path, _OPEN_FLAGS if follow_links else _OPEN_FLAGS | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(f"not a regular file: {display_path(os.fspath(path))}")
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, info.st_size
 
 
 def check_read_size(data: bytes, limits: Limits) -> None:
@@ -271,8 +298,8 @@ class TimeBudget:
     The handler fires once, and disarms the timer and puts the previous handler
     back itself before raising: however late the signal comes, nothing of the
     budget outlives the block. Where bmaparse owns the process (a ``convert``
-    worker, ``keep_alarm_handler``) the handler stays, and a budget costs two
-    timer calls. A class, not a generator: it is entered once per input.
+    worker, ``keep_alarm_handler``) or the thread (a CLI command,
+    ``alarm_handler_kept``) the handler stays, and a budget costs two timer calls. A class, not a generator: it is entered once per input.
     """
 
     __slots__ = ("armed", "seconds")
@@ -335,6 +362,28 @@ def keep_alarm_handler() -> None:
     if _main_thread() and not _Alarm.armed:
         signal.signal(signal.SIGALRM, _on_alarm)
         _Alarm.kept = True
+
+
+@contextlib.contextmanager
+def alarm_handler_kept() -> Iterator[None]:
+    """``keep_alarm_handler`` for the length of a block that runs none of a caller's
+    code (a command of the CLI, in its own thread): every budget in it swaps no
+    handler (8 us an input). Set up only where a budget could be armed now (the
+    checks of ``TimeBudget``); the previous handler is put back after."""
+    if _Alarm.kept or _Alarm.armed or not _main_thread():
+        yield
+        return
+    current = signal.getsignal(signal.SIGALRM)
+    if current is None or signal.getitimer(signal.ITIMER_REAL) != (0.0, 0.0):
+        yield
+        return
+    signal.signal(signal.SIGALRM, _on_alarm)
+    _Alarm.kept = True
+    try:
+        yield
+    finally:
+        _Alarm.kept = False
+        signal.signal(signal.SIGALRM, current)
 
 
 def _main_thread() -> bool:

@@ -3,8 +3,11 @@
 Strategy: a worker reads its own bytes (``_read_task.read_document``) for each
 task of a chunk of consecutive tasks, flattens the whole chunk with one
 ``tables.to_tables`` call (Arrow's cost is per array, so flattening one document
-at a time cost more than parsing it) and sends back the chunk's tables as Arrow
-IPC bytes with a small outcome record per task (``TaskResult``). A report seen
+at a time cost more than parsing it) and gives back the chunk's tables with a
+small outcome record per task (``TaskResult``): as they are in this process
+(``--jobs 1``), as Arrow IPC streams when a pool worker sends them (``Chunk``
+pickles its tables so: they are decoded as they arrive, off the parent's main
+thread). A report seen
 twice inside a chunk is flattened once. ``process`` never raises: an exception
 while converting one input becomes that input's ``internal-error`` row.
 
@@ -28,7 +31,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._discover import Task
 from ._lock import close_inherited
@@ -72,9 +75,21 @@ class Chunk:
 
     results: tuple[TaskResult, ...]
     """One outcome record per task, in task order."""
-    tables: Mapping[str, bytes]
-    """Arrow IPC stream per table: the rows of every task in the chunk, each
-    report once (a later copy inside the chunk is left out)."""
+    tables: Mapping[str, pa.Table]
+    """The rows of every task in the chunk, per table, each report once (a later
+    copy inside the chunk is left out)."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (from a pool worker to the parent) with its tables as Arrow IPC
+        streams: smaller and quicker than pickling the tables themselves."""
+        return _chunk_from_ipc, (self.results, _ipc(self.tables))
+
+
+def _chunk_from_ipc(results: tuple[TaskResult, ...], encoded: Mapping[str, bytes]) -> Chunk:
+    import pyarrow as pa
+
+    return Chunk(results, {name: pa.ipc.open_stream(data).read_all()
+                           for name, data in encoded.items()})
 
 
 # --- a pool's worker process ------------------------------------------------------------
@@ -210,13 +225,13 @@ def _failed(task: Task, exc: Exception) -> tuple[TaskResult, Document]:
     return TaskResult(task.source_path, "", None, None, None, (), 0, {"error": 1}, text), document
 
 
-def _flatten(documents: list[Document]) -> dict[str, bytes]:
+def _flatten(documents: list[Document]) -> dict[str, pa.Table]:
     """The chunk's tables; should flattening the chunk fail, each document alone,
     so that one bad document costs only its own rows (an internal-error row)."""
     from . import tables
 
     try:
-        return _ipc(tables.to_tables(documents))
+        return tables.to_tables(documents)
     except Exception:
         parts: list[Document] = []
         for document in documents:
@@ -225,7 +240,7 @@ def _flatten(documents: list[Document]) -> dict[str, bytes]:
                 parts.append(document)
             except Exception as exc:
                 parts.append(_unflattened(document.source_path or "", exc))
-        return _ipc(tables.to_tables(parts))
+        return tables.to_tables(parts)
 
 
 def _unflattened(source_path: str, exc: Exception) -> Document:

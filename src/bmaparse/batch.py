@@ -149,11 +149,11 @@ def _jobs(fmt: str, jobs: int | None) -> int:
     return jobs or os.cpu_count() or 1
 
 
-def _progress_bar(total: int, enabled: bool) -> Any:
+def _progress_bar(total: int) -> Any:
+    """The progress bar on stderr (tqdm is imported only when a bar is shown)."""
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="file", file=sys.stderr, disable=not enabled, leave=False,
-                dynamic_ncols=True)
+    return tqdm(total=total, unit="file", file=sys.stderr, leave=False, dynamic_ncols=True)
 
 
 class _Run:
@@ -255,11 +255,12 @@ class _Run:
                 if callable(progress):
                     for entry in entries:
                         progress(entry)
-                bar = bar or _progress_bar(len(tasks), progress is True)
-                rate = summary.reports / max(time.monotonic() - started, 1e-9)
-                bar.set_postfix_str(f"{summary.reports} reports, {rate:.0f} reports/s,"
-                                    f" {summary.errors} errors", refresh=False)
-                bar.update(len(entries))
+                elif progress is True:
+                    bar = bar or _progress_bar(len(tasks))
+                    rate = summary.reports / max(time.monotonic() - started, 1e-9)
+                    bar.set_postfix_str(f"{summary.reports} reports, {rate:.0f} reports/s,"
+                                        f" {summary.errors} errors", refresh=False)
+                    bar.update(len(entries))
         except BaseException:
             with contextlib.suppress(Exception):
                 results.close()
