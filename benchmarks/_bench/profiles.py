@@ -1,7 +1,7 @@
 """The ``--profile`` mode: where the time goes, instead of how much there is.
 
 ``parse``: cProfile over synth reports already in memory, top functions by
-tottime. ``convert``: ``bmaparse.batch.convert`` with ``jobs=1`` in this
+tottime. ``convert``: ``bmaparse.convert`` with ``jobs=1`` in this
 process over a corpus, with pyinstrument when installed (else cProfile).
 """
 

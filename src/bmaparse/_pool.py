@@ -146,7 +146,7 @@ def _isolated(chunk: Sequence[Task], config: WorkerConfig) -> Chunks:
 
     with _executor(1, config) as executor:
         try:
-            yield executor.submit(process_in_pool, chunk).result()
+            yield _submit(executor, chunk).result()  # SIGTERM blocked while it forks
             return
         except BrokenProcessPool:
             pass

@@ -13,7 +13,7 @@ holding only file-level diagnostics (``_read.failed_document``). The rules:
   (``zip-bomb``) before a byte of it is decompressed.
 - A member is read by seeking to its ``Entry`` in its archive; a worker keeps
   the last few archives open between tasks (``close_archives`` closes them).
-- A refusal task (``_discover.Refusal``) is its diagnostic; an ``info`` note (a nested
+- A refusal task (``_discover.Refusal``) is its diagnostic; an ``info`` refusal (a nested
   archive) is still hashed, so ``--incremental`` can tell it was seen.
 - With ``known`` sha256s (``--incremental``) an input already converted is not
   parsed: ``read_document`` gives no Document for it.

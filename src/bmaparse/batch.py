@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from ._collect import ConvertSummary, _Collector, _KeySet, file_signature
 from ._commit import JOURNAL_NAME, recover
 from ._discover import Discovery, Task, discover
-from ._formats import FORMATS
+from ._formats import FORMATS, Format
 from ._lock import OutputLock
 from ._manifest import (
     MANIFEST_NAME,
@@ -72,7 +72,7 @@ def convert(
     inputs: Sequence[str | os.PathLike[str]],
     out: str | os.PathLike[str],
     *,
-    fmt: str = "parquet",
+    fmt: Format = "parquet",
     jobs: int | None = None,
     strict: bool = False,
     incremental: bool = False,
@@ -132,7 +132,7 @@ def convert(
 class _Options:
     """A run's options, checked."""
 
-    fmt: str
+    fmt: Format
     jobs: int
     strict: bool
     incremental: bool
