@@ -8,15 +8,17 @@ Run from the repository root, after ``pip install -e .`` with a C compiler
 Three corpora, built once: the seed report as it is (it holds one real slip),
 the seed with four typing slips injected into each copy (as in
 ``bench_normalize.py``), and ``bmaparse.synth.corpus(--reports, seed=0)`` of
-every layout. Three tables, each in µs per report with pure ÷ compiled:
+every layout. Four tables, each in µs per report with pure ÷ compiled:
 
 * ``normalize_lines``: ``_normalize.normalize_lines`` against the kernel;
+* ``without_surrogates``: ``_normalize.without_surrogates`` against the kernel;
 * ``tokenize`` (normalise, then classify every line): ``_lexer.pure_tokenize``
   against the kernel; the ``classify`` column is tokenize less normalize_lines,
   the lexer's own share;
-* ``parse``: ``bmaparse.parse`` with each ``tokenize`` in turn (the pure row puts
-  ``_lexer.pure_tokenize`` in ``_compiled.tokenize``, the only kernel a parse
-  calls, for its passes, then restores the selection).
+* ``parse``: ``bmaparse.parse`` with each set of kernels in turn (the pure row
+  puts ``_lexer.pure_tokenize`` in ``_compiled.tokenize`` and
+  ``_normalize.without_surrogates`` in ``_compiled.without_surrogates``, the
+  kernels a parse calls, for its passes, then restores the selection).
 
 Every pair first gives identical output on every text (equal tokens, equal
 Reports); then each pass runs one function over every text of a corpus, the
@@ -37,10 +39,11 @@ from bench_normalize import make_reports
 import bmaparse
 from bmaparse import _compiled, synth
 from bmaparse._lexer import Token, pure_tokenize
-from bmaparse._normalize import normalize_lines
+from bmaparse._normalize import normalize_lines, without_surrogates
 
 Kernel = Callable[[str], object]
 Tokenize = Callable[[str, int], list[Token]]
+Surrogates = Callable[[str], str]
 
 
 def corpora(reports: int) -> dict[str, list[str]]:
@@ -66,10 +69,11 @@ def best_pass(kernels: dict[str, Kernel], texts: list[str], repeat: int) -> dict
     return best
 
 
-def parse_with(tokenize: Tokenize) -> Kernel:
-    """``bmaparse.parse`` with ``tokenize`` as the selected lexer."""
+def parse_with(tokenize: Tokenize, surrogates: Surrogates) -> Kernel:
+    """``bmaparse.parse`` with ``tokenize`` and ``surrogates`` as the selected kernels."""
     def parse(text: str) -> object:
         _compiled.tokenize = tokenize
+        _compiled.without_surrogates = surrogates
         return bmaparse.parse(text)
     return parse
 
@@ -78,8 +82,9 @@ def tables() -> dict[str, dict[str, Kernel]]:
     """Each table's pure and (when built) compiled function."""
     pure: dict[str, Kernel] = {
         "normalize_lines": normalize_lines,
+        "without_surrogates": without_surrogates,
         "tokenize": lambda text: pure_tokenize(text, 1),
-        "parse": parse_with(pure_tokenize),
+        "parse": parse_with(pure_tokenize, without_surrogates),
     }
     found: dict[str, dict[str, Kernel]] = {name: {"pure": kernel} for name, kernel in pure.items()}
     try:
@@ -88,8 +93,9 @@ def tables() -> dict[str, dict[str, Kernel]]:
         print("the compiled extension is not built: pure Python only")
         return found
     found["normalize_lines"]["compiled"] = _ckernels.normalize_lines
+    found["without_surrogates"]["compiled"] = _ckernels.without_surrogates
     found["tokenize"]["compiled"] = lambda text: _ckernels.tokenize(text, 1)
-    found["parse"]["compiled"] = parse_with(_ckernels.tokenize)
+    found["parse"]["compiled"] = parse_with(_ckernels.tokenize, _ckernels.without_surrogates)
     return found
 
 
@@ -99,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
 
-    selected = _compiled.tokenize
+    selected = _compiled.tokenize, _compiled.without_surrogates
     print(f"bmaparse._compiled: {_compiled.IMPLEMENTATION}")
     texts_of = corpora(args.reports)
     normalize_best: dict[str, dict[str, float]] = {}
@@ -126,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     row += f"{best['pure'] / best['compiled']:>15.2f}x"
                 print(row)
     finally:
-        _compiled.tokenize = selected
+        _compiled.tokenize, _compiled.without_surrogates = selected
     return 0
 
 

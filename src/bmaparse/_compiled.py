@@ -3,9 +3,9 @@
 The compiled extension ``bmaparse._ckernels`` (built from ``_ckernels.pyx`` by
 ``pip install`` where a C compiler works) is optional. It is chosen once, at
 import, by :func:`select`; the rest of the package takes its kernels from here
-(``_compiled.normalize_lines``, ``_compiled.tokenize``, which ``_lexer.tokenize``
-calls) and never imports the extension itself, so one switch decides for the
-whole process:
+(``_compiled.normalize_lines``; ``_compiled.tokenize``, which ``_lexer.tokenize``
+calls; ``_compiled.without_surrogates``, which ``_parser`` calls) and never
+imports the extension itself, so one switch decides for the whole process:
 
 * ``BMAPARSE_PURE_PYTHON=1`` in the environment forces the pure-Python modules;
 * an extension that does not import (not built: no compiler at install time)
@@ -14,9 +14,10 @@ whole process:
 
 The pure-Python modules stay the reference: the compiled kernels must give
 identical output for every input (``tests/test_compiled.py``,
-``tests/test_compiled_lexer.py``). The kernels are ``normalize_lines`` (the
-reference is ``_normalize.normalize_lines``) and ``tokenize`` of a str, which
-normalises and classifies every line (the reference is ``_lexer.pure_tokenize``).
+``tests/test_compiled_lexer.py``, ``tests/test_compiled_surrogates.py``). The kernels
+are ``normalize_lines`` (the reference is ``_normalize.normalize_lines``),
+``tokenize`` of a str, which normalises and classifies every line (the reference
+is ``_lexer.pure_tokenize``) and ``without_surrogates`` (``_normalize``'s).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from . import _lexer, _normalize
 
 __all__ = [
     "COMPILED", "IMPLEMENTATION", "PURE_PYTHON_ENV", "Kernels", "normalize_lines", "select", "tokenize",
+    "without_surrogates",
 ]
 
 PURE_PYTHON_ENV = "BMAPARSE_PURE_PYTHON"
@@ -41,6 +43,7 @@ class Kernels(NamedTuple):
     implementation: str
     normalize_lines: Callable[[str], list[str]]
     tokenize: Callable[[str, int], list[_lexer.Token]]
+    without_surrogates: Callable[[str], str]
 
     @property
     def compiled(self) -> bool:
@@ -54,15 +57,17 @@ def select(environ: Mapping[str, str]) -> Kernels:
     try:
         from ._ckernels import normalize_lines as compiled_normalize_lines
         from ._ckernels import tokenize as compiled_tokenize
+        from ._ckernels import without_surrogates as compiled_without_surrogates
     except ModuleNotFoundError:
         return _pure("the compiled extension is not built: no C compiler at install time?")
     except ImportError as exc:  # built, but for another Python, or damaged
         return _pure(f"the compiled extension fails: {exc}")
-    return Kernels("compiled", compiled_normalize_lines, compiled_tokenize)
+    return Kernels("compiled", compiled_normalize_lines, compiled_tokenize, compiled_without_surrogates)
 
 
 def _pure(why: str) -> Kernels:
-    return Kernels(f"pure Python ({why})", _normalize.normalize_lines, _lexer.pure_tokenize)
+    return Kernels(f"pure Python ({why})", _normalize.normalize_lines, _lexer.pure_tokenize,
+                   _normalize.without_surrogates)
 
 
 _KERNELS = select(os.environ)
@@ -72,3 +77,4 @@ IMPLEMENTATION: str = _KERNELS.implementation
 """``"compiled"``, or ``"pure Python (why)"``."""
 normalize_lines = _KERNELS.normalize_lines
 tokenize = _KERNELS.tokenize
+without_surrogates = _KERNELS.without_surrogates
