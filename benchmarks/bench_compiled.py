@@ -18,7 +18,8 @@ every layout. Four tables, each in µs per report with pure ÷ compiled:
 * ``parse``: ``bmaparse.parse`` with each set of kernels in turn (the pure row
   puts ``_lexer.pure_tokenize`` in ``_compiled.tokenize`` and
   ``_normalize.without_surrogates`` in ``_compiled.without_surrogates``, the
-  kernels a parse calls, for its passes, then restores the selection).
+  kernels a parse calls, and gives the record classes their generated
+  ``__init__`` back, for its passes; then the selection is restored).
 
 Every pair first gives identical output on every text (equal tokens, equal
 Reports); then each pass runs one function over every text of a corpus, the
@@ -69,11 +70,14 @@ def best_pass(kernels: dict[str, Kernel], texts: list[str], repeat: int) -> dict
     return best
 
 
-def parse_with(tokenize: Tokenize, surrogates: Surrogates) -> Kernel:
-    """``bmaparse.parse`` with ``tokenize`` and ``surrogates`` as the selected kernels."""
+def parse_with(tokenize: Tokenize, surrogates: Surrogates, records: Callable[[], object]) -> Kernel:
+    """``bmaparse.parse`` with ``tokenize`` and ``surrogates`` as the selected kernels,
+    after ``records()`` (which installs or removes the compiled record inits)."""
     def parse(text: str) -> object:
-        _compiled.tokenize = tokenize
-        _compiled.without_surrogates = surrogates
+        if _compiled.tokenize is not tokenize:  # (the first text of a pass)
+            _compiled.tokenize = tokenize
+            _compiled.without_surrogates = surrogates
+            records()
         return bmaparse.parse(text)
     return parse
 
@@ -84,7 +88,7 @@ def tables() -> dict[str, dict[str, Kernel]]:
         "normalize_lines": normalize_lines,
         "without_surrogates": without_surrogates,
         "tokenize": lambda text: pure_tokenize(text, 1),
-        "parse": parse_with(pure_tokenize, without_surrogates),
+        "parse": parse_with(pure_tokenize, without_surrogates, lambda: None),
     }
     found: dict[str, dict[str, Kernel]] = {name: {"pure": kernel} for name, kernel in pure.items()}
     try:
@@ -95,7 +99,11 @@ def tables() -> dict[str, dict[str, Kernel]]:
     found["normalize_lines"]["compiled"] = _ckernels.normalize_lines
     found["without_surrogates"]["compiled"] = _ckernels.without_surrogates
     found["tokenize"]["compiled"] = lambda text: _ckernels.tokenize(text, 1)
-    found["parse"]["compiled"] = parse_with(_ckernels.tokenize, _ckernels.without_surrogates)
+    classes = _compiled.record_classes()
+    found["parse"]["pure"] = parse_with(pure_tokenize, without_surrogates,
+                                        lambda: _ckernels.remove_record_inits(classes))
+    found["parse"]["compiled"] = parse_with(_ckernels.tokenize, _ckernels.without_surrogates,
+                                            lambda: _ckernels.install_record_inits(classes))
     return found
 
 
@@ -105,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
 
-    selected = _compiled.tokenize, _compiled.without_surrogates
+    selected = _compiled.tokenize, _compiled.without_surrogates, _compiled.RECORDS
     print(f"bmaparse._compiled: {_compiled.IMPLEMENTATION}")
     texts_of = corpora(args.reports)
     normalize_best: dict[str, dict[str, float]] = {}
@@ -132,7 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     row += f"{best['pure'] / best['compiled']:>15.2f}x"
                 print(row)
     finally:
-        _compiled.tokenize, _compiled.without_surrogates = selected
+        _compiled.tokenize, _compiled.without_surrogates, records = selected
+        if records:
+            from bmaparse import _ckernels
+            _ckernels.install_record_inits(records)
     return 0
 
 

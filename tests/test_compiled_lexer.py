@@ -85,7 +85,7 @@ print(_compiled.IMPLEMENTATION, _lexer.tokenize("ด้านที่ 1 x")[0].
 """
 
 
-@pytest.mark.parametrize("first", ["_lexer", "_compiled"])
+@pytest.mark.parametrize("first", ["_lexer", "_compiled", "model", "_parser"])
 def test_either_module_may_be_imported_first(first: str) -> None:
     # _lexer imports _compiled last, _compiled imports _lexer, the kernel reads
     # _lexer's tables: whichever is imported first, all of it works.

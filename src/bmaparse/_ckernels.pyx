@@ -60,7 +60,13 @@ text that holds one goes to the reference. Measured (``benchmarks/bench_compiled
 than the reference: its time is UTF-8 encoding and blake2b, which C calls too.)
 """
 
+from cpython.dict cimport PyDict_GetItem
+from cpython.object cimport PyObject
 from cpython.unicode cimport PyUnicode_KIND
+
+import dataclasses as _dataclasses
+from inspect import signature as _signature
+from types import MemberDescriptorType as _MemberDescriptorType
 
 from ._lexer import _HEADING_SET, _LONGEST_HEADING, _MEMO_MAX, _RULES_BY_FIRST, _SUFFIX, Kind, Token
 from ._normalize import _repair_clusters, normalize_line
@@ -265,3 +271,139 @@ def without_surrogates(str text not None):
         if 0xD800 <= c <= 0xDFFF:
             return _pure_without_surrogates(text)
     return text
+
+
+# --- the records' __init__ --------------------------------------------------------------
+
+
+cdef extern from "Python.h":
+    ctypedef struct PyMemberDef:
+        pass
+    ctypedef struct PyMemberDescrObject:
+        PyMemberDef *d_member
+    int PyMember_SetOne(char *addr, PyMemberDef *member, object value) except -1
+
+
+cdef object _REQUIRED = object()
+DEF _MAX_FIELDS = 64  # the most fields a record_init takes (Report has 46)
+cdef dict _init_plans = {}  # record class -> _InitPlan
+
+
+cdef class _InitPlan:
+    """A frozen slotted dataclass's ``__init__`` as data: its fields in order, their
+    defaults (``_REQUIRED`` where none), their slots' member descriptors, and the
+    generated ``__init__`` (which binds any call this one does not)."""
+
+    cdef tuple names
+    cdef tuple defaults
+    cdef tuple slots
+    cdef Py_ssize_t n
+    cdef object original
+
+    def __init__(self, tuple names, tuple defaults, tuple slots, object original):
+        self.names = names
+        self.defaults = defaults
+        self.slots = slots
+        self.n = len(names)
+        self.original = original
+
+
+def record_init(self, *args, **kwargs):
+    """The generated ``__init__`` of the record classes ``install_record_inits`` took:
+    binds the arguments as it does, then stores each field in its slot (the
+    generated one calls ``object.__setattr__`` per field, which stores it there
+    too). Any call it does not bind plainly (too many arguments, a missing or
+    unknown name, a name given twice) goes to the generated one, errors and all."""
+    cdef _InitPlan plan = _init_plans.get(type(self))
+    cdef Py_ssize_t nargs = len(args)
+    cdef Py_ssize_t used = 0
+    cdef Py_ssize_t i
+    cdef PyObject *value
+    cdef PyObject *values[_MAX_FIELDS]  # borrowed: args, kwargs and the plan hold them
+    if plan is None:
+        return _original_init(type(self))(self, *args, **kwargs)
+    if nargs > plan.n:
+        return plan.original(self, *args, **kwargs)
+    for i in range(plan.n):
+        value = PyDict_GetItem(kwargs, plan.names[i]) if kwargs else NULL
+        if value is not NULL:
+            if i < nargs:  # given twice
+                return plan.original(self, *args, **kwargs)
+            used += 1
+        elif i < nargs:
+            value = <PyObject*>args[i]
+        else:
+            value = <PyObject*>plan.defaults[i]
+            if value is <PyObject*>_REQUIRED:
+                return plan.original(self, *args, **kwargs)
+        values[i] = value
+    if kwargs and used != len(kwargs):  # a name that is no field
+        return plan.original(self, *args, **kwargs)
+    for i in range(plan.n):
+        PyMember_SetOne(<char*><PyObject*>self, (<PyMemberDescrObject*><PyObject*>plan.slots[i]).d_member,
+                        <object>values[i])
+
+
+def generated_init(type cls):
+    """The generated ``__init__`` a record class had before ``install_record_inits`` (for the tests)."""
+    return _original_init(cls)
+
+
+cdef object _original_init(type cls):
+    """The generated ``__init__`` of the nearest record class ``cls`` inherits from."""
+    cdef _InitPlan plan
+    for base in cls.__mro__:
+        plan = _init_plans.get(base)
+        if plan is not None:
+            return plan.original
+    raise TypeError(f"{cls.__name__} is not a record class")
+
+
+def install_record_inits(classes):
+    """Give each class of ``classes`` that is a frozen slotted dataclass with a plain
+    generated ``__init__`` (every field an argument in order, defaults without
+    factories, no ``__post_init__``) ``record_init`` instead; the others are left as
+    they are. Returns the classes taken. ``inspect.signature`` keeps showing the
+    generated signature."""
+    taken = []
+    for cls in classes:
+        if cls in _init_plans:
+            taken.append(cls)
+            continue
+        plan = _plan_of(cls)
+        if plan is not None:
+            cls.__signature__ = _signature(cls)
+            _init_plans[cls] = plan
+            cls.__init__ = record_init
+            taken.append(cls)
+    return tuple(taken)
+
+
+def remove_record_inits(classes):
+    """Give each class of ``classes`` that ``install_record_inits`` took its generated
+    ``__init__`` back (for the benchmarks and tests that compare the two in one run)."""
+    for cls in classes:
+        plan = _init_plans.pop(cls, None)
+        if plan is not None:
+            cls.__init__ = (<_InitPlan>plan).original
+            del cls.__signature__
+
+
+def _plan_of(cls):
+    if not (isinstance(cls, type) and _dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen
+            and "__slots__" in cls.__dict__ and not hasattr(cls, "__post_init__")):
+        return None
+    original = cls.__dict__.get("__init__")
+    fields = _dataclasses.fields(cls)
+    if original is None or len(fields) != len(cls.__dataclass_fields__) or len(fields) > _MAX_FIELDS:
+        return None
+    defaults = []
+    slots = []
+    for f in fields:
+        slot = cls.__dict__.get(f.name)
+        if (not f.init or f.kw_only or f.default_factory is not _dataclasses.MISSING
+                or type(slot) is not _MemberDescriptorType):
+            return None
+        defaults.append(_REQUIRED if f.default is _dataclasses.MISSING else f.default)
+        slots.append(slot)
+    return _InitPlan(tuple(f.name for f in fields), tuple(defaults), tuple(slots), original)
