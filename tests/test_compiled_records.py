@@ -23,7 +23,7 @@ import bmaparse
 from bmaparse import _compiled, model, synth
 from test_compiled import EXPECT_COMPILED, SAMPLES, _ckernels
 
-RECORD_CLASSES = _compiled.record_classes()
+RECORD_CLASSES = model.RECORD_CLASSES
 VALUES = st.one_of(st.none(), st.integers(), st.text(max_size=5), st.tuples(st.integers()), st.just(()))
 
 
@@ -48,9 +48,11 @@ def outcome(init: Callable[..., None], cls: type, args: tuple[Any, ...], kwargs:
 
 
 def test_every_record_class_is_taken_when_compiled() -> None:
-    assert {cls.__name__ for cls in RECORD_CLASSES} >= {"Report", "Diagnostic", "Kpi", "ProgressUpdate"}
-    taken = tuple(RECORD_CLASSES) if _compiled.COMPILED else ()
-    assert taken == _compiled.RECORDS
+    defined = {value for value in vars(model).values() if dataclasses.is_dataclass(value)
+               and isinstance(value, type) and value.__module__ == model.__name__}
+    assert set(RECORD_CLASSES) == defined
+    taken = RECORD_CLASSES if _compiled.COMPILED else ()
+    assert taken == model.COMPILED_RECORDS
     assert _compiled.select({_compiled.PURE_PYTHON_ENV: "1"}).install_record_inits(RECORD_CLASSES) == ()
 
 

@@ -428,3 +428,28 @@ def _plan_of(cls):
         defaults.append(_REQUIRED if f.default is _dataclasses.MISSING else f.default)
         slots.append(slot)
     return _InitPlan(tuple(f.name for f in fields), tuple(defaults), tuple(slots), original)
+
+
+# --- to_ascii_digits ----------------------------------------------------------------------
+
+
+cdef tuple _THAI_DIGIT_STRS = tuple(chr(0x0E50 + i) for i in range(10))
+cdef tuple _ASCII_DIGIT_STRS = tuple(chr(0x30 + i) for i in range(10))
+
+
+def to_ascii_digits(str s not None):
+    """``_values.pure_to_ascii_digits(s)``: ``s`` itself when it holds no Thai digit,
+    else ``s`` with each Thai digit ๐-๙ replaced by its ASCII digit."""
+    cdef Py_UCS4 c
+    cdef int seen = 0  # bit d: the Thai digit d is in s
+    cdef int d
+    cdef str out = s
+    if PyUnicode_KIND(s) == 1:  # Latin-1: no Thai code point
+        return s
+    for c in s:
+        if 0x0E50 <= c <= 0x0E59:
+            seen |= 1 << (<int>c - 0x0E50)
+    for d in range(10):
+        if seen & (1 << d):
+            out = out.replace(_THAI_DIGIT_STRS[d], _ASCII_DIGIT_STRS[d])
+    return out

@@ -5,9 +5,9 @@ The compiled extension ``bmaparse._ckernels`` (built from ``_ckernels.pyx`` by
 import, by :func:`select`; the rest of the package takes its kernels from here
 (``_compiled.normalize_lines``; ``_compiled.tokenize``, which ``_lexer.tokenize``
 calls; ``_compiled.without_surrogates``, which ``_parser`` calls) and never
-imports the extension itself, so one switch decides for the whole process (it
-also gives the record classes of ``model`` the compiled ``__init__``, once, at
-import, when it selects the extension: see below):
+imports the extension itself, so one switch decides for the whole process
+(``_values`` takes ``_compiled.to_ascii_digits`` and ``model`` calls
+``_compiled.install_record_inits`` when they are imported: see below):
 
 * ``BMAPARSE_PURE_PYTHON=1`` in the environment forces the pure-Python modules;
 * an extension that does not import (not built: no compiler at install time)
@@ -19,32 +19,35 @@ identical output for every input (``tests/test_compiled.py``,
 ``tests/test_compiled_lexer.py``, ``tests/test_compiled_surrogates.py``). The kernels
 are ``normalize_lines`` (the reference is ``_normalize.normalize_lines``),
 ``tokenize`` of a str, which normalises and classifies every line (the reference
-is ``_lexer.pure_tokenize``) and ``without_surrogates`` (``_normalize``'s).
+is ``_lexer.pure_tokenize``), ``without_surrogates`` (``_normalize``'s) and
+``to_ascii_digits`` (``_values.pure_to_ascii_digits``; None in pure Python, where
+``_values`` keeps its own). This module imports none of ``_values`` and ``model``,
+so it has chosen by the time they ask.
 
 The records of the Report tree (``model``: frozen slotted dataclasses) are built
 by their generated ``__init__``, which stores each field through
 ``object.__setattr__``, a Python call per field. With the extension selected,
-``install_record_inits`` gives each record class ``_ckernels.record_init``
-instead: the same binding of the arguments, then each value stored in its slot
-from C (a call it does not bind plainly goes to the generated ``__init__``, kept,
-so errors read the same; ``tests/test_compiled_records.py``). :data:`RECORDS`
-lists the classes it took, none in pure Python. Measured: the records of a
+``install_record_inits`` (which ``model`` calls on ``RECORD_CLASSES``) gives each
+record class ``_ckernels.record_init`` instead: the same binding of the
+arguments, then each value stored in its slot from C (a call it does not bind
+plainly goes to the generated ``__init__``, kept, so errors read the same;
+``tests/test_compiled_records.py``); ``model.COMPILED_RECORDS`` lists the classes
+it took, none in pure Python. Measured: the records of a
 synthetic report 13.9 -> 9.2 µs, most of what is left being Python's own cost of
 a call with keywords (8 µs for an ``__init__`` that does nothing).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
-from . import _lexer, _normalize, model
+from . import _lexer, _normalize
 
 __all__ = [
-    "COMPILED", "IMPLEMENTATION", "PURE_PYTHON_ENV", "RECORDS", "Kernels", "normalize_lines", "record_classes",
-    "select", "tokenize", "without_surrogates",
+    "COMPILED", "IMPLEMENTATION", "PURE_PYTHON_ENV", "Kernels", "install_record_inits", "normalize_lines", "select",
+    "to_ascii_digits", "tokenize", "without_surrogates",
 ]
 
 PURE_PYTHON_ENV = "BMAPARSE_PURE_PYTHON"
@@ -59,6 +62,7 @@ class Kernels(NamedTuple):
     tokenize: Callable[[str, int], list[_lexer.Token]]
     without_surrogates: Callable[[str], str]
     install_record_inits: Callable[[Sequence[type]], tuple[type, ...]]
+    to_ascii_digits: Callable[[str], str] | None
 
     @property
     def compiled(self) -> bool:
@@ -72,6 +76,7 @@ def select(environ: Mapping[str, str]) -> Kernels:
     try:
         from ._ckernels import install_record_inits
         from ._ckernels import normalize_lines as compiled_normalize_lines
+        from ._ckernels import to_ascii_digits as compiled_to_ascii_digits
         from ._ckernels import tokenize as compiled_tokenize
         from ._ckernels import without_surrogates as compiled_without_surrogates
     except ModuleNotFoundError:
@@ -79,23 +84,17 @@ def select(environ: Mapping[str, str]) -> Kernels:
     except ImportError as exc:  # built, but for another Python, or damaged
         return _pure(f"the compiled extension fails: {exc}")
     return Kernels("compiled", compiled_normalize_lines, compiled_tokenize, compiled_without_surrogates,
-                   install_record_inits)
+                   install_record_inits, compiled_to_ascii_digits)
 
 
 def _pure(why: str) -> Kernels:
     return Kernels(f"pure Python ({why})", _normalize.normalize_lines, _lexer.pure_tokenize,
-                   _normalize.without_surrogates, _keep_record_inits)
+                   _normalize.without_surrogates, _keep_record_inits, None)
 
 
 def _keep_record_inits(classes: Sequence[type]) -> tuple[type, ...]:
     """Pure Python: the record classes keep their generated ``__init__``."""
     return ()
-
-
-def record_classes() -> list[type]:
-    """The dataclasses ``model`` defines: the records of the Report tree."""
-    return [value for value in vars(model).values()
-            if isinstance(value, type) and dataclasses.is_dataclass(value) and value.__module__ == model.__name__]
 
 
 _KERNELS = select(os.environ)
@@ -106,5 +105,5 @@ IMPLEMENTATION: str = _KERNELS.implementation
 normalize_lines = _KERNELS.normalize_lines
 tokenize = _KERNELS.tokenize
 without_surrogates = _KERNELS.without_surrogates
-RECORDS: tuple[type, ...] = _KERNELS.install_record_inits(record_classes())
-"""The record classes whose ``__init__`` is the compiled one (none in pure Python)."""
+install_record_inits = _KERNELS.install_record_inits
+to_ascii_digits = _KERNELS.to_ascii_digits
