@@ -15,11 +15,11 @@ imports the extension itself, so one switch decides for the whole process
   ``bmaparse --version`` to show; nothing is printed on import.
 
 The pure-Python modules stay the reference: the compiled kernels must give
-identical output for every input (``tests/test_compiled.py``,
-``tests/test_compiled_lexer.py``, ``tests/test_compiled_surrogates.py``). The kernels
-are ``normalize_lines`` (the reference is ``_normalize.normalize_lines``),
-``tokenize`` of a str, which normalises and classifies every line (the reference
-is ``_lexer.pure_tokenize``), ``without_surrogates`` (``_normalize``'s) and
+identical output for every input (``tests/test_compiled*.py``: ``_lexer``,
+``_surrogates``, ``_values``, ``_records``). The kernels are ``normalize_lines``
+(the reference is ``_normalize.normalize_lines``), ``tokenize`` of a str,
+which normalises and classifies every line (the reference is
+``_lexer.pure_tokenize``), ``without_surrogates`` (``_normalize``'s) and
 ``to_ascii_digits`` (``_values.pure_to_ascii_digits``; None in pure Python, where
 ``_values`` keeps its own). This module imports none of ``_values`` and ``model``,
 so it has chosen by the time they ask.
@@ -32,9 +32,9 @@ record class ``_ckernels.record_init`` instead: the same binding of the
 arguments, then each value stored in its slot from C (a call it does not bind
 plainly goes to the generated ``__init__``, kept, so errors read the same;
 ``tests/test_compiled_records.py``); ``model.COMPILED_RECORDS`` lists the classes
-it took, none in pure Python. Measured: the records of a
-synthetic report 13.9 -> 9.2 µs, most of what is left being Python's own cost of
-a call with keywords (8 µs for an ``__init__`` that does nothing).
+it took, none in pure Python. Measured: the records of a synthetic report
+13.9 -> 9.2 µs, most of what is left being Python's own cost of a call with
+keywords (8 µs for an ``__init__`` that does nothing).
 """
 
 from __future__ import annotations
