@@ -8,15 +8,20 @@ Run from the repository root, after ``pip install -e .`` with a C compiler
 Three corpora, built once: the seed report as it is (it holds one real slip),
 the seed with four typing slips injected into each copy (as in
 ``bench_normalize.py``), and ``bmaparse.synth.corpus(--reports, seed=0)`` of
-every layout. Three tables, each in µs per report with pure ÷ compiled:
+every layout. Four tables, each in µs per report with pure ÷ compiled:
 
 * ``normalize_lines``: ``_normalize.normalize_lines`` against the kernel;
+* ``without_surrogates``: ``_normalize.without_surrogates`` against the kernel;
 * ``tokenize`` (normalise, then classify every line): ``_lexer.pure_tokenize``
   against the kernel; the ``classify`` column is tokenize less normalize_lines,
   the lexer's own share;
-* ``parse``: ``bmaparse.parse`` with each ``tokenize`` in turn (the pure row puts
-  ``_lexer.pure_tokenize`` in ``_compiled.tokenize``, the only kernel a parse
-  calls, for its passes, then restores the selection).
+* ``parse``: ``bmaparse.parse`` with each set of kernels in turn (the pure row
+  puts ``_lexer.pure_tokenize`` in ``_compiled.tokenize`` and
+  ``_normalize.without_surrogates`` in ``_compiled.without_surrogates``, the
+  kernels a parse calls, puts ``_values.pure_to_ascii_digits`` back in each
+  module that imported the kernel ``to_ascii_digits`` and gives the record
+  classes their generated ``__init__`` back, for its passes; then the selection
+  is restored).
 
 Every pair first gives identical output on every text (equal tokens, equal
 Reports); then each pass runs one function over every text of a corpus, the
@@ -30,17 +35,19 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import types
 from collections.abc import Callable, Sequence
 
 from bench_normalize import make_reports
 
 import bmaparse
-from bmaparse import _compiled, synth
+from bmaparse import _compiled, _values, model, synth
 from bmaparse._lexer import Token, pure_tokenize
-from bmaparse._normalize import normalize_lines
+from bmaparse._normalize import normalize_lines, without_surrogates
 
 Kernel = Callable[[str], object]
 Tokenize = Callable[[str, int], list[Token]]
+Surrogates = Callable[[str], str]
 
 
 def corpora(reports: int) -> dict[str, list[str]]:
@@ -66,10 +73,23 @@ def best_pass(kernels: dict[str, Kernel], texts: list[str], repeat: int) -> dict
     return best
 
 
-def parse_with(tokenize: Tokenize) -> Kernel:
-    """``bmaparse.parse`` with ``tokenize`` as the selected lexer."""
+def use_to_ascii_digits(kernel: Callable[[str], str]) -> None:
+    """Put ``kernel`` where ``_values`` and the modules that import ``to_ascii_digits`` look."""
+    kernels = {_values.pure_to_ascii_digits, *filter(None, [_compiled.to_ascii_digits])}
+    for module in list(sys.modules.values()):
+        if (isinstance(module, types.ModuleType) and module.__name__.startswith("bmaparse.")
+                and module is not _compiled and getattr(module, "to_ascii_digits", None) in kernels):
+            module.to_ascii_digits = kernel  # type: ignore[attr-defined]
+
+
+def parse_with(tokenize: Tokenize, surrogates: Surrogates, rest: Callable[[], object]) -> Kernel:
+    """``bmaparse.parse`` with ``tokenize`` and ``surrogates`` as the selected kernels,
+    after ``rest()`` (which selects the record inits and ``to_ascii_digits``)."""
     def parse(text: str) -> object:
-        _compiled.tokenize = tokenize
+        if _compiled.tokenize is not tokenize:  # (the first text of a pass)
+            _compiled.tokenize = tokenize
+            _compiled.without_surrogates = surrogates
+            rest()
         return bmaparse.parse(text)
     return parse
 
@@ -78,8 +98,9 @@ def tables() -> dict[str, dict[str, Kernel]]:
     """Each table's pure and (when built) compiled function."""
     pure: dict[str, Kernel] = {
         "normalize_lines": normalize_lines,
+        "without_surrogates": without_surrogates,
         "tokenize": lambda text: pure_tokenize(text, 1),
-        "parse": parse_with(pure_tokenize),
+        "parse": parse_with(pure_tokenize, without_surrogates, lambda: None),
     }
     found: dict[str, dict[str, Kernel]] = {name: {"pure": kernel} for name, kernel in pure.items()}
     try:
@@ -88,8 +109,20 @@ def tables() -> dict[str, dict[str, Kernel]]:
         print("the compiled extension is not built: pure Python only")
         return found
     found["normalize_lines"]["compiled"] = _ckernels.normalize_lines
+    found["without_surrogates"]["compiled"] = _ckernels.without_surrogates
     found["tokenize"]["compiled"] = lambda text: _ckernels.tokenize(text, 1)
-    found["parse"]["compiled"] = parse_with(_ckernels.tokenize)
+    classes = model.RECORD_CLASSES
+
+    def pure_rest() -> None:
+        _ckernels.remove_record_inits(classes)
+        use_to_ascii_digits(_values.pure_to_ascii_digits)
+
+    def compiled_rest() -> None:
+        _ckernels.install_record_inits(classes)
+        use_to_ascii_digits(_ckernels.to_ascii_digits)
+
+    found["parse"]["pure"] = parse_with(pure_tokenize, without_surrogates, pure_rest)
+    found["parse"]["compiled"] = parse_with(_ckernels.tokenize, _ckernels.without_surrogates, compiled_rest)
     return found
 
 
@@ -99,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
 
-    selected = _compiled.tokenize
+    selected = _compiled.tokenize, _compiled.without_surrogates, model.COMPILED_RECORDS, _values.to_ascii_digits
     print(f"bmaparse._compiled: {_compiled.IMPLEMENTATION}")
     texts_of = corpora(args.reports)
     normalize_best: dict[str, dict[str, float]] = {}
@@ -126,7 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     row += f"{best['pure'] / best['compiled']:>15.2f}x"
                 print(row)
     finally:
-        _compiled.tokenize = selected
+        _compiled.tokenize, _compiled.without_surrogates, records, to_ascii_digits = selected
+        use_to_ascii_digits(to_ascii_digits)
+        if records:
+            _compiled.install_record_inits(records)
     return 0
 
 

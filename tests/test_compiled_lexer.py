@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import test_hostile_lines
-from bmaparse import _compiled, _lexer
+from bmaparse import _compiled, _lexer, model
 from bmaparse._lexer import Token, pure_tokenize
 from helpers import DATA, SAMPLES, bounded, child_env
 from test_compiled import EXPECT_COMPILED, _ckernels
@@ -80,19 +80,21 @@ package = types.ModuleType("bmaparse")  # the package without its __init__, whic
 package.__path__ = [sys.argv[2]]
 sys.modules["bmaparse"] = package
 importlib.import_module("bmaparse." + sys.argv[1])
-from bmaparse import _compiled, _lexer
-print(_compiled.IMPLEMENTATION, _lexer.tokenize("ด้านที่ 1 x")[0].kind)
+from bmaparse import _compiled, _lexer, _values, model
+print(_compiled.IMPLEMENTATION, _lexer.tokenize("ด้านที่ 1 x")[0].kind, len(model.COMPILED_RECORDS),
+      _values.to_ascii_digits("๑2") == "12", _values.to_ascii_digits is (_compiled.to_ascii_digits or _values.pure_to_ascii_digits))
 """
 
 
-@pytest.mark.parametrize("first", ["_lexer", "_compiled"])
+@pytest.mark.parametrize("first", ["_lexer", "_compiled", "model", "_values", "_parser"])
 def test_either_module_may_be_imported_first(first: str) -> None:
     # _lexer imports _compiled last, _compiled imports _lexer, the kernel reads
     # _lexer's tables: whichever is imported first, all of it works.
     src = str(Path(_lexer.__file__).parent)
     done = subprocess.run([sys.executable, "-c", IMPORT_FIRST, first, src], env=child_env(),
                           capture_output=True, text=True, check=True)
-    assert done.stdout.split() == [*_compiled.IMPLEMENTATION.split(), "strategy"]
+    records = str(len(model.RECORD_CLASSES) if _compiled.COMPILED else 0)
+    assert done.stdout.split() == [*_compiled.IMPLEMENTATION.split(), "strategy", records, "True", "True"]
 
 
 # --- real lines ---------------------------------------------------------------------------

@@ -50,10 +50,55 @@ lines (2,000 synthetic reports, more distinct lines than the memo holds)
 50 -> 48. There the patterns' own matching is the cost; a hand-written matcher
 per frequent pattern is the next step, not taken yet (each must give the
 regex's groups exactly, ``\\d`` taking every script's digits).
+
+``without_surrogates(text)``: ``_normalize.without_surrogates``, which encodes
+the whole text to UTF-8 to learn whether it holds a lone surrogate (the only
+code points UTF-8 refuses). Here a str of one byte a code point cannot hold one
+and is returned at once; any other is scanned for U+D800..U+DFFF, and only a
+text that holds one goes to the reference. Measured (``benchmarks/bench_compiled.py``):
+4.3 -> 1.1 µs a seed report. (The same for ``_parser.report_key`` was slower
+than the reference: its time is UTF-8 encoding and blake2b, which C calls too.)
+
+``record_init``: the ``__init__`` that ``install_record_inits`` gives the record
+classes of ``model`` (``_compiled`` calls it once when it selects this module).
+It binds the arguments as the dataclass's generated ``__init__`` does (by place,
+by name, else the field's default), then stores each value with
+``PyMember_SetOne`` through the slot's own member descriptor: what
+``object.__setattr__``, which the generated one calls per field, ends in. A call
+it does not bind plainly goes to the generated ``__init__``, kept in the plan,
+so its errors are the generated one's. Bounds: at most ``_MAX_FIELDS`` values,
+checked when the plan is made; each descriptor is checked to be a
+``member_descriptor`` of the class itself, and ``self`` is an instance of the
+class whose plan is used (``type(self)`` is the key), as the descriptor demands.
+Measured: the records of a synthetic report 13.9 -> 9.2 µs (8 µs of it is
+Python's own cost of a call with keywords); with ``without_surrogates``, a
+compiled parse 183 -> 172 µs a synthetic report, 163 -> 153 µs the seed.
+
+``to_ascii_digits(s)``: ``_values.pure_to_ascii_digits``, which searches ``s``
+for a Thai digit with a regex and then maps every character through
+``str.translate``'s dict. Here one pass notes which Thai digits ``s`` holds
+(none in a str of one byte a code point) and ``str.replace`` swaps each of
+those. About 23 calls a report; a compiled parse 4 µs (seed) to 8 µs
+(synthetic) a report less.
+
+Tried and left out: a pre-check that skips the prefix patterns a line cannot
+match (the star lines split by the word after the stars, the digit patterns by
+the run of digits a line starts with) gave the same classify time (23-24 µs a
+synthetic report): a failing pattern fails within a few characters, and the
+memo answers most lines before any is tried.
 """
+
+from cpython.dict cimport PyDict_GetItem
+from cpython.object cimport PyObject
+from cpython.unicode cimport PyUnicode_KIND
+
+import dataclasses as _dataclasses
+from inspect import signature as _signature
+from types import MemberDescriptorType as _MemberDescriptorType
 
 from ._lexer import _HEADING_SET, _LONGEST_HEADING, _MEMO_MAX, _RULES_BY_FIRST, _SUFFIX, Kind, Token
 from ._normalize import _repair_clusters, normalize_line
+from ._normalize import without_surrogates as _pure_without_surrogates
 
 
 cdef inline bint _is_tone(Py_UCS4 c):
@@ -240,3 +285,178 @@ cdef tuple _match_suffix(str text):
         if found is not None:
             return (rule[0], found)
     return None
+
+
+# --- without_surrogates --------------------------------------------------------------------
+
+
+def without_surrogates(str text not None):
+    """``_normalize.without_surrogates(text)``: ``text`` itself when it holds no lone surrogate."""
+    cdef Py_UCS4 c
+    if PyUnicode_KIND(text) == 1:  # Latin-1: no code point above U+00FF
+        return text
+    for c in text:
+        if 0xD800 <= c <= 0xDFFF:
+            return _pure_without_surrogates(text)
+    return text
+
+
+# --- the records' __init__ --------------------------------------------------------------
+
+
+cdef extern from "Python.h":
+    ctypedef struct PyMemberDef:
+        pass
+    ctypedef struct PyMemberDescrObject:
+        PyMemberDef *d_member
+    int PyMember_SetOne(char *addr, PyMemberDef *member, object value) except -1
+
+
+cdef object _REQUIRED = object()
+DEF _MAX_FIELDS = 64  # the most fields a record_init takes (Report has 46)
+cdef dict _init_plans = {}  # record class -> _InitPlan
+
+
+cdef class _InitPlan:
+    """A frozen slotted dataclass's ``__init__`` as data: its fields in order, their
+    defaults (``_REQUIRED`` where none), their slots' member descriptors, and the
+    generated ``__init__`` (which binds any call this one does not)."""
+
+    cdef tuple names
+    cdef tuple defaults
+    cdef tuple slots
+    cdef Py_ssize_t n
+    cdef object original
+
+    def __init__(self, tuple names, tuple defaults, tuple slots, object original):
+        self.names = names
+        self.defaults = defaults
+        self.slots = slots
+        self.n = len(names)
+        self.original = original
+
+
+def record_init(self, *args, **kwargs):
+    """The generated ``__init__`` of the record classes ``install_record_inits`` took:
+    binds the arguments as it does, then stores each field in its slot (the
+    generated one calls ``object.__setattr__`` per field, which stores it there
+    too). Any call it does not bind plainly (too many arguments, a missing or
+    unknown name, a name given twice) goes to the generated one, errors and all."""
+    cdef _InitPlan plan = _init_plans.get(type(self))
+    cdef Py_ssize_t nargs = len(args)
+    cdef Py_ssize_t used = 0
+    cdef Py_ssize_t i
+    cdef PyObject *value
+    cdef PyObject *values[_MAX_FIELDS]  # borrowed: args, kwargs and the plan hold them
+    if plan is None:
+        return _original_init(type(self))(self, *args, **kwargs)
+    if nargs > plan.n:
+        return plan.original(self, *args, **kwargs)
+    for i in range(plan.n):
+        value = PyDict_GetItem(kwargs, plan.names[i]) if kwargs else NULL
+        if value is not NULL:
+            if i < nargs:  # given twice
+                return plan.original(self, *args, **kwargs)
+            used += 1
+        elif i < nargs:
+            value = <PyObject*>args[i]
+        else:
+            value = <PyObject*>plan.defaults[i]
+            if value is <PyObject*>_REQUIRED:
+                return plan.original(self, *args, **kwargs)
+        values[i] = value
+    if kwargs and used != len(kwargs):  # a name that is no field
+        return plan.original(self, *args, **kwargs)
+    for i in range(plan.n):
+        PyMember_SetOne(<char*><PyObject*>self, (<PyMemberDescrObject*><PyObject*>plan.slots[i]).d_member,
+                        <object>values[i])
+
+
+def generated_init(type cls):
+    """The generated ``__init__`` a record class had before ``install_record_inits`` (for the tests)."""
+    return _original_init(cls)
+
+
+cdef object _original_init(type cls):
+    """The generated ``__init__`` of the nearest record class ``cls`` inherits from."""
+    cdef _InitPlan plan
+    for base in cls.__mro__:
+        plan = _init_plans.get(base)
+        if plan is not None:
+            return plan.original
+    raise TypeError(f"{cls.__name__} is not a record class")
+
+
+def install_record_inits(classes):
+    """Give each class of ``classes`` that is a frozen slotted dataclass with a plain
+    generated ``__init__`` (every field an argument in order, defaults without
+    factories, no ``__post_init__``) ``record_init`` instead; the others are left as
+    they are. Returns the classes taken. ``inspect.signature`` keeps showing the
+    generated signature."""
+    taken = []
+    for cls in classes:
+        if cls in _init_plans:
+            taken.append(cls)
+            continue
+        plan = _plan_of(cls)
+        if plan is not None:
+            cls.__signature__ = _signature(cls)
+            _init_plans[cls] = plan
+            cls.__init__ = record_init
+            taken.append(cls)
+    return tuple(taken)
+
+
+def remove_record_inits(classes):
+    """Give each class of ``classes`` that ``install_record_inits`` took its generated
+    ``__init__`` back (for the benchmarks and tests that compare the two in one run)."""
+    for cls in classes:
+        plan = _init_plans.pop(cls, None)
+        if plan is not None:
+            cls.__init__ = (<_InitPlan>plan).original
+            del cls.__signature__
+
+
+def _plan_of(cls):
+    if not (isinstance(cls, type) and _dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen
+            and "__slots__" in cls.__dict__ and not hasattr(cls, "__post_init__")):
+        return None
+    original = cls.__dict__.get("__init__")
+    fields = _dataclasses.fields(cls)
+    if original is None or len(fields) != len(cls.__dataclass_fields__) or len(fields) > _MAX_FIELDS:
+        return None
+    defaults = []
+    slots = []
+    for f in fields:
+        slot = cls.__dict__.get(f.name)
+        if (not f.init or f.kw_only or f.default_factory is not _dataclasses.MISSING
+                or type(slot) is not _MemberDescriptorType):
+            return None
+        defaults.append(_REQUIRED if f.default is _dataclasses.MISSING else f.default)
+        slots.append(slot)
+    return _InitPlan(tuple(f.name for f in fields), tuple(defaults), tuple(slots), original)
+
+
+# --- to_ascii_digits ----------------------------------------------------------------------
+
+
+cdef tuple _THAI_DIGIT_STRS = tuple(chr(0x0E50 + i) for i in range(10))
+cdef tuple _ASCII_DIGIT_STRS = tuple(chr(0x30 + i) for i in range(10))
+
+
+def to_ascii_digits(str s not None):
+    """``_values.pure_to_ascii_digits(s)``: ``s`` itself when it holds no Thai digit,
+    else ``s`` with each Thai digit ๐-๙ replaced by its ASCII digit."""
+    cdef Py_UCS4 c
+    cdef int seen = 0  # bit d: the Thai digit d is in s
+    cdef int d
+    cdef str out = s
+    if PyUnicode_KIND(s) == 1:  # Latin-1: no Thai code point
+        return s
+    for c in s:
+        if 0x0E50 <= c <= 0x0E59:
+            seen |= 1 << (<int>c - 0x0E50)
+    for d in range(10):
+        if seen & (1 << d):
+            out = out.replace(_THAI_DIGIT_STRS[d], _ASCII_DIGIT_STRS[d])
+    return out

@@ -36,7 +36,7 @@ from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
-from . import _evidence, _kpidef, _kpipage, _rules, _viewpage
+from . import _compiled, _evidence, _kpidef, _kpipage, _rules, _viewpage
 from ._agencies import agency_name_for
 from ._diagnostics import DiagnosticLog, unrecognized_line
 from ._lexer import Kind, Token, tokenize
@@ -559,7 +559,7 @@ def _failed_report(text: str, source: str | None, exc: Exception) -> Report:
 
 def _valid_unicode(text: str, source: str | None) -> tuple[str, tuple[Diagnostic, ...]]:
     """Lone surrogates (possible in a Python str, never in a file) become U+FFFD."""
-    fixed = without_surrogates(text)
+    fixed = _compiled.without_surrogates(text)  # the selected kernel of _normalize's
     if fixed is text:
         return text, ()
     first = next(i for i, (a, b) in enumerate(zip(text, fixed, strict=True)) if a != b)

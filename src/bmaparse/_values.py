@@ -20,6 +20,7 @@ None. They run once or more per line of millions of reports, so:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
@@ -33,8 +34,9 @@ THAI_DIGITS: dict[int, int] = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0
 _THAI_DIGIT = re.compile("[๐-๙]")
 
 
-def to_ascii_digits(s: str) -> str:
-    """``s`` with Thai digits replaced by ASCII digits; same length as ``s``."""
+def pure_to_ascii_digits(s: str) -> str:
+    """``s`` with Thai digits replaced by ASCII digits; same length as ``s`` (the
+    reference of the compiled ``to_ascii_digits``; this module's last lines pick)."""
     # translate() looks every character up in a dict; a search for a Thai
     # digit is ~10x cheaper on a Thai line, and most lines have none.
     return s.translate(THAI_DIGITS) if _THAI_DIGIT.search(s) else s
@@ -512,3 +514,11 @@ def budget_kind(label: str | None) -> str:
         if any(word in label for word in found):
             return kind
     return "unknown"
+
+
+# Last: the compiled kernel of ``pure_to_ascii_digits`` when ``_compiled`` selected the
+# extension (``_compiled`` imports nothing that imports this module, so it has chosen).
+from . import _compiled  # noqa: E402
+
+to_ascii_digits: Callable[[str], str] = _compiled.to_ascii_digits or pure_to_ascii_digits
+"""``s`` with Thai digits replaced by ASCII digits; same length as ``s``."""

@@ -339,3 +339,13 @@ CHILD_TABLES = {
 DERIVED_COLUMNS = {"budget_figures": ("kind",)}
 """Child table name -> columns that are properties of its record, computed from its fields
 (so they never disagree with them), written to the table like the fields."""
+
+RECORD_CLASSES: tuple[type, ...] = (Report, *CHILD_TABLES.values(), Diagnostic)
+"""Every record class of the Report tree."""
+
+# Last: with the compiled extension selected, the records are built by its __init__
+# (``_compiled`` says how); their generated one stays the reference.
+from . import _compiled  # noqa: E402
+
+COMPILED_RECORDS: tuple[type, ...] = _compiled.install_record_inits(RECORD_CLASSES)
+"""The record classes whose ``__init__`` is the compiled one (none in pure Python)."""
