@@ -33,7 +33,11 @@ def _extensions() -> list[Extension]:
         print("bmaparse: Cython is not installed; using pure Python")
         return []
     ext = Extension("bmaparse._ckernels", ["src/bmaparse/_ckernels.pyx"])
-    built = cythonize([ext], compiler_directives={"language_level": 3})
+    try:
+        built = cythonize([ext], compiler_directives={"language_level": 3})
+    except Exception as exc:  # e.g. an sdist without the .pyx: fall back, never fail
+        print(f"bmaparse: not compiling the kernels ({exc}); using pure Python")
+        return []
     for each in built:  # (after cythonize, which drops the flag)
         each.optional = True  # an editable install then skips its missing file too
     return built

@@ -64,12 +64,26 @@ def test_convert_to_parquet_loads_neither_pandas_nor_duckdb(tmp_path: Path, jobs
     """``bmaparse convert --format parquet --quiet`` imports only what it uses: no pandas
     (pyarrow would load it for its first array), no duckdb, no tqdm without a bar."""
     out = _fresh(
-        "from bmaparse.cli import main\n"
-        f"status = main(['convert', {str(SAMPLES)!r}, '-o', {str(tmp_path / 'out')!r},"
-        f" '--format', 'parquet', '--quiet', '--jobs', {jobs!r}])\n"
+        "from bmaparse.cli import main\n"  # as the console script: main() reads sys.argv
+        f"sys.argv = ['bmaparse', 'convert', {str(SAMPLES)!r}, '-o', {str(tmp_path / 'out')!r},"
+        f" '--format', 'parquet', '--quiet', '--jobs', {jobs!r}]\n"
+        "status = main()\n"
         "print(status, *[m for m in ('pandas', 'duckdb', 'tqdm') if m in sys.modules])"
     )
     assert out == ["0"]
+
+
+def test_a_callers_main_leaves_pyarrow_as_it_was(tmp_path: Path) -> None:
+    """``main([...])`` called from a program runs in the caller's process: pyarrow
+    must still know pandas there afterwards (a review found an ``Int64`` Series
+    refused by ``pa.array`` after the console script's shortcut had run)."""
+    out = _fresh(
+        "from bmaparse.cli import main\n"
+        f"status = main(['convert', {str(SAMPLES)!r}, '-o', {str(tmp_path / 'out')!r}, '--quiet', '--jobs', '1'])\n"
+        "import pandas as pd, pyarrow as pa\n"
+        "print(status, pa.array(pd.Series([1, None], dtype='Int64')).type)"
+    )
+    assert out == ["0", "int64"]
 
 
 def test_verify_loads_no_pandas(tmp_path: Path) -> None:
@@ -79,7 +93,8 @@ def test_verify_loads_no_pandas(tmp_path: Path) -> None:
     assert main(["convert", str(SAMPLES), "-o", str(tmp_path / "out"), "--quiet", "--jobs", "1"]) == 0
     out = _fresh(
         "from bmaparse.cli import main\n"
-        f"status = main(['verify', {str(tmp_path / 'out')!r}])\n"
+        f"sys.argv = ['bmaparse', 'verify', {str(tmp_path / 'out')!r}]\n"
+        "status = main()\n"
         "print(status, *[m for m in ('pandas', 'duckdb') if m in sys.modules])"
     )
     assert out[-1] == "0", out  # the status, and no module after it

@@ -120,3 +120,68 @@ def test_parsed_reports_are_the_same_either_way() -> None:
         _ckernels.install_record_inits(RECORD_CLASSES)
     assert compiled == reference
     assert model.Report.__init__ is _ckernels.record_init
+
+
+_HOSTILE = r'''
+import dataclasses, sys
+import bmaparse
+from bmaparse import Report, _ckernels
+
+class Meta(type):  # a class that passes for Report in a dict lookup
+    def __hash__(cls): return hash(Report)
+    def __eq__(cls, other): return True
+
+class Evil(metaclass=Meta):
+    __slots__ = ("a",)
+
+try:
+    Report.__init__(Evil(), *["x"] * 40)
+except AttributeError:
+    pass
+else:
+    sys.exit("the compiled init wrote Report's slots into another class")
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Huge:
+    s0: object = None
+    s1: object = None
+    s2: object = None
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Tiny:
+    a: object = None
+
+Tiny.a = Huge.__dict__["s2"]  # another class's slot planted on a record class
+assert _ckernels.install_record_inits([Tiny]) == ()
+print("ok")
+'''
+
+
+def test_hostile_classes_never_reach_the_slot_stores() -> None:
+    """Found by a review: a class whose metaclass makes it equal to Report got
+    Report's plan (its slots written into a smaller object: a segfault), and a
+    descriptor of another class planted on a record class was trusted. Run in a
+    child: a regression must fail the test, not end the suite."""
+    if _ckernels is None:
+        if EXPECT_COMPILED:
+            pytest.fail("BMAPARSE_EXPECT_COMPILED is set but bmaparse._ckernels did not import")
+        pytest.skip("the compiled extension is not built")
+    import subprocess
+    import sys
+
+    from helpers import child_env
+
+    done = subprocess.run([sys.executable, "-c", _HOSTILE], env=child_env(),
+                          capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout.strip()) == (0, "ok"), done.stderr[-2000:]
+
+
+def test_a_str_subclass_parses_as_its_str() -> None:
+    """The kernels take only an exact str; parse reads a subclass as the str it holds
+    (it gave an internal-error report in compiled mode, a report in pure mode)."""
+
+    class Text(str):
+        pass
+
+    seed = (SAMPLES / "000_8c07428080a9c9ea.txt").read_text(encoding="utf-8")
+    assert bmaparse.parse(Text(seed)) == bmaparse.parse(seed)

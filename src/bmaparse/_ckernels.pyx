@@ -68,11 +68,16 @@ by name, else the field's default), then stores each value with
 it does not bind plainly goes to the generated ``__init__``, kept in the plan,
 so its errors are the generated one's. Bounds: at most ``_MAX_FIELDS`` values,
 checked when the plan is made; each descriptor is checked to be a
-``member_descriptor`` of the class itself, and ``self`` is an instance of the
-class whose plan is used (``type(self)`` is the key), as the descriptor demands.
+``member_descriptor`` whose ``__objclass__`` is the class itself, and a plan is
+used only when ``type(self) is`` the class it records (a dict lookup by
+``type(self)`` alone would trust the key's ``__eq__``: a class equal to Report
+got Report's slots written into it), as the descriptors demand. One difference
+from the generated ``__init__``, which no call through a class's own instance
+makes: ``Diagnostic.__init__(a_report, ...)`` re-initialises the Report as a
+Report (the plan follows ``type(self)``) where the generated one raises.
 Measured: the records of a synthetic report 13.9 -> 9.2 µs (8 µs of it is
-Python's own cost of a call with keywords); with ``without_surrogates``, a
-compiled parse 183 -> 172 µs a synthetic report, 163 -> 153 µs the seed.
+Python's own cost of a call with keywords); the three small kernels together in
+docs/performance.md ("What is compiled and why").
 
 ``to_ascii_digits(s)``: ``_values.pure_to_ascii_digits``, which searches ``s``
 for a Thai digit with a regex and then maps every character through
@@ -327,8 +332,10 @@ cdef class _InitPlan:
     cdef tuple slots
     cdef Py_ssize_t n
     cdef object original
+    cdef object cls
 
-    def __init__(self, tuple names, tuple defaults, tuple slots, object original):
+    def __init__(self, object cls, tuple names, tuple defaults, tuple slots, object original):
+        self.cls = cls
         self.names = names
         self.defaults = defaults
         self.slots = slots
@@ -348,8 +355,8 @@ def record_init(self, *args, **kwargs):
     cdef Py_ssize_t i
     cdef PyObject *value
     cdef PyObject *values[_MAX_FIELDS]  # borrowed: args, kwargs and the plan hold them
-    if plan is None:
-        return _original_init(type(self))(self, *args, **kwargs)
+    if plan is None or plan.cls is not type(self):  # a dict lookup calls the key's __eq__:
+        return _original_init(type(self))(self, *args, **kwargs)  # never trust it for slots
     if nargs > plan.n:
         return plan.original(self, *args, **kwargs)
     for i in range(plan.n):
@@ -430,11 +437,11 @@ def _plan_of(cls):
     for f in fields:
         slot = cls.__dict__.get(f.name)
         if (not f.init or f.kw_only or f.default_factory is not _dataclasses.MISSING
-                or type(slot) is not _MemberDescriptorType):
+                or type(slot) is not _MemberDescriptorType or slot.__objclass__ is not cls):
             return None
         defaults.append(_REQUIRED if f.default is _dataclasses.MISSING else f.default)
         slots.append(slot)
-    return _InitPlan(tuple(f.name for f in fields), tuple(defaults), tuple(slots), original)
+    return _InitPlan(cls, tuple(f.name for f in fields), tuple(defaults), tuple(slots), original)
 
 
 # --- to_ascii_digits ----------------------------------------------------------------------

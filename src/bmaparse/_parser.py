@@ -558,7 +558,11 @@ def _failed_report(text: str, source: str | None, exc: Exception) -> Report:
 
 
 def _valid_unicode(text: str, source: str | None) -> tuple[str, tuple[Diagnostic, ...]]:
-    """Lone surrogates (possible in a Python str, never in a file) become U+FFFD."""
+    """Lone surrogates (possible in a Python str, never in a file) become U+FFFD. A
+    str subclass is read as the plain str it holds (the compiled kernels take only
+    an exact str; the pure path would read it alike)."""
+    if type(text) is not str:
+        text = str.__str__(text)
     fixed = _compiled.without_surrogates(text)  # the selected kernel of _normalize's
     if fixed is text:
         return text, ()

@@ -190,6 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: --help, --version (0) or a usage error (2)
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     handler: Callable[[argparse.Namespace], int] = args.handler
+    args.own_process = argv is None  # the console script, not a caller's main([...])
     try:
         with _terminated_as_interrupt(), alarm_handler_kept():
             return handler(args)
@@ -341,7 +342,8 @@ def _schema(args: argparse.Namespace) -> int:
 
 def _convert(args: argparse.Namespace) -> int:
     _lean_arrow_allocator()  # before anything imports pyarrow
-    _arrow_without_pandas()
+    if args.own_process:
+        _arrow_without_pandas()
     from .batch import convert
 
     summary = convert(
@@ -368,7 +370,8 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    _arrow_without_pandas()
+    if args.own_process:
+        _arrow_without_pandas()
     from ._verify import verify
 
     found = verify(args.output)
@@ -396,11 +399,13 @@ def _arrow_without_pandas() -> None:
     pyarrow imports pandas (~0.17 s of CPU, a third of convert's start-up) the
     first time it builds an array from a list, only to ask whether the list is a
     pandas object; convert and verify never hand it one. Its first look is made
-    here with pandas hidden, so pyarrow remembers that answer for that question
-    alone: whatever really needs pandas (``Table.to_pandas``) still imports it,
-    as pyarrow tries again then. Forked workers inherit the answer. Done only
-    when nothing has imported pandas yet; the library leaves its callers'
-    process alone."""
+    here with pandas hidden, and pyarrow keeps that answer until something really
+    needs pandas (``Table.to_pandas`` and ``from_pandas`` import it again; until
+    then a pandas object handed to ``pa.array`` is not recognised as one). So it
+    is done only in the console script's own process (``main()`` without
+    ``argv``), whose convert and verify never hand pyarrow a pandas object, and
+    only when nothing has imported pandas yet; a caller's ``main([...])`` and the
+    library leave the caller's process alone. Forked workers inherit it."""
     if "pandas" in sys.modules:
         return
     import pyarrow as pa
