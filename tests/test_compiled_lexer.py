@@ -261,3 +261,20 @@ def test_hostile_long_lines() -> None:
     compiled = compiled_tokenize()
     for line in hostile_lines():
         assert bounded_outcome(compiled, line) == bounded_outcome(pure_tokenize, line), line[:80]
+
+
+@pytest.mark.parametrize("first_line", [2**62, 2**63 - 1, 2**64, -(2**63), 10**30])
+def test_line_numbers_past_a_c_integer_are_counted_exactly(first_line: int) -> None:
+    """The compiled kernel counts lines in a ``Py_ssize_t``; ``tokenize`` gives
+    numbers it cannot hold to the reference (a review found 2**63-1 wrapping)."""
+    tokens = _lexer.tokenize("a\nb\nc", first_line)
+    assert [t.line for t in tokens] == [first_line, first_line + 1, first_line + 2]
+    assert tokens == pure_tokenize("a\nb\nc", first_line)
+
+
+def test_a_str_subclass_is_tokenized_as_its_str() -> None:
+    class Text(str):
+        pass
+
+    text = "โครงการ ก : 50990000-4321\nความคืบหน้าโครงการ ร้อยละ 60"
+    assert _lexer.tokenize(Text(text)) == pure_tokenize(text)

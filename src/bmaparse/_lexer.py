@@ -44,6 +44,7 @@ in the group and stripped by the rule.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
@@ -307,7 +308,16 @@ def tokenize(text: str | Iterable[str], first_line: int = 1) -> list[Token]:
     runs (``_compiled.tokenize``)."""
     if not isinstance(text, str):
         text = "\n".join(text)
+    elif type(text) is not str:
+        text = str.__str__(text)  # a str subclass: the compiled kernel takes a str
+    if not -_C_LINE_LIMIT < first_line < _C_LINE_LIMIT - len(text):
+        return pure_tokenize(text, first_line)  # numbers past the kernel's C integer
     return _compiled.tokenize(text, first_line)
+
+
+_C_LINE_LIMIT = sys.maxsize // 2
+"""Line numbers the compiled kernel counts in a C ``Py_ssize_t``; past them (never
+in a real file), the reference counts in Python ints."""
 
 
 # Last: ``_compiled`` imports this module (its reference), and the compiled kernel
