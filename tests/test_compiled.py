@@ -13,6 +13,7 @@ import sys
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -34,13 +35,19 @@ SAMPLE_LINES = sorted(
 )
 
 
+def require_extension() -> Any:
+    """The compiled extension, for a test of it: skipped without it, or failed when
+    ``BMAPARSE_EXPECT_COMPILED`` says it must be there (CI's compiled run)."""
+    if _ckernels is None:
+        if EXPECT_COMPILED:
+            pytest.fail("BMAPARSE_EXPECT_COMPILED is set but bmaparse._ckernels did not import")
+        pytest.skip("the compiled extension is not built")
+    return _ckernels
+
+
 def compiled_normalize_lines() -> Callable[[str], list[str]]:
     """The compiled kernel; skip (or fail, when it is expected) without the extension."""
-    if _ckernels is not None:
-        return _ckernels.normalize_lines
-    if EXPECT_COMPILED:
-        pytest.fail("BMAPARSE_EXPECT_COMPILED is set but bmaparse._ckernels did not import")
-    pytest.skip("the compiled extension is not built")
+    return require_extension().normalize_lines
 
 
 def assert_same(text: str) -> None:

@@ -27,18 +27,14 @@ import test_hostile_lines
 from bmaparse import _compiled, _lexer, model
 from bmaparse._lexer import Token, pure_tokenize
 from helpers import DATA, SAMPLES, bounded, child_env
-from test_compiled import EXPECT_COMPILED, _ckernels
+from test_compiled import require_extension
 
 Tokenize = Callable[[str, int], list[Token]]
 
 
 def compiled_tokenize() -> Tokenize:
     """The compiled kernel; skip (or fail, when it is expected) without the extension."""
-    if _ckernels is not None:
-        return _ckernels.tokenize
-    if EXPECT_COMPILED:
-        pytest.fail("BMAPARSE_EXPECT_COMPILED is set but bmaparse._ckernels did not import")
-    pytest.skip("the compiled extension is not built")
+    return require_extension().tokenize
 
 
 def outcome(tokenize: Tokenize, text: str, first_line: int) -> list[tuple[object, ...]] | str:

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import bmaparse
 from bmaparse import _compiled, model, synth
-from test_compiled import EXPECT_COMPILED, SAMPLES, _ckernels
+from test_compiled import EXPECT_COMPILED, SAMPLES, _ckernels, require_extension
 
 RECORD_CLASSES = model.RECORD_CLASSES
 VALUES = st.one_of(st.none(), st.integers(), st.text(max_size=5), st.tuples(st.integers()), st.just(()))
@@ -162,10 +162,7 @@ def test_hostile_classes_never_reach_the_slot_stores() -> None:
     Report's plan (its slots written into a smaller object: a segfault), and a
     descriptor of another class planted on a record class was trusted. Run in a
     child: a regression must fail the test, not end the suite."""
-    if _ckernels is None:
-        if EXPECT_COMPILED:
-            pytest.fail("BMAPARSE_EXPECT_COMPILED is set but bmaparse._ckernels did not import")
-        pytest.skip("the compiled extension is not built")
+    require_extension()
     import subprocess
     import sys
 

@@ -18,16 +18,12 @@ from hypothesis import strategies as st
 
 from bmaparse import _compiled
 from bmaparse._normalize import without_surrogates
-from test_compiled import EXPECT_COMPILED, SAMPLE_LINES, SAMPLES, _ckernels
+from test_compiled import SAMPLE_LINES, SAMPLES, _ckernels, require_extension
 
 
 def compiled_without_surrogates() -> Callable[[str], str]:
     """The compiled kernel; skip (or fail, when it is expected) without the extension."""
-    if _ckernels is not None:
-        return _ckernels.without_surrogates
-    if EXPECT_COMPILED:
-        pytest.fail("BMAPARSE_EXPECT_COMPILED is set but bmaparse._ckernels did not import")
-    pytest.skip("the compiled extension is not built")
+    return require_extension().without_surrogates
 
 
 def assert_same(text: str) -> None:

@@ -13,21 +13,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bmaparse import _compiled, _rules, _values
-from test_compiled import EXPECT_COMPILED, SAMPLE_LINES, _ckernels
+from test_compiled import SAMPLE_LINES, _ckernels, require_extension
 
 
 def compiled_to_ascii_digits() -> Callable[[str], str]:
     """The compiled kernel; skip (or fail, when it is expected) without the extension."""
-    if _ckernels is not None:
-        return _ckernels.to_ascii_digits
-    if EXPECT_COMPILED:
-        pytest.fail("BMAPARSE_EXPECT_COMPILED is set but bmaparse._ckernels did not import")
-    pytest.skip("the compiled extension is not built")
+    return require_extension().to_ascii_digits
 
 
 def assert_same(text: str) -> None:
