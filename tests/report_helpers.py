@@ -47,8 +47,13 @@ def converted(root: Path, fmt: str = "parquet", n: int = 240) -> Path:
     return out
 
 
-def findings_table(reports: pa.Table, n: int) -> pa.Table:
-    """``n`` findings on the reports of ``reports`` (cycling), codes and severities mixed."""
+MESSAGE = "{code} #{i}: <b>not bold</b> ความคืบหน้าลดลง"
+"""A finding's message: markup in it must show as text."""
+
+
+def findings_table(reports: pa.Table, n: int, message: str = MESSAGE) -> pa.Table:
+    """``n`` findings on the reports of ``reports`` (cycling), codes and severities mixed;
+    ``message`` formatted with ``code`` and ``i``."""
     rows = reports.select(["report_key", "project_id", "agency_name", "source_path",
                            "source_line_start"]).to_pylist()
     out: dict[str, list[object]] = {k: [] for k in (
@@ -65,13 +70,13 @@ def findings_table(reports: pa.Table, n: int) -> pa.Table:
         out["source_path"].append(row["source_path"])
         out["line"].append(row["source_line_start"])
         out["evidence"].append(json.dumps({"i": i, "ร้อยละ": [50, 40]}, ensure_ascii=False))
-        out["message"].append(f"{code} #{i}: <b>not bold</b> ความคืบหน้าลดลง")
+        out["message"].append(message.format(code=code, i=i))
     types = {"line": pa.int32()}
     return pa.table({k: pa.array(v, types.get(k, pa.string())) for k, v in out.items()})
 
 
-def write_findings(out: Path, n: int) -> pa.Table:
+def write_findings(out: Path, n: int, message: str = MESSAGE) -> pa.Table:
     """Add a findings.parquet of ``n`` rows to the parquet folder ``out``; the table."""
-    table = findings_table(pq.read_table(out / "reports.parquet"), n)
+    table = findings_table(pq.read_table(out / "reports.parquet"), n, message)
     pq.write_table(table, out / "findings.parquet")
     return table

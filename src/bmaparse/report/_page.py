@@ -167,7 +167,7 @@ def _progress(folder: Folder) -> str:
                 _svg.columns(agg.progress_distribution(projects), "progress distribution")),
         _figure("Mean progress per agency (%), the 20 agencies with most projects",
                 _svg.bars([(f"{a} ({n:,})", mean) for a, mean, n in agencies],
-                          "mean progress per agency", unit="%"),
+                          "mean progress per agency", unit="%", digits=1),
                 "In brackets: projects with a progress figure."),
         _figure("Progress over time: mean % of the entries reported each month",
                 _switch("project group", panels),
@@ -184,7 +184,7 @@ def _budget(folder: Folder) -> str:
     def chart(rows: list[tuple[str, float, float]], title: str) -> str:
         return _svg.grouped([r[0] for r in rows], [("allocated", [r[1] / 1e6 for r in rows]),
                                                    ("spent", [r[2] / 1e6 for r in rows])],
-                            title, unit=" M฿")
+                            title, unit=" M฿", digits=2)
 
     return _section(
         "budget", "Budget (million baht)",

@@ -30,8 +30,11 @@ def _short(text: str, width: int = 42) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def number(value: float) -> str:
-    """A value as the page shows it: whole numbers with separators, else 1 decimal."""
+def number(value: float, digits: int | None = None) -> str:
+    """A value as the page shows it: with ``digits`` decimals when given, else whole
+    numbers as such and others with 1 decimal; thousands separated."""
+    if digits is not None:
+        return f"{value:,.{digits}f}"
     if abs(value - round(value)) < 1e-9:
         return f"{round(value):,}"
     return f"{value:,.1f}"
@@ -55,7 +58,7 @@ def _label(x: float, y: float, text: str, anchor: str = "end") -> str:
 
 
 def bars(items: Sequence[tuple[str, float]], title: str, *, colours: Sequence[str] = (),
-         unit: str = "", width: int = 760) -> str:
+         unit: str = "", digits: int | None = None, width: int = 760) -> str:
     """Horizontal bars, one per (label, value), drawn top to bottom; ``colours`` per bar."""
     if not items:
         return _empty(title)
@@ -70,14 +73,14 @@ def bars(items: Sequence[tuple[str, float]], title: str, *, colours: Sequence[st
             f'<g class="mark" data-label="{_e(label)}" data-value="{value!r}">'
             f'{_label(_LABEL_W - 8, y + 14, label)}'
             f'<rect x="{_LABEL_W}" y="{y}" width="{length:.1f}" height="{_ROW - 6}" fill="{colour}">'
-            f'<title>{_e(label)}: {number(value)}{unit}</title></rect>'
+            f'<title>{_e(label)}: {number(value, digits)}{unit}</title></rect>'
             f'<text x="{_LABEL_W + length + 4:.1f}" y="{y + 14}" font-size="{_FONT}">'
-            f'{number(value)}{unit}</text></g>')
+            f'{number(value, digits)}{unit}</text></g>')
     return _svg(width, 16 + len(items) * _ROW, title, body)
 
 
 def grouped(categories: Sequence[str], series: Sequence[tuple[str, Sequence[float]]],
-            title: str, *, unit: str = "", width: int = 760) -> str:
+            title: str, *, unit: str = "", digits: int | None = None, width: int = 760) -> str:
     """Horizontal bars grouped per category, one bar per series, with a legend."""
     if not categories:
         return _empty(title)
@@ -97,9 +100,9 @@ def grouped(categories: Sequence[str], series: Sequence[tuple[str, Sequence[floa
                 f'<g class="mark" data-label="{_e(category)}" data-series="{_e(name)}"'
                 f' data-value="{value!r}"><rect x="{_LABEL_W}" y="{y}" width="{length:.1f}"'
                 f' height="{bar - 2}" fill="{PALETTE[s % len(PALETTE)]}"><title>{_e(category)},'
-                f' {_e(name)}: {number(value)}{unit}</title></rect>'
+                f' {_e(name)}: {number(value, digits)}{unit}</title></rect>'
                 f'<text x="{_LABEL_W + length + 4:.1f}" y="{y + bar - 3}" font-size="10">'
-                f'{number(value)}</text></g>')
+                f'{number(value, digits)}</text></g>')
     return _svg(width, 40 + len(categories) * group_h, title, body)
 
 
@@ -143,7 +146,8 @@ def heatmap(rows: Sequence[str], cols: Sequence[str], values: Sequence[Sequence[
     its percentage written in it; column labels slanted above."""
     if not rows or not cols:
         return _empty(title)
-    cell_w, cell_h, left, head = 46, 18, 180, 150
+    cell_w, cell_h, left = 46, 18, 180
+    head = 30 + 5 * max(len(_short(c, 24)) for c in cols)  # slanted labels above
     width, height = left + cell_w * len(cols) + 20, head + cell_h * len(rows) + 10
     body = []
     for c, col in enumerate(cols):
