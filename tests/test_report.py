@@ -53,7 +53,8 @@ def test_overview_counts_the_tables(out: Path) -> None:
 
 def test_fill_rates_are_shares_of_non_null_values(out: Path) -> None:
     reports = rows(out, "reports")
-    grid = agg.fill_rates(pq.read_table(out / "reports.parquet"), "layout")
+    folder = load(out)
+    grid = agg.fill_rates(folder.tables["reports"], folder.filled, "layout")
     per_layout = Counter(r["layout"] for r in reports)
     assert grid.columns == [k for k, _ in sorted(per_layout.items(), key=lambda p: (-p[1], p[0]))]
     assert "project_name" in grid.rows and "report_key" not in grid.rows
@@ -228,6 +229,9 @@ def test_without_findings_the_page_says_how_to_get_them(out: Path, tmp_path: Pat
 def test_every_output_format_reads_the_same(root: Path, fmt: str) -> None:
     parquet, other = load(converted(root)), load(converted(root, fmt))
     assert agg.overview(other) == agg.overview(parquet)
+    for by in ("layout", "agency_name"):
+        assert agg.fill_rates(other.tables["reports"], other.filled, by) == \
+            agg.fill_rates(parquet.tables["reports"], parquet.filled, by)
     assert agg.progress_per_agency(other.tables["projects"]) == \
         agg.progress_per_agency(parquet.tables["projects"])
     got = sorted(agg.budget_by(agg.project_budget(other), "agency"))

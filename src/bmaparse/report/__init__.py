@@ -13,7 +13,6 @@ The findings table, the only part that grows with the data, is cut at
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from ._load import load
@@ -35,13 +34,12 @@ def write_report(out: str | Path, html: str | Path, *,
     page, counts = render(load(out), findings_limit=findings_limit, errors_limit=errors_limit)
     data = page.encode("utf-8")
     target = Path(html)
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                dir=target.parent if str(target.parent) else ".")
+    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")  # beside it: same disk
     try:
-        with os.fdopen(fd, "wb") as file:
+        with temp.open("wb") as file:  # the umask's permissions, as for any new file
             file.write(data)
         os.replace(temp, target)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
     return {**counts, "bytes": len(data)}

@@ -75,17 +75,19 @@ def _distinct(column: pa.ChunkedArray[Any]) -> int:
     return len(pc.unique(column.drop_null()))
 
 
-def fill_rates(reports: pa.Table, by: str, top: int = 15) -> Grid:
-    """Share of non-null values of every optional ``reports`` column (rows) per value of
-    ``by`` (columns: its ``top`` most frequent values)."""
-    names = [f.name for f in reports.schema if f.nullable and f.name != by]
+def fill_rates(reports: pa.Table, filled: pa.Table, by: str, top: int = 15) -> Grid:
+    """Share of reports with a value in each nullable reports column (rows of the grid; the
+    flags of ``_load.Folder.filled``) per value of the reports column ``by`` (columns: its
+    ``top`` most frequent values)."""
+    names = [n for n in filled.column_names if n != by]
     groups = [label for label, _ in count_by(reports, by)[:top]]
     if not groups:
         return Grid(names, [], [[] for _ in names])
-    aggregated = reports.group_by(by).aggregate(
-        [([], "count_all"), *((n, "count") for n in names)]).to_pylist()
-    rows = {_label(row[by]): row for row in aggregated}
-    values = [[rows[g][f"{n}_count"] / rows[g]["count_all"] for g in groups] for n in names]
+    flags = filled.select(names).append_column("group", reports[by])
+    aggregated = flags.group_by("group").aggregate(
+        [([], "count_all"), *((n, "sum") for n in names)]).to_pylist()
+    rows = {_label(row["group"]): row for row in aggregated}
+    values = [[rows[g][f"{n}_sum"] / rows[g]["count_all"] for g in groups] for n in names]
     return Grid(names, groups, values)
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from .._manifest import read_manifest_head
 from ..errors import BmaparseError, UsageError
@@ -42,7 +44,8 @@ DERIVED: dict[str, pa.Schema] = {
 """The tables of the audit (issue 13 parts 1-2), with the columns the report reads."""
 
 BASE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "reports": tuple(SCHEMAS["reports"].names),
+    "reports": ("report_key", "doc_kind", "layout", "project_id", "agency_name",
+                "fiscal_year_be"),
     "projects": ("project_id", "report_key", "snapshots", "progress_percent", "agency_name",
                  "fiscal_year_be"),
     "progress_updates": ("report_key", "project_id", "chrono_index", "percent", "reported_on",
@@ -65,6 +68,9 @@ class Folder:
     """The manifest without its ``inputs`` list."""
     tables: dict[str, pa.Table]
     """Every table of ``BASE_COLUMNS`` (empty when the folder has none)."""
+    filled: pa.Table
+    """Per row of ``tables["reports"]``, per nullable reports column: whether it has a value
+    (the values themselves, the long texts among them, are not kept)."""
     derived: dict[str, pa.Table | None]
     """The tables of ``DERIVED``; None when the folder does not have them."""
 
@@ -81,20 +87,42 @@ def load(out: str | Path) -> Folder:
     if fmt not in FORMATS:
         raise UsageError(f"{out}: the manifest names an unknown format {fmt!r}"
                          f" (bmaparse report reads {', '.join(FORMATS)})")
-    tables = {name: _read(fmt, path, name, SCHEMAS[name], cols)
-              for name, cols in BASE_COLUMNS.items()}
-    base = {name: t if t is not None else SCHEMAS[name].empty_table().select(list(
-        BASE_COLUMNS[name])) for name, t in tables.items()}
+    tables = {name: _read(fmt, path, name, cols) for name, cols in BASE_COLUMNS.items()}
     derived = {name: _read_derived(fmt, path, name, schema) for name, schema in DERIVED.items()}
-    return Folder(path, fmt, manifest, base, derived)
+    return Folder(path, fmt, manifest, tables, _filled(fmt, path, tables["reports"]), derived)
 
 
-def _read(fmt: str, path: Path, name: str, schema: pa.Schema,
-          columns: tuple[str, ...]) -> pa.Table | None:
+def _filled(fmt: str, path: Path, reports: pa.Table) -> pa.Table:
+    """Whether each nullable reports column has a value, per report. Parquet is read in
+    batches and DuckDB one column at a time, so that the long texts (rationale, targets:
+    200 MB at 100k reports) are never all in memory at once; CSV and JSON Lines whole."""
+    names = [f.name for f in SCHEMAS["reports"] if f.nullable]
+    if not reports.num_rows:
+        return pa.table({n: pa.array([], pa.bool_()) for n in names})
+    if fmt == "parquet":
+        try:
+            batches = [pa.RecordBatch.from_arrays([pc.is_valid(b[n]) for n in names], names=names)
+                       for b in pq.ParquetFile(path / "reports.parquet").iter_batches(
+                           batch_size=8192, columns=names)]
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            raise BmaparseError(f"{path}: cannot read the reports table: {exc}") from exc
+        return pa.Table.from_batches(batches)
+    if fmt == "duckdb":
+        flags = [pc.is_valid(_read(fmt, path, "reports", (n,))[n]) for n in names]
+    else:
+        whole = _read(fmt, path, "reports", tuple(names))
+        flags = [pc.is_valid(whole[n]) for n in names]
+    return pa.Table.from_arrays(flags, names=names)
+
+
+def _read(fmt: str, path: Path, name: str, columns: tuple[str, ...]) -> pa.Table:
+    """``columns`` of the base table ``name``; no rows when the folder has no such table."""
+    schema = SCHEMAS[name]
     try:
-        return read_existing(fmt, path, name, schema, columns)
+        table = read_existing(fmt, path, name, schema, columns)
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise BmaparseError(f"{path}: cannot read the {name} table ({fmt}): {exc}") from exc
+    return table if table is not None else schema.empty_table().select(list(columns))
 
 
 def _read_derived(fmt: str, path: Path, name: str, schema: pa.Schema) -> pa.Table | None:

@@ -121,8 +121,8 @@ def _overview(folder: Folder, numbers: dict[str, int]) -> str:
 
 def _quality(folder: Folder, errors_limit: int) -> str:
     reports, diags = folder.tables["reports"], folder.tables["diagnostics"]
-    by_layout = agg.fill_rates(reports, "layout")
-    by_agency = agg.fill_rates(reports, "agency_name", top=15)
+    by_layout = agg.fill_rates(reports, folder.filled, "layout")
+    by_agency = agg.fill_rates(reports, folder.filled, "agency_name", top=15)
     codes = agg.by_code(diags)
     rows, total = agg.error_inputs(diags, errors_limit)
     table = _table(["input", "first error line", "errors", "codes"],
