@@ -6,6 +6,7 @@ The page in a real browser: test_report_browser.py."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter, defaultdict
 from decimal import Decimal
@@ -17,10 +18,12 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
+from bmaparse.batch import convert
 from bmaparse.cli import main
 from bmaparse.report import _aggregate as agg
 from bmaparse.report import write_report
 from bmaparse.report._load import load
+from helpers import SAMPLES
 from report_helpers import converted, findings_table, write_findings
 
 
@@ -263,3 +266,22 @@ def test_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", str(tmp_path / "missing"), "-o", str(tmp_path / "r.html")]) == 2
     assert "not a folder written by bmaparse convert" in capsys.readouterr().err
     assert not (tmp_path / "r.html").exists()
+
+
+def test_hostile_text_stays_text(tmp_path: Path) -> None:
+    """Markup in an agency name and in a file name, and a file name that is not UTF-8,
+    are shown as text."""
+    seed = (SAMPLES / "synth_page_1.txt").read_text(encoding="utf-8")
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "page.txt").write_text(
+        seed.replace("สำนักงานเขตทุ่งครุ", "<script>alert(1)</script>\u2028เขต"), encoding="utf-8")
+    for name in ("=cmd<b>.txt", os.fsdecode(b"bad\xff-name.txt")):  # inputs with errors
+        (inputs / name).write_bytes(bytes(range(256)) * 4)
+    out = tmp_path / "out"
+    convert([inputs], out, jobs=1)
+    assert main(["report", str(out), "-o", str(tmp_path / "r.html"), "--quiet"]) == 0
+    text = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "=cmd&lt;b&gt;.txt" in text and "<b>.txt" not in text
+    assert "bad\\xff-name.txt" in text  # as the diagnostics table holds it
