@@ -28,20 +28,22 @@ _S: pa.DataType = pa.string()
 _I16: pa.DataType = pa.int16()
 _I32: pa.DataType = pa.int32()
 _D: pa.DataType = pa.date32()
-_F: pa.DataType = pa.float64()
+_PERCENT: pa.DataType = pa.decimal128(12, 4)  # as progress_updates.percent
+_BAHT: pa.DataType = pa.decimal128(18, 2)  # as budget_figures.amount_thb
 
 DERIVED: dict[str, pa.Schema] = {
     "findings": pa.schema([
         ("code", _S), ("severity", _S), ("project_id", _S), ("agency", _S), ("report_key", _S),
         ("source_path", _S), ("line", _I32), ("evidence", _S), ("message", _S)]),
     "progress_history": pa.schema([
-        ("project_id", _S), ("chrono_index", _I32), ("percent", _F), ("reported_on", _D),
+        ("project_id", _S), ("chrono_index", _I32), ("percent", _PERCENT), ("reported_on", _D),
         ("entry_date", _D)]),
     "project_budget": pa.schema([
-        ("project_id", _S), ("fiscal_year_be", _I16), ("agency", _S), ("allocated", _F),
-        ("spent", _F), ("disbursed", _F)]),
+        ("project_id", _S), ("fiscal_year_be", _I16), ("agency", _S), ("allocated", _BAHT),
+        ("spent", _BAHT), ("disbursed", _BAHT)]),
 }
-"""The tables of the audit (issue 13 parts 1-2), with the columns the report reads."""
+"""The tables of the audit (issue 13 parts 1-2), with the columns the report reads, typed
+as the base tables type the same quantities (a float column is cast to them)."""
 
 BASE_COLUMNS: dict[str, tuple[str, ...]] = {
     "reports": ("report_key", "doc_kind", "layout", "project_id", "agency_name",
