@@ -148,7 +148,8 @@ def heatmap(rows: Sequence[str], cols: Sequence[str], values: Sequence[Sequence[
         return _empty(title)
     cell_w, cell_h, left = 46, 18, 180
     head = 30 + 5 * max(len(_short(c, 24)) for c in cols)  # slanted labels above
-    width, height = left + cell_w * len(cols) + 20, head + cell_h * len(rows) + 10
+    width = left + cell_w * len(cols) + head  # room for the last slanted label
+    height = head + cell_h * len(rows) + 10
     body = []
     for c, col in enumerate(cols):
         x = left + c * cell_w + cell_w / 2
