@@ -7,8 +7,8 @@ into a sortable, filterable table. A Content-Security-Policy of ``default-src
 'none'`` makes the offline promise a rule the browser enforces: anything that
 tried to load from outside the file would be blocked (and show up as an error).
 Panels that switch (fill rate by layout or by agency, progress per agency) are
-all in the page; the script only shows one at a time, so without scripts every
-panel is still there.
+all in the page, all shown; the script hides all but the one selected, so
+without scripts every panel is still there to read.
 """
 
 from __future__ import annotations
@@ -81,10 +81,10 @@ def _figure(caption: str, chart: str, note: str = "") -> str:
 
 
 def _switch(name: str, panels: Sequence[tuple[str, str]]) -> str:
-    """A select that shows one of ``panels`` (label, html) at a time."""
+    """A select that shows one of ``panels`` (label, html) at a time (with scripts)."""
     options = "".join(f'<option value="{i}">{_e(label)}</option>' for i, (label, _) in
                       enumerate(panels))
-    shown = "".join(f'<div class="panel" data-panel="{i}"{"" if i == 0 else " hidden"}>{html}</div>'
+    shown = "".join(f'<div class="panel" data-panel="{i}">{html}</div>'
                     for i, (_, html) in enumerate(panels))
     return (f'<div class="switch"><label>{_e(name)} <select class="switcher">{options}</select>'
             f'</label>{shown}</div>')

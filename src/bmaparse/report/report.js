@@ -4,11 +4,13 @@
 "use strict";
 document.querySelectorAll(".switch").forEach(function (box) {
   var select = box.querySelector("select.switcher");
-  select.addEventListener("change", function () {
+  function show() {
     box.querySelectorAll(".panel").forEach(function (panel) {
       panel.hidden = panel.dataset.panel !== select.value;
     });
-  });
+  }
+  select.addEventListener("change", show);
+  show();
 });
 
 (function findingsTable() {
