@@ -51,10 +51,13 @@ class Browser:
             os.dup2(high[0], 3)
             os.dup2(high[1], 4)
 
-        self.process = subprocess.Popen(
-            [binary, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-            preexec_fn=pipes, pass_fds=(3, 4),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        profile.mkdir(parents=True, exist_ok=True)
+        self.log = profile / "chromium.log"  # a file, not a pipe nobody would drain
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [binary, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+                preexec_fn=pipes, pass_fds=(3, 4),
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         os.close(to_child)
         os.close(from_child)
         self.events: list[dict[str, Any]] = []
@@ -88,8 +91,8 @@ class Browser:
         while True:
             reply = self._replies.get(timeout=max(0.1, deadline - time.monotonic()))
             if reply is None:
-                raise RuntimeError(f"chromium closed the pipe during {method}: "
-                                   f"{self.process.stderr.read().decode(errors='replace')[-2000:] if self.process.stderr else ''}")
+                log = self.log.read_text(encoding="utf-8", errors="replace")[-2000:]
+                raise RuntimeError(f"chromium closed the pipe during {method}: {log}")
             if reply.get("id") == self._next:
                 if "error" in reply:
                     raise RuntimeError(f"{method}: {reply['error']}")
