@@ -29,6 +29,10 @@ A run goes one way, one module of ``_bench/`` per stage:
    (skipped with ``--no-pathological``);
 6. ``--json FILE``: everything above, and the machine, written as JSON.
 
+``--base-src DIR`` adds mode ``base``: the convert and startup rows of the
+bmaparse in ``DIR`` (compiled), alternated with the others in the same rounds,
+and the targets again with its rows in place of compiled's.
+
 ``--profile`` (``_bench/profiles.py``) profiles instead of measuring. This file
 is also the helper process the stages start: ``bench.py _measure -- COMMAND``,
 ``bench.py _inprocess ROOT N FOLDERS CHUNK``, ``bench.py _path KIND ARG SIZE``
@@ -50,7 +54,16 @@ from typing import Any
 
 from _bench import baseline, fsm
 from _bench.corpus import ensure_corpus, warm_cache
-from _bench.env import MB, MODES, SNAPSHOT_ENV, compiled_status, snapshot_source, src_dir
+from _bench.env import (
+    BASE_ENV,
+    BASE_MODE,
+    MB,
+    MODES,
+    SNAPSHOT_ENV,
+    compiled_status,
+    snapshot_source,
+    src_dir,
+)
 from _bench.measure import (
     Row,
     attach_textfsm,
@@ -70,6 +83,7 @@ from _bench.pathological import (
 )
 from _bench.profiles import profile_convert, profile_parse
 from _bench.report import (
+    as_base,
     machine,
     print_hostile,
     print_pathological,
@@ -150,6 +164,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="reports to profile (default 2000 for parse, 10000 for convert)")
     parser.add_argument("--profile-tool", choices=("pyinstrument", "cprofile"), default=None)
     parser.add_argument("--top", type=int, default=10)
+    parser.add_argument("--base-src", type=Path, metavar="DIR",
+                        help="also convert with the bmaparse in DIR/bmaparse (its extension"
+                             " built), compiled, as mode 'base', alternated in the same rounds:"
+                             " the convert rows and targets before a change")
     parser.add_argument("--live-src", action="store_true",
                         help="import src/ as it is, not a snapshot taken at the start")
     args = parser.parse_args(argv)
@@ -191,6 +209,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not fsm.available():
         print(f"textfsm is not installed ({fsm.INSTALL_HINT}): no TextFSM row, and no target"
               " that divides by it", file=sys.stderr)
+    convert_modes = list(modes)
+    if args.base_src is not None:
+        if not (args.base_src / "bmaparse" / "__init__.py").is_file():
+            parser.error(f"--base-src {args.base_src}: no bmaparse package in it")
+        os.environ[BASE_ENV] = str(args.base_src.resolve())
+        convert_modes.append(BASE_MODE)
     started = time.perf_counter()
     rows: list[Row] = []
     corpora = {}
@@ -201,10 +225,10 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         rows += inprocess_rows(corpus, args.chunk, modes, args.repeat)
         if not args.no_convert:
-            rows += convert_rows(corpus, args.out, args.repeat, modes)
+            rows += convert_rows(corpus, args.out, args.repeat, convert_modes)
     if not args.no_convert:
         tiny = ensure_corpus(args.out, 1, args.seed, 1)
-        rows += startup_rows(tiny, args.out, args.repeat, modes)
+        rows += startup_rows(tiny, args.out, args.repeat, convert_modes)
     attach_textfsm(rows)
     info["loadavg_end"] = os.getloadavg()
     print_table(rows, not_built)
@@ -218,8 +242,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.record_baseline:
         recorded = baseline.record(rows, info, command)
         print(f"\nrecorded the pure figures in {baseline.BASELINE}")
-    checks = targets(rows, recorded)
+    checks = targets([r for r in rows if r.mode != BASE_MODE], recorded)
     print_targets(checks)
+    if args.base_src is not None:
+        print_targets(targets(as_base(rows), None), f"of --base-src {args.base_src}")
     if args.quick and not args.no_convert:
         print("(--quick: the 5,000 reports/s target of 100k is checked at 12,000 reports)")
 

@@ -132,9 +132,9 @@ def test_jobs_do_not_change_the_data(tmp_path: Path, mixed_inputs: Path) -> None
 
 
 def test_copies_inside_and_across_chunks_are_written_once(tmp_path: Path) -> None:
-    # 80 inputs: chunks of 20 (jobs=1) or 10 (jobs=2) tasks, so copies fall both
-    # inside one chunk (flattened once by the worker) and in later chunks (dropped by
-    # the parent).
+    # 80 inputs: chunks of 20 tasks (for any --jobs), so copies fall both inside
+    # one chunk (flattened once by the worker) and in later chunks (dropped by the
+    # parent).
     folder = tmp_path / "in"
     folder.mkdir()
     for i in range(80):

@@ -34,6 +34,11 @@ BENCH = REPO / "benchmarks" / "bench.py"
 
 
 SNAPSHOT_ENV = "BMAPARSE_BENCH_SRC"
+BASE_ENV = "BMAPARSE_BENCH_BASE_SRC"
+"""``--base-src``: the folder another version of bmaparse is imported from in mode ``base``."""
+BASE_MODE = "base"
+"""The compiled mode of the ``--base-src`` version: its convert and startup rows
+(alternated with the others in the same rounds) are the before of a change."""
 PURE_PYTHON_ENV = "BMAPARSE_PURE_PYTHON"
 """bmaparse's switch to its pure-Python modules (``bmaparse._compiled``)."""
 MODES = ("pure", "compiled")
@@ -56,12 +61,13 @@ def import_bmaparse() -> ModuleType:
 def child_env(mode: str | None = None) -> dict[str, str]:
     """The environment for helper and CLI processes: ``src_dir()`` first on the path;
     ``mode`` ``"pure"`` sets ``BMAPARSE_PURE_PYTHON=1``, ``"compiled"`` clears it,
-    None leaves it as it is."""
+    ``"base"`` clears it and imports from ``--base-src`` instead, None leaves it as it is."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(src_dir()), env.get("PYTHONPATH")) if p)
+    src = env[BASE_ENV] if mode == BASE_MODE else str(src_dir())
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
     if mode == "pure":
         env[PURE_PYTHON_ENV] = "1"
-    elif mode == "compiled":
+    elif mode in ("compiled", BASE_MODE):
         env.pop(PURE_PYTHON_ENV, None)
     return env
 

@@ -134,6 +134,7 @@ class _KeySet:
 
     def __init__(self, keys: Iterable[str] = ()) -> None:
         self._ids: set[bytes | str] = set()
+        self._chunk: set[bytes | str] = set()
         self.update(keys)
 
     @staticmethod
@@ -153,6 +154,25 @@ class _KeySet:
     def update(self, keys: Iterable[str]) -> None:
         """Add ``keys``."""
         self._ids.update(map(self._id, keys))
+
+    def add_new(self, keys: Iterable[str], before: set[str]) -> list[str]:
+        """Add ``keys``; the ones not held yet, in order. A key held before the
+        chunk began (``begin_chunk``) goes into ``before``. One ``_id`` per key: the
+        parent's per-report cost."""
+        fresh = []
+        for key in keys:
+            digest = self._id(key)
+            if digest not in self._ids:
+                self._ids.add(digest)
+                fresh.append(key)
+                self._chunk.add(digest)
+            elif digest not in self._chunk:
+                before.add(key)
+        return fresh
+
+    def begin_chunk(self) -> None:
+        """A chunk begins: the keys ``add_new`` adds from now on are its own."""
+        self._chunk.clear()
 
 
 class _Collector:
@@ -174,14 +194,16 @@ class _Collector:
 
     def take(self, chunk: Chunk) -> list[dict[str, Any]]:
         """Account for one chunk; its inputs' manifest entries, in order."""
-        earlier = {k for r in chunk.results for k in r.report_keys if k in self.written}
-        entries = [self._take_one(result) for result in chunk.results]
+        earlier: set[str] = set()  # written by an earlier chunk or run: rows to drop
+        self.written.begin_chunk()
+        entries = [self._take_one(result, earlier) for result in chunk.results]
         self._add(_drop_reports(chunk.tables, earlier) if earlier else chunk.tables)
         return entries
 
-    def _take_one(self, result: TaskResult) -> dict[str, Any]:
-        fresh = [k for k in result.report_keys if k not in self.written]
-        self.written.update(fresh)
+    def _take_one(self, result: TaskResult, earlier: set[str]) -> dict[str, Any]:
+        # a key an earlier task of this chunk added is a duplicate whose rows the
+        # worker already left out; one held before the chunk has rows to drop
+        fresh = self.written.add_new(result.report_keys, earlier) if result.report_keys else []
         outcome = ("error" if result.severities.get("error") else
                    "skipped" if result.skipped_as else
                    "duplicate" if result.report_keys and not fresh else "ok")
