@@ -13,6 +13,7 @@ import sys
 import textwrap
 import threading
 import time
+import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -141,6 +142,43 @@ def test_a_budget_raises_once_and_cleans_up_even_when_the_block_ends_late() -> N
                 sum(range(2_000))
         except InputTimeout:
             pass
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the swallowed raise
+def test_a_budget_swallowed_in_a_finalizer_fires_again() -> None:
+    """The alarm comes while a ``__del__`` runs: Python swallows what a finalizer
+    raises ("Exception ignored"), so the budget raises again 50 ms later, in the block."""
+
+    class Slow:
+        def __del__(self) -> None:
+            end = time.monotonic() + 0.3
+            while time.monotonic() < end:  # the alarm (at 0.05 s) comes in here
+                pass
+
+    started = time.monotonic()
+    with pytest.raises(InputTimeout), TimeBudget(0.05) as armed:
+        assert armed
+        Slow()  # dropped at once: its __del__ runs now
+        while time.monotonic() - started < 5:
+            pass
+    assert time.monotonic() - started < 2
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_an_alarm_handled_while_the_block_is_left_ends_the_budget() -> None:
+    """An alarm handled in ``__exit__`` finds the block's work done: it ends the budget
+    and raises nothing; anywhere else in the block it raises and sets the timer again."""
+    leaving = types.SimpleNamespace(f_code=TimeBudget.__exit__.__code__)
+    with TimeBudget(5) as armed:
+        assert armed
+        _read._on_alarm(signal.SIGALRM, leaving)  # type: ignore[arg-type]
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    with pytest.raises(InputTimeout), TimeBudget(5):
+        try:
+            _read._on_alarm(signal.SIGALRM, sys._getframe())
+        finally:
+            assert 0 < signal.getitimer(signal.ITIMER_REAL)[0] <= 0.05
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
 
 @pytest.mark.usefixtures("spinning")

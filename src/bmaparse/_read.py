@@ -295,9 +295,13 @@ class TimeBudget:
     ``setitimer`` (not Windows), SIGALRM's handler one Python knows, and the
     process's real-time timer unused (a caller's ``alarm`` or ``setitimer``, or a
     budget already running, is left alone). Elsewhere the block runs unbounded.
-    The handler fires once, and disarms the timer and puts the previous handler
-    back itself before raising: however late the signal comes, nothing of the
-    budget outlives the block. Where bmaparse owns the process (a ``convert``
+    Past the budget the handler raises, and sets the timer again, every
+    ``_AGAIN`` s, until the block ends: an exception raised in a ``__del__`` or a
+    garbage-collector callback is swallowed ("Exception ignored"), and the block
+    would otherwise run on unbounded. A signal that comes in ``__exit__`` finds the
+    block over: the handler ends the budget and raises nothing. Leaving the block,
+    however it is left, disarms the timer and puts the previous handler back:
+    nothing of the budget outlives the block. Where bmaparse owns the process (a ``convert``
     worker, ``keep_alarm_handler``) or the thread (a CLI command,
     ``alarm_handler_kept``) the handler stays, and a budget costs two timer calls. A class, not a generator: it is entered once per input.
     """
@@ -323,9 +327,12 @@ class TimeBudget:
         return True
 
     def __exit__(self, *exc: object) -> None:
-        if self.armed and _Alarm.armed:  # no call before the store: a signal handled
-            _Alarm.armed = False  # from here on finds the budget over
-            _disarm()
+        if self.armed:
+            _end()
+
+
+_AGAIN = 0.05
+"""Seconds between the alarms past the budget, while the block has not ended."""
 
 
 _Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
@@ -343,10 +350,23 @@ class _Alarm:
 
 
 def _on_alarm(signum: int, frame: FrameType | None) -> None:
-    if _Alarm.armed:
-        _Alarm.armed = False
+    if not _Alarm.armed:
+        return
+    if frame is not None and frame.f_code in _ENDING:
+        _end()  # the block is over: its work is done
+        return
+    signal.setitimer(signal.ITIMER_REAL, _AGAIN)  # again, should this raise be swallowed
+    raise InputTimeout(f"past the budget of {_Alarm.seconds:g} s")
+
+
+def _end() -> None:
+    if _Alarm.armed:  # no call before the store: a signal handled
+        _Alarm.armed = False  # from here on finds the budget over
         _disarm()
-        raise InputTimeout(f"past the budget of {_Alarm.seconds:g} s")
+
+
+_ENDING = frozenset({TimeBudget.__exit__.__code__, _end.__code__})
+"""The code of leaving a budget's block: an alarm handled there finds the block over."""
 
 
 def _disarm() -> None:
