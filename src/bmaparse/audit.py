@@ -1,0 +1,360 @@
+"""Audit findings: which projects, KPIs and inputs look wrong, and why.
+
+Strategy: each rule is one SQL query over the base and analysis tables
+registered on a DuckDB connection (``analysis.connect``, ``analysis.derive``)
+that returns the rows it flags with their values; the thresholds are bound as
+query parameters. Python then turns each row into a finding: the rule's stable
+``code`` and ``severity``, where it points (project, agency, report, file,
+line), ``evidence`` (the row's values as compact JSON) and an English
+``message`` made from the rule's template and the same values. Rules run in the
+order of ``RULES``; each query orders its rows, so findings never depend on
+DuckDB's threads. docs/audit.md describes every rule and threshold.
+
+``convert`` writes ``findings`` with the default ``Thresholds()``;
+``bmaparse audit OUT`` and ``findings(folder, thresholds)`` recompute them
+from a converted folder with others.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+
+from . import analysis
+
+SEVERITIES = ("error", "warning", "info")
+"""From the most to the least serious."""
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """The limits the rules apply; every one has a documented default (docs/audit.md)."""
+
+    backwards_points: Decimal = Decimal(0)
+    """``progress-backwards``: a later snapshot may report this many points less."""
+    complete_percent: Decimal = Decimal(100)
+    """``complete-without-spending``, ``stale-project``: progress counted as complete."""
+    overspend_ratio: Decimal = Decimal(1)
+    """``spent-over-allocation``: spent (or disbursed) above allocated x this."""
+    stale_days: int = 180
+    """``stale-project``: days without a progress entry before the archive's latest date."""
+    agency_lag_days: int = 90
+    """``behind-agency``: days the project's latest snapshot is older than its agency's."""
+    min_evaluation_score: Decimal = Decimal(50)
+    """``low-evaluation-score``: scores below this."""
+    min_fill_rate: float = 0.5
+    """``low-fill-rate``: a column filled in fewer of an agency's reports than this, where
+    the layout as a whole fills it at least this often."""
+    min_fill_reports: int = 20
+    """``low-fill-rate``: only agencies with at least this many reports in the layout."""
+    max_unrecognized_per_report: float = 0.0
+    """``unrecognized-lines``: unrecognized lines per report of a layout above this."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One audit rule: a query whose rows are findings, and the message of a row."""
+
+    code: str
+    severity: str
+    query: str
+    """Returns project_id, agency, report_key, source_path, line, then the evidence."""
+    message: str
+    """``str.format`` template over the row's columns."""
+    params: tuple[str, ...] = ()
+    """The ``Thresholds`` bound to the query's ``?``, in order."""
+
+
+_WHERE = ("project_id", "agency", "report_key", "source_path", "line")
+_AGENCY = "coalesce(agency_name, agency_code)"
+
+_SNAPSHOTS = f"""
+    SELECT project_id, {_AGENCY} AS agency, report_key, source_path,
+           source_line_start AS line, latest_reported_on, progress_percent,
+           lag(report_key) OVER w AS earlier_report_key,
+           lag(latest_reported_on) OVER w AS earlier_reported_on,
+           lag(progress_percent) OVER w AS earlier_percent
+    FROM reports WHERE project_id IS NOT NULL AND latest_reported_on IS NOT NULL
+      AND progress_percent IS NOT NULL
+    WINDOW w AS (PARTITION BY project_id ORDER BY latest_reported_on, report_key)"""
+
+_LATEST = f"""
+    SELECT p.project_id, {_AGENCY.replace('agency', 'p.agency')} AS agency, p.report_key,
+           r.source_path, r.source_line_start AS line, p.agency_code, p.latest_reported_on,
+           p.progress_percent, r.evaluation_score, r.evaluation_quarter
+    FROM projects p JOIN reports r USING (report_key)"""
+
+_FILL_SKIP = ("report_key", "doc_kind", "layout", "agency_code", "parser_version",
+              "schema_version", "source_path", "source_sha256", "source_line_start",
+              "source_line_end")
+
+RULES: tuple[Rule, ...] = (
+    Rule("progress-backwards", "warning", f"""
+        SELECT project_id, agency, report_key, source_path, line, progress_percent AS percent,
+               latest_reported_on AS reported_on, earlier_percent, earlier_reported_on,
+               earlier_report_key
+        FROM ({_SNAPSHOTS})
+        WHERE latest_reported_on > earlier_reported_on AND progress_percent < earlier_percent - ?
+        ORDER BY project_id, latest_reported_on, report_key""",
+         "project {project_id}: progress {percent}% on {reported_on} is below the"
+         " {earlier_percent}% reported on {earlier_reported_on}", ("backwards_points",)),
+    Rule("complete-without-spending", "warning", f"""
+        SELECT project_id, agency, report_key, source_path, line, progress_percent AS percent
+        FROM ({_LATEST}) l
+        WHERE progress_percent >= ? AND NOT EXISTS (
+            SELECT 1 FROM budget_figures b JOIN reports r USING (report_key)
+            WHERE r.project_id = l.project_id AND b.kind IN ('spent', 'disbursed')
+              AND b.amount_thb > 0)
+        ORDER BY project_id""",
+         "project {project_id}: progress {percent}% but no spent or disbursed amount in"
+         " any of its reports", ("complete_percent",)),
+    Rule("spent-over-allocation", "error", """
+        SELECT project_id, agency, coalesce(spent_report_key, disbursed_report_key) AS report_key,
+               source_path, coalesce(spent_line, disbursed_line) AS line, fiscal_year_be,
+               allocated, spent, disbursed
+        FROM project_budget
+        WHERE allocated > 0 AND greatest(coalesce(spent, 0), coalesce(disbursed, 0)) > allocated * ?
+        ORDER BY project_id, fiscal_year_be""",
+         "project {project_id}, fiscal year {fiscal_year_be}: spent {spent} / disbursed"
+         " {disbursed} baht exceeds the {allocated} baht allocated", ("overspend_ratio",)),
+    Rule("stale-project", "warning", f"""
+        SELECT project_id, agency, report_key, source_path, line,
+               latest_reported_on AS last_entry, progress_percent AS percent,
+               (SELECT max(latest_reported_on) FROM reports) AS archive_latest,
+               (SELECT max(latest_reported_on) FROM reports) - latest_reported_on AS days
+        FROM ({_LATEST})
+        WHERE coalesce(progress_percent, 0) < ?
+          AND latest_reported_on < (SELECT max(latest_reported_on) FROM reports) - ?::INTEGER
+        ORDER BY project_id""",
+         "project {project_id}: last progress entry {last_entry} ({percent}%), {days} days"
+         " before the archive's latest date {archive_latest}", ("complete_percent", "stale_days")),
+    Rule("behind-agency", "info", f"""
+        SELECT project_id, agency, report_key, source_path, line, agency_code,
+               latest_reported_on, agency_latest, agency_latest - latest_reported_on AS days
+        FROM (SELECT *, max(latest_reported_on) OVER (PARTITION BY agency_code) AS agency_latest
+              FROM ({_LATEST}) WHERE agency_code IS NOT NULL)
+        WHERE latest_reported_on < agency_latest - ?::INTEGER
+        ORDER BY project_id""",
+         "project {project_id}: latest snapshot {latest_reported_on} is {days} days older"
+         " than its agency's latest {agency_latest}", ("agency_lag_days",)),
+    Rule("kpi-below-target", "warning", """
+        SELECT DISTINCT ON (kpi_key) string_split(project_ids, ',')[1] AS project_id,
+               NULL AS agency, report_key, source_path, source_line AS line, kpi_key,
+               target_value, achieved_value, target_unit AS unit, projects
+        FROM kpi_results
+        WHERE achieved_value < target_value AND target_qualifier IS NULL
+          AND target_unit IS NOT DISTINCT FROM achieved_unit
+        ORDER BY kpi_key, quarter NULLS FIRST""",
+         "KPI {kpi_key}: achieved {achieved_value} is below the target {target_value}"
+         " ({unit})"),
+    Rule("low-evaluation-score", "warning", f"""
+        SELECT project_id, agency, report_key, source_path, line, 'project' AS of,
+               project_id AS what, evaluation_quarter AS quarter, evaluation_score AS score
+        FROM ({_LATEST}) WHERE evaluation_score < ?
+        UNION ALL
+        SELECT string_split(project_ids, ',')[1], NULL, report_key, source_path, source_line,
+               'kpi', kpi_key, quarter, score
+        FROM kpi_results WHERE score < ?
+        ORDER BY of DESC, what, quarter""",
+         "{of} {what}: evaluation score {score} (quarter {quarter}) is below"
+         " {min_evaluation_score}",
+         ("min_evaluation_score", "min_evaluation_score")),
+    Rule("conflicting-snapshots", "error", f"""
+        WITH entries AS (
+            SELECT report_key, string_agg(concat_ws('~', chrono_index, percent, text), '|'
+                                          ORDER BY chrono_index) AS entries
+            FROM progress_updates GROUP BY report_key),
+        content AS (
+            SELECT r.report_key, r.project_id, {_AGENCY} AS agency, r.source_path,
+                   r.source_line_start AS line, r.latest_reported_on, r.progress_percent,
+                   md5(concat_ws('|', r.progress_percent, r.evaluation_score, r.project_name,
+                                 e.entries)) AS fingerprint
+            FROM reports r LEFT JOIN entries e USING (report_key)
+            WHERE r.project_id IS NOT NULL AND r.latest_reported_on IS NOT NULL)
+        SELECT project_id, min(agency) AS agency, min(report_key) AS report_key,
+               arg_min(source_path, report_key) AS source_path, arg_min(line, report_key) AS line,
+               latest_reported_on AS reported_on, count(DISTINCT fingerprint) AS versions,
+               list(report_key ORDER BY report_key)[1:5] AS report_keys,
+               list(DISTINCT progress_percent ORDER BY progress_percent) AS percents
+        FROM content GROUP BY project_id, latest_reported_on
+        HAVING count(DISTINCT fingerprint) > 1
+        ORDER BY project_id, latest_reported_on""",
+         "project {project_id}: {versions} different snapshots reported on {reported_on}"
+         " (reports {report_keys}, progress {percents})"),
+    Rule("input-error", "error", """
+        SELECT (SELECT min(project_id) FROM reports r WHERE r.source_path = d.source_path)
+                   AS project_id, NULL AS agency, min(report_key) AS report_key, source_path,
+               min(line) AS line, count(*) AS errors,
+               list(DISTINCT code ORDER BY code) AS codes
+        FROM diagnostics d WHERE severity = 'error' AND source_path IS NOT NULL
+        GROUP BY source_path ORDER BY source_path""",
+         "input {source_path}: {errors} errors ({codes}), the first on line {line}"),
+    Rule("unrecognized-lines", "warning", """
+        WITH lines AS (
+            SELECT r.doc_kind, r.layout, d.source_path, d.line, d.report_key
+            FROM diagnostics d JOIN reports r USING (report_key)
+            WHERE d.code = 'unrecognized-line'),
+        per AS (SELECT doc_kind, layout, count(*) AS reports FROM reports GROUP BY ALL)
+        SELECT NULL AS project_id, NULL AS agency, arg_min(l.report_key, (l.source_path, l.line))
+                   AS report_key, min(l.source_path) AS source_path,
+               arg_min(l.line, (l.source_path, l.line)) AS line, l.doc_kind, l.layout,
+               count(*) AS lines, any_value(p.reports) AS reports,
+               round(count(*) / any_value(p.reports), 4) AS per_report
+        FROM lines l JOIN per p USING (doc_kind, layout)
+        GROUP BY l.doc_kind, l.layout HAVING count(*) / any_value(p.reports) > ?
+        ORDER BY l.doc_kind, l.layout""",
+         "layout {layout} ({doc_kind}): {lines} unrecognized lines in {reports} reports"
+         " ({per_report} per report), the first at {source_path}:{line}",
+         ("max_unrecognized_per_report",)),
+)
+"""Every rule but ``low-fill-rate`` (``_fill_rates``: one query per column set)."""
+
+CODES = (*(r.code for r in RULES[:8]), "low-fill-rate", *(r.code for r in RULES[8:]))
+"""Every finding code, in the order findings are listed."""
+
+
+def compute(con: Any, thresholds: Thresholds | None = None) -> pa.Table:
+    """The findings table (``tables.SCHEMAS["findings"]``) of the base and analysis
+    tables registered on ``con`` (``analysis.connect`` then ``analysis.derive``)."""
+    from .tables import SCHEMAS
+
+    limits = thresholds or Thresholds()
+    rows: list[dict[str, Any]] = []
+    for rule in RULES[:8]:
+        rows += _run(con, rule, limits)
+    rows += _fill_rates(con, limits)
+    for rule in RULES[8:]:
+        rows += _run(con, rule, limits)
+    schema = SCHEMAS["findings"]
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _run(con: Any, rule: Rule, limits: Thresholds) -> list[dict[str, Any]]:
+    params = [getattr(limits, p) for p in rule.params]
+    result = con.execute(rule.query, params)
+    names = [d[0] for d in result.description]
+    return [_finding(rule.code, rule.severity, dict(zip(names, values, strict=True)),
+                     rule.message, limits) for values in result.fetchall()]
+
+
+def _finding(code: str, severity: str, row: dict[str, Any], message: str,
+             limits: Thresholds) -> dict[str, Any]:
+    where = {k: row.pop(k) for k in _WHERE}
+    shown = {k: _plain(v) for k, v in row.items()}
+    return {"code": code, "severity": severity, **where,
+            "evidence": json.dumps(shown, ensure_ascii=False, separators=(",", ":")),
+            "message": message.format(**limits.as_dict(), **where,
+                                      **{k: _text(v) for k, v in shown.items()})}
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON holds it: decimals as numbers, dates as ISO text."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, list):
+        return ", ".join(map(_text, value))
+    return str(value)
+
+
+def _fill_rates(con: Any, limits: Thresholds) -> list[dict[str, Any]]:
+    """``low-fill-rate``: per agency, kind and layout, each reports column filled in
+    fewer than ``min_fill_rate`` of the reports where the layout fills it at least that
+    often (a column the layout never has is not the agency's gap)."""
+    names = [n for n in con.table("reports").columns if n not in _FILL_SKIP]
+    counts = ", ".join(f"count({analysis.sql_list([n])}) AS {analysis.sql_list([n])}"
+                       for n in names)
+    query = (f"SELECT agency_code, any_value({_AGENCY}) AS agency, doc_kind, layout,"
+             f" count(*) AS reports, {counts} FROM reports WHERE agency_code IS NOT NULL"
+             " GROUP BY ALL ORDER BY doc_kind, layout, agency_code")
+    result = con.execute(query)
+    groups = [dict(zip([d[0] for d in result.description], v, strict=True))
+              for v in result.fetchall()]
+    totals: dict[tuple[str, str], dict[str, int]] = {}
+    for g in groups:
+        total = totals.setdefault((g["doc_kind"], g["layout"]), dict.fromkeys(["reports", *names], 0))
+        for n in ("reports", *names):
+            total[n] += g[n]
+    out = []
+    for g in groups:
+        total = totals[(g["doc_kind"], g["layout"])]
+        if g["reports"] < limits.min_fill_reports:
+            continue
+        for n in names:
+            rate, layout_rate = g[n] / g["reports"], total[n] / total["reports"]
+            if rate < limits.min_fill_rate <= layout_rate:
+                row = {"project_id": None, "agency": g["agency"], "report_key": None,
+                       "source_path": None, "line": None, "agency_code": g["agency_code"],
+                       "doc_kind": g["doc_kind"], "layout": g["layout"], "column": n,
+                       "filled": g[n], "reports": g["reports"], "rate": round(rate, 4),
+                       "layout_rate": round(layout_rate, 4)}
+                out.append(_finding("low-fill-rate", "info", row,
+                                    "agency {agency_code}: {column} filled in {filled} of"
+                                    " {reports} {layout} reports ({rate}; the layout:"
+                                    " {layout_rate})", limits))
+    return out
+
+
+def findings(folder: str | os.PathLike[str], thresholds: Thresholds | None = None
+             ) -> pa.Table:
+    """The findings of a converted folder, recomputed with ``thresholds`` (default:
+    ``Thresholds()``, as ``convert`` wrote them).
+
+    >>> import bmaparse.audit
+    >>> found = bmaparse.audit.findings("out/", bmaparse.audit.Thresholds(stale_days=365))
+    >>> found.column_names[:3]
+    ['code', 'severity', 'project_id']
+    """
+    con = analysis.connect(analysis.folder_format(folder), folder)
+    try:
+        analysis.derive(con)
+        return compute(con, thresholds)
+    finally:
+        con.close()
+
+
+def counts(table: pa.Table) -> dict[str, dict[str, int]]:
+    """Findings per code (in ``CODES`` order) and severity: {code: {severity: n}}."""
+    out: dict[str, dict[str, int]] = {}
+    for code, severity in zip(table["code"].to_pylist(), table["severity"].to_pylist(),
+                              strict=True):
+        per = out.setdefault(str(code), {})
+        per[str(severity)] = per.get(str(severity), 0) + 1
+    return {c: out[c] for c in sorted(out, key=_order)}
+
+
+def _order(code: str) -> tuple[int, str]:
+    return (CODES.index(code) if code in CODES else len(CODES), code)
+
+
+def at_least(table: pa.Table, severity: str) -> int:
+    """How many findings are ``severity`` or more serious."""
+    worse = set(SEVERITIES[: SEVERITIES.index(severity) + 1])
+    return sum(1 for s in table["severity"].to_pylist() if s in worse)
+
+
+def parse_thresholds(values: Sequence[tuple[str, str]]) -> Thresholds:
+    """``Thresholds`` from (field name, text) pairs, each text read with the field's type."""
+    defaults = Thresholds()
+    kinds = {f.name: type(getattr(defaults, f.name)) for f in dataclasses.fields(Thresholds)}
+    return dataclasses.replace(defaults, **{name: kinds[name](text) for name, text in values})
