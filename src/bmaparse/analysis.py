@@ -216,9 +216,13 @@ def folder_format(folder: str | os.PathLike[str]) -> str:
     """The format of a folder ``convert`` wrote; ``UsageError`` naming the folder when
     it is not one."""
     from . import writers
+    from ._commit import JOURNAL_NAME
     from ._manifest import MANIFEST_NAME
 
     root = Path(folder)
+    if (root / JOURNAL_NAME).exists():
+        raise UsageError(f"{root}: a commit was interrupted there; `bmaparse verify {root}`"
+                         " finishes it")
     try:
         manifest = json.loads((root / MANIFEST_NAME).read_text(encoding="utf-8"))
         fmt = str(manifest["format"])

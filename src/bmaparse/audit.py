@@ -21,42 +21,49 @@ import dataclasses
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-
-from . import analysis
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SEVERITIES = ("error", "warning", "info")
 """From the most to the least serious."""
 
 
+def _help(text: str) -> dict[str, str]:
+    return {"help": text}
+
+
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """The limits the rules apply; every one has a documented default (docs/audit.md)."""
+    """The limits the rules apply, each with its default (docs/audit.md); ``bmaparse
+    audit`` has an option for each (``--stale-days`` for ``stale_days`` ...)."""
 
-    backwards_points: Decimal = Decimal(0)
-    """``progress-backwards``: a later snapshot may report this many points less."""
-    complete_percent: Decimal = Decimal(100)
-    """``complete-without-spending``, ``stale-project``: progress counted as complete."""
-    overspend_ratio: Decimal = Decimal(1)
-    """``spent-over-allocation``: spent (or disbursed) above allocated x this."""
-    stale_days: int = 180
-    """``stale-project``: days without a progress entry before the archive's latest date."""
-    agency_lag_days: int = 90
-    """``behind-agency``: days the project's latest snapshot is older than its agency's."""
-    min_evaluation_score: Decimal = Decimal(50)
-    """``low-evaluation-score``: scores below this."""
-    min_fill_rate: float = 0.5
-    """``low-fill-rate``: a column filled in fewer of an agency's reports than this, where
-    the layout as a whole fills it at least this often."""
-    min_fill_reports: int = 20
-    """``low-fill-rate``: only agencies with at least this many reports in the layout."""
-    max_unrecognized_per_report: float = 0.0
-    """``unrecognized-lines``: unrecognized lines per report of a layout above this."""
+    backwards_points: Decimal = field(default=Decimal(0), metadata=_help(
+        "progress-backwards: percentage points a later snapshot may report less (default: 0)"))
+    complete_percent: Decimal = field(default=Decimal(100), metadata=_help(
+        "complete-without-spending, stale-project: progress counted as complete (default: 100)"))
+    overspend_ratio: Decimal = field(default=Decimal(1), metadata=_help(
+        "spent-over-allocation: spent or disbursed above allocated times this (default: 1)"))
+    stale_days: int = field(default=180, metadata=_help(
+        "stale-project: days without a progress entry before the archive's latest date"
+        " (default: 180)"))
+    agency_lag_days: int = field(default=90, metadata=_help(
+        "behind-agency: days a project's latest snapshot may be older than its agency's"
+        " (default: 90)"))
+    min_evaluation_score: Decimal = field(default=Decimal(50), metadata=_help(
+        "low-evaluation-score: scores below this (default: 50)"))
+    min_fill_rate: float = field(default=0.5, metadata=_help(
+        "low-fill-rate: a column filled in fewer of an agency's reports than this, where its"
+        " layout fills it at least this often (default: 0.5)"))
+    min_fill_reports: int = field(default=20, metadata=_help(
+        "low-fill-rate: only agencies with at least this many reports of the layout"
+        " (default: 20)"))
+    max_unrecognized_per_report: float = field(default=0.0, metadata=_help(
+        "unrecognized-lines: unrecognized lines per report of a layout above this (default: 0)"))
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -227,6 +234,8 @@ CODES = (*(r.code for r in RULES[:8]), "low-fill-rate", *(r.code for r in RULES[
 def compute(con: Any, thresholds: Thresholds | None = None) -> pa.Table:
     """The findings table (``tables.SCHEMAS["findings"]``) of the base and analysis
     tables registered on ``con`` (``analysis.connect`` then ``analysis.derive``)."""
+    import pyarrow as pa
+
     from .tables import SCHEMAS
 
     limits = thresholds or Thresholds()
@@ -281,9 +290,10 @@ def _fill_rates(con: Any, limits: Thresholds) -> list[dict[str, Any]]:
     """``low-fill-rate``: per agency, kind and layout, each reports column filled in
     fewer than ``min_fill_rate`` of the reports where the layout fills it at least that
     often (a column the layout never has is not the agency's gap)."""
+    from .analysis import sql_list
+
     names = [n for n in con.table("reports").columns if n not in _FILL_SKIP]
-    counts = ", ".join(f"count({analysis.sql_list([n])}) AS {analysis.sql_list([n])}"
-                       for n in names)
+    counts = ", ".join(f"count({sql_list([n])}) AS {sql_list([n])}" for n in names)
     query = (f"SELECT agency_code, any_value({_AGENCY}) AS agency, doc_kind, layout,"
              f" count(*) AS reports, {counts} FROM reports WHERE agency_code IS NOT NULL"
              " GROUP BY ALL ORDER BY doc_kind, layout, agency_code")
@@ -325,6 +335,8 @@ def findings(folder: str | os.PathLike[str], thresholds: Thresholds | None = Non
     >>> found.column_names[:3]
     ['code', 'severity', 'project_id']
     """
+    from . import analysis
+
     con = analysis.connect(analysis.folder_format(folder), folder)
     try:
         analysis.derive(con)

@@ -1,4 +1,5 @@
-"""The ``bmaparse`` command: ``parse``, ``convert``, ``validate``, ``schema``, ``verify``.
+"""The ``bmaparse`` command: ``parse``, ``convert``, ``validate``, ``schema``, ``verify``,
+``audit`` (``_audit_cli``).
 
 Strategy: ``main(argv) -> int`` is a plain function (tests call it with a list
 and check the exit status); argparse builds the commands, and each command is
@@ -29,7 +30,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from . import _compiled
+from . import _audit_cli, _compiled
 from ._collect import FAIL_ON
 from ._display import printable
 from ._formats import FORMATS
@@ -179,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("--format", choices=("markdown", "text"), default="markdown",
                         help="markdown (default) or plain text")
     schema.set_defaults(handler=_schema)
+
+    _audit_cli.add_command(commands)
     return parser
 
 
