@@ -37,13 +37,17 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from .errors import UsageError
+
+if TYPE_CHECKING:
+    from ._read import Document
+    from .model import Report
 
 BASE_TABLES = ("reports", "projects", "progress_updates", "budget_figures", "kpis",
                "quarterly_results", "kpi_entries", "diagnostics")
@@ -190,6 +194,21 @@ def connect(fmt: str, folder: str | os.PathLike[str]) -> Any:
     return con
 
 
+def connect_items(items: Iterable[Report | Document]) -> Any:
+    """A DuckDB connection like ``connect``'s, on the base tables of reports (or
+    Documents) in memory (``tables.to_tables`` and ``build_projects``)."""
+    import duckdb
+
+    from .tables import build_projects, to_tables
+
+    base = to_tables(items)
+    base["projects"] = build_projects(base["reports"])
+    con = duckdb.connect()
+    for name in BASE_TABLES:
+        con.register(name, base[name])
+    return con
+
+
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -246,6 +265,16 @@ def tables(folder: str | os.PathLike[str]) -> dict[str, pa.Table]:
     ['project_id', 'fiscal_year_be', 'agency_code', 'agency', 'allocated', 'spent']
     """
     con = connect(folder_format(folder), folder)
+    try:
+        return derive(con)
+    finally:
+        con.close()
+
+
+def tables_of(items: Iterable[Report | Document]) -> dict[str, pa.Table]:
+    """The analysis tables of reports (or Documents) in memory, as ``convert`` would
+    write them for those reports."""
+    con = connect_items(items)
     try:
         return derive(con)
     finally:

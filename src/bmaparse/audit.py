@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -28,6 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from ._read import Document
+    from .model import Report
 
 SEVERITIES = ("error", "warning", "info")
 """From the most to the least serious."""
@@ -338,6 +341,20 @@ def findings(folder: str | os.PathLike[str], thresholds: Thresholds | None = Non
     from . import analysis
 
     con = analysis.connect(analysis.folder_format(folder), folder)
+    try:
+        analysis.derive(con)
+        return compute(con, thresholds)
+    finally:
+        con.close()
+
+
+def findings_of(items: Iterable[Report | Document], thresholds: Thresholds | None = None
+                ) -> pa.Table:
+    """The findings of reports (or Documents) in memory, as ``convert`` would write
+    them for those reports (with ``thresholds``)."""
+    from . import analysis
+
+    con = analysis.connect_items(items)
     try:
         analysis.derive(con)
         return compute(con, thresholds)
