@@ -55,8 +55,8 @@ class Thresholds:
         "stale-project: days without a progress entry before the archive's latest date"
         " (default: 180)"))
     agency_lag_days: int = field(default=90, metadata=_help(
-        "behind-agency: days a project's latest snapshot may be older than its agency's"
-        " (default: 90)"))
+        "behind-agency: days a project's latest snapshot may be older than its agency's latest"
+        " of the same fiscal year (default: 90)"))
     min_evaluation_score: Decimal = field(default=Decimal(50), metadata=_help(
         "low-evaluation-score: scores below this (default: 50)"))
     min_fill_rate: float = field(default=0.5, metadata=_help(
@@ -102,7 +102,7 @@ _SNAPSHOTS = f"""
 _LATEST = f"""
     SELECT p.project_id, {_AGENCY.replace('agency', 'p.agency')} AS agency, p.report_key,
            r.source_path, r.source_line_start AS line, p.agency_code, p.latest_reported_on,
-           p.progress_percent, r.evaluation_score, r.evaluation_quarter
+           p.progress_percent, p.fiscal_year_be, r.evaluation_score, r.evaluation_quarter
     FROM projects p JOIN reports r USING (report_key)"""
 
 _FILL_SKIP = ("report_key", "doc_kind", "layout", "agency_code", "parser_version",
@@ -150,14 +150,15 @@ RULES: tuple[Rule, ...] = (
          "project {project_id}: last progress entry {last_entry} ({percent}%), {days} days"
          " before the archive's latest date {archive_latest}", ("complete_percent", "stale_days")),
     Rule("behind-agency", "info", f"""
-        SELECT project_id, agency, report_key, source_path, line, agency_code,
+        SELECT project_id, agency, report_key, source_path, line, agency_code, fiscal_year_be,
                latest_reported_on, agency_latest, agency_latest - latest_reported_on AS days
-        FROM (SELECT *, max(latest_reported_on) OVER (PARTITION BY agency_code) AS agency_latest
+        FROM (SELECT *, max(latest_reported_on) OVER (PARTITION BY agency_code, fiscal_year_be)
+                            AS agency_latest
               FROM ({_LATEST}) WHERE agency_code IS NOT NULL)
         WHERE latest_reported_on < agency_latest - ?::INTEGER
         ORDER BY project_id""",
          "project {project_id}: latest snapshot {latest_reported_on} is {days} days older"
-         " than its agency's latest {agency_latest}", ("agency_lag_days",)),
+         " than its agency's latest of fiscal year {fiscal_year_be}, {agency_latest}", ("agency_lag_days",)),
     Rule("kpi-below-target", "warning", """
         SELECT DISTINCT ON (kpi_key) string_split(project_ids, ',')[1] AS project_id,
                NULL AS agency, report_key, source_path, source_line AS line, kpi_key,
@@ -181,17 +182,22 @@ RULES: tuple[Rule, ...] = (
          " {min_evaluation_score}",
          ("min_evaluation_score", "min_evaluation_score")),
     Rule("conflicting-snapshots", "error", f"""
-        WITH entries AS (
+        WITH same AS (  -- snapshots that share a project and a date: the only candidates
+            SELECT * FROM (
+                SELECT report_key, project_id, {_AGENCY} AS agency, source_path,
+                       source_line_start AS line, latest_reported_on, progress_percent,
+                       evaluation_score, project_name,
+                       count(*) OVER (PARTITION BY project_id, latest_reported_on) AS n
+                FROM reports WHERE project_id IS NOT NULL AND latest_reported_on IS NOT NULL)
+            WHERE n > 1),
+        entries AS (
             SELECT report_key, string_agg(concat_ws('~', chrono_index, percent, text), '|'
                                           ORDER BY chrono_index) AS entries
-            FROM progress_updates GROUP BY report_key),
+            FROM progress_updates SEMI JOIN same USING (report_key) GROUP BY report_key),
         content AS (
-            SELECT r.report_key, r.project_id, {_AGENCY} AS agency, r.source_path,
-                   r.source_line_start AS line, r.latest_reported_on, r.progress_percent,
-                   md5(concat_ws('|', r.progress_percent, r.evaluation_score, r.project_name,
-                                 e.entries)) AS fingerprint
-            FROM reports r LEFT JOIN entries e USING (report_key)
-            WHERE r.project_id IS NOT NULL AND r.latest_reported_on IS NOT NULL)
+            SELECT s.*, md5(concat_ws('|', s.progress_percent, s.evaluation_score,
+                                      s.project_name, e.entries)) AS fingerprint
+            FROM same s LEFT JOIN entries e USING (report_key))
         SELECT project_id, min(agency) AS agency, min(report_key) AS report_key,
                arg_min(source_path, report_key) AS source_path, arg_min(line, report_key) AS line,
                latest_reported_on AS reported_on, count(DISTINCT fingerprint) AS versions,
@@ -256,18 +262,24 @@ def _run(con: Any, rule: Rule, limits: Thresholds) -> list[dict[str, Any]]:
     params = [getattr(limits, p) for p in rule.params]
     result = con.execute(rule.query, params)
     names = [d[0] for d in result.description]
+    shared = limits.as_dict()
     return [_finding(rule.code, rule.severity, dict(zip(names, values, strict=True)),
-                     rule.message, limits) for values in result.fetchall()]
+                     rule.message, shared) for values in result.fetchall()]
 
 
 def _finding(code: str, severity: str, row: dict[str, Any], message: str,
-             limits: Thresholds) -> dict[str, Any]:
+             limits: dict[str, Any]) -> dict[str, Any]:
+    """One finding: ``row``'s location columns, the rest as evidence; the message is
+    ``message`` formatted with the row and the thresholds (``limits``)."""
     where = {k: row.pop(k) for k in _WHERE}
     shown = {k: _plain(v) for k, v in row.items()}
     return {"code": code, "severity": severity, **where,
-            "evidence": json.dumps(shown, ensure_ascii=False, separators=(",", ":")),
-            "message": message.format(**limits.as_dict(), **where,
-                                      **{k: _text(v) for k, v in shown.items()})}
+            "evidence": _EVIDENCE(shown),
+            "message": message.format_map(
+                {**limits, **where, **{k: _text(v) for k, v in shown.items()}})}
+
+
+_EVIDENCE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _plain(value: Any) -> Any:
@@ -308,7 +320,7 @@ def _fill_rates(con: Any, limits: Thresholds) -> list[dict[str, Any]]:
         total = totals.setdefault((g["doc_kind"], g["layout"]), dict.fromkeys(["reports", *names], 0))
         for n in ("reports", *names):
             total[n] += g[n]
-    out = []
+    out, shared = [], limits.as_dict()
     for g in groups:
         total = totals[(g["doc_kind"], g["layout"])]
         if g["reports"] < limits.min_fill_reports:
@@ -324,7 +336,7 @@ def _fill_rates(con: Any, limits: Thresholds) -> list[dict[str, Any]]:
                 out.append(_finding("low-fill-rate", "info", row,
                                     "agency {agency_code}: {column} filled in {filled} of"
                                     " {reports} {layout} reports ({rate}; the layout:"
-                                    " {layout_rate})", limits))
+                                    " {layout_rate})", shared))
     return out
 
 
