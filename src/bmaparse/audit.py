@@ -3,10 +3,12 @@
 Strategy: each rule is one SQL query over the base and analysis tables
 registered on a DuckDB connection (``analysis.connect``, ``analysis.derive``)
 that returns the rows it flags with their values; the thresholds are bound as
-query parameters. Python then turns each row into a finding: the rule's stable
-``code`` and ``severity``, where it points (project, agency, report, file,
-line), ``evidence`` (the row's values as compact JSON) and an English
-``message`` made from the rule's template and the same values. Rules run in the
+query parameters. Each row becomes a finding in the same query (no Python per
+row: an archive can have tens of thousands): the rule's stable ``code`` and
+``severity``, where it points (project, agency, report, file, line),
+``evidence`` (the row's other columns, ``to_json`` of a struct) and an English
+``message``, the rule's ``str.format`` template turned into a SQL ``concat``
+of its text and the row's values. Rules run in the
 order of ``RULES``; each query orders its rows, so findings never depend on
 DuckDB's threads. docs/audit.md describes every rule and threshold.
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -81,7 +84,7 @@ class Rule:
     query: str
     """Returns project_id, agency, report_key, source_path, line, then the evidence."""
     message: str
-    """``str.format`` template over the row's columns."""
+    """``str.format`` template over the query's columns and the thresholds."""
     params: tuple[str, ...] = ()
     """The ``Thresholds`` bound to the query's ``?``, in order."""
 
@@ -248,23 +251,58 @@ def compute(con: Any, thresholds: Thresholds | None = None) -> pa.Table:
     from .tables import SCHEMAS
 
     limits = thresholds or Thresholds()
-    rows: list[dict[str, Any]] = []
-    for rule in RULES[:8]:
-        rows += _run(con, rule, limits)
-    rows += _fill_rates(con, limits)
-    for rule in RULES[8:]:
-        rows += _run(con, rule, limits)
     schema = SCHEMAS["findings"]
-    return pa.Table.from_pylist(rows, schema=schema)
+    con.execute(_VALUE_MACRO)
+    parts = [_run(con, rule, limits, schema) for rule in RULES[:8]]
+    parts.append(pa.Table.from_pylist(_fill_rates(con, limits), schema=schema))
+    parts += [_run(con, rule, limits, schema) for rule in RULES[8:]]
+    return pa.concat_tables(parts).combine_chunks()
 
 
-def _run(con: Any, rule: Rule, limits: Thresholds) -> list[dict[str, Any]]:
-    params = [getattr(limits, p) for p in rule.params]
-    result = con.execute(rule.query, params)
-    names = [d[0] for d in result.description]
-    shared = limits.as_dict()
-    return [_finding(rule.code, rule.severity, dict(zip(names, values, strict=True)),
-                     rule.message, shared) for values in result.fetchall()]
+_VALUE_MACRO = """
+CREATE OR REPLACE TEMP MACRO _value(x) AS coalesce(
+    CASE WHEN typeof(x) LIKE 'DECIMAL%' OR typeof(x) IN ('DOUBLE', 'FLOAT')
+         THEN rtrim(rtrim(CAST(x AS VARCHAR), '0'), '.') ELSE CAST(x AS VARCHAR) END, 'none')
+"""
+"""A value as a message shows it: decimals without trailing zeros, null as ``none``."""
+
+
+def _run(con: Any, rule: Rule, limits: Thresholds, schema: pa.Schema) -> pa.Table:
+    """The findings of one rule: its query's rows, their evidence (``to_json`` of the
+    columns after the location) and message made in the same query."""
+    import pyarrow as pa
+
+    columns = [d[0] for d in con.execute(f"DESCRIBE {rule.query}",
+                                         [getattr(limits, p) for p in rule.params]).fetchall()]
+    evidence = ", ".join(f"{_ident(c)} := {_ident(c)}" for c in columns if c not in _WHERE)
+    query = (f"SELECT {_literal(rule.code)} AS code, {_literal(rule.severity)} AS severity,"
+             f" project_id, agency, report_key, source_path, line,"
+             f" to_json(struct_pack({evidence}))::VARCHAR AS evidence,"
+             f" {_message_sql(rule.message, limits)} AS message FROM ({rule.query})")
+    table = con.sql(query, params=[getattr(limits, p) for p in rule.params]).to_arrow_table()
+    return pa.Table.from_arrays([table[f.name].cast(f.type) for f in schema], schema=schema)
+
+
+def _message_sql(template: str, limits: Thresholds) -> str:
+    """The SQL text expression of a ``str.format`` template: each ``{column}`` is the
+    column's ``_value``, each ``{threshold}`` the threshold's value."""
+    known = limits.as_dict()
+    parts = []
+    for literal, name, _, _ in string.Formatter().parse(template):
+        if literal:
+            parts.append(_literal(literal))
+        if name is not None:
+            parts.append(_literal(_text(_plain(known[name]))) if name in known
+                         else f"_value({_ident(name)})")
+    return "concat(" + ", ".join(parts) + ")"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _finding(code: str, severity: str, row: dict[str, Any], message: str,
