@@ -107,7 +107,8 @@ ORDER BY project_id, fiscal_year_be NULLS LAST
 
 _KPI_RESULTS = f"""
 WITH dated AS (
-    SELECT r.*, coalesce(r.latest_reported_on, e.kpi_date) AS snapshot_date
+    SELECT r.report_key, r.project_id, r.source_path, r.progress_percent,
+           coalesce(r.latest_reported_on, e.kpi_date) AS snapshot_date
     FROM reports r LEFT JOIN (SELECT report_key, max(entry_date) AS kpi_date FROM kpi_entries
                               GROUP BY report_key) e USING (report_key)),
 held AS (

@@ -272,12 +272,10 @@ def _run(con: Any, rule: Rule, limits: Thresholds, schema: pa.Schema) -> pa.Tabl
     columns after the location) and message made in the same query."""
     import pyarrow as pa
 
-    columns = [d[0] for d in con.execute(f"DESCRIBE {rule.query}",
-                                         [getattr(limits, p) for p in rule.params]).fetchall()]
-    evidence = ", ".join(f"{_ident(c)} := {_ident(c)}" for c in columns if c not in _WHERE)
+    where = ", ".join(_WHERE)
     query = (f"SELECT {_literal(rule.code)} AS code, {_literal(rule.severity)} AS severity,"
-             f" project_id, agency, report_key, source_path, line,"
-             f" to_json(struct_pack({evidence}))::VARCHAR AS evidence,"
+             f" {where}, to_json(struct_pack(*COLUMNS(* EXCLUDE ({where}))))::VARCHAR"
+             " AS evidence,"
              f" {_message_sql(rule.message, limits)} AS message FROM ({rule.query})")
     table = con.sql(query, params=[getattr(limits, p) for p in rule.params]).to_arrow_table()
     return pa.Table.from_arrays([table[f.name].cast(f.type) for f in schema], schema=schema)
