@@ -60,15 +60,17 @@ _LATEST = ("latest_reported_on DESC NULLS LAST, progress_percent DESC NULLS LAST
 """The order of ``projects`` (``tables.build_projects``): latest snapshot first."""
 
 _PROGRESS_HISTORY = f"""
-WITH held AS (
-    SELECT u.*, r.source_path, r.latest_reported_on, r.progress_percent,
+WITH ranked AS (  -- narrow rows to rank; the entries' text is joined to the chosen ones
+    SELECT u.report_key, u.chrono_index, r.source_path,
            count(*) OVER (PARTITION BY u.project_id, u.chrono_index) AS snapshots,
            row_number() OVER (PARTITION BY u.project_id, u.chrono_index ORDER BY {_LATEST}) AS n
     FROM progress_updates u JOIN reports r USING (report_key)
     WHERE u.project_id IS NOT NULL AND u.chrono_index IS NOT NULL)
-SELECT project_id, chrono_index, seq, percent, reported_on, entry_date, entry_date_raw, text,
-       problems, obstacles, report_key, source_path, source_line, snapshots
-FROM held WHERE n = 1 ORDER BY project_id, chrono_index
+SELECT u.project_id, u.chrono_index, u.seq, u.percent, u.reported_on, u.entry_date,
+       u.entry_date_raw, u.text, u.problems, u.obstacles, u.report_key, k.source_path,
+       u.source_line, k.snapshots
+FROM ranked k JOIN progress_updates u USING (report_key, chrono_index)
+WHERE k.n = 1 ORDER BY u.project_id, u.chrono_index
 """
 
 _KINDS = ("allocated", "spent", "disbursed")
@@ -112,15 +114,17 @@ WITH dated AS (
     FROM reports r LEFT JOIN (SELECT report_key, max(entry_date) AS kpi_date FROM kpi_entries
                               GROUP BY report_key) e USING (report_key)),
 held AS (
-    SELECT k.*, r.project_id, r.source_path, r.snapshot_date AS latest_reported_on,
+    SELECT k.report_key, k.ordinal, k.kpi_id, k.name, k.fiscal_year_be, k.target_value,
+           k.target_unit, k.target_qualifier, k.achieved_value, k.achieved_unit, k.source_line,
+           r.project_id, r.source_path, r.snapshot_date AS latest_reported_on,
            r.progress_percent,
            coalesce(k.kpi_id, ltrim(k.name || ' (' || coalesce(r.project_id, r.report_key)
                                     || ')')) AS kpi_key
     FROM kpis k JOIN dated r USING (report_key)),
 latest AS (
-    SELECT *, count(DISTINCT report_key) OVER (PARTITION BY kpi_key) AS snapshots,
-           row_number() OVER (PARTITION BY kpi_key ORDER BY {_LATEST}, ordinal) AS n
+    SELECT *, row_number() OVER (PARTITION BY kpi_key ORDER BY {_LATEST}, ordinal) AS n
     FROM held),
+counted AS (SELECT kpi_key, count(DISTINCT report_key) AS snapshots FROM held GROUP BY kpi_key),
 serving AS (
     SELECT kpi_key, string_agg(DISTINCT project_id, ',' ORDER BY project_id) AS project_ids,
            count(DISTINCT project_id) AS projects
@@ -132,8 +136,8 @@ serving AS (
 SELECT l.kpi_key, l.kpi_id, l.name, q.quarter, l.fiscal_year_be, l.target_value, l.target_unit,
        l.target_qualifier, l.achieved_value, l.achieved_unit, q.result_value, q.result_unit,
        q.score, s.project_ids, coalesce(s.projects, 0) AS projects, l.report_key,
-       l.source_path, coalesce(q.source_line, l.source_line) AS source_line, l.snapshots
-FROM latest l
+       l.source_path, coalesce(q.source_line, l.source_line) AS source_line, c.snapshots
+FROM latest l JOIN counted c USING (kpi_key)
 LEFT JOIN quarterly_results q ON q.report_key = l.report_key AND q.kpi_ordinal = l.ordinal
 LEFT JOIN serving s USING (kpi_key)
 WHERE l.n = 1
