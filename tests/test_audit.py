@@ -206,7 +206,14 @@ def test_audit_errors_name_the_folder(tmp_path: Path, converted: Path,
     assert str(tmp_path) in capsys.readouterr().err
     assert main(["audit", str(converted), "-o", str(tmp_path / "x.txt")]) == 2
     assert main(["audit", str(converted), "--stale-days", "-1"]) == 2
-    capsys.readouterr()
+    (tmp_path / "manifest.json").write_text('{"format": "duckdb"}', encoding="utf-8")
+    (tmp_path / writers.DATABASE).write_text("not a database", encoding="utf-8")
+    assert main(["audit", str(tmp_path)]) == 2
+    assert f"{tmp_path}: cannot open {writers.DATABASE}" in capsys.readouterr().err
+    (tmp_path / writers.DATABASE).unlink()
+    (tmp_path / "manifest.json").write_text('{"format": "parquet"}', encoding="utf-8")
+    assert main(["audit", str(tmp_path)]) == 2
+    assert f"{tmp_path}: cannot read its reports table" in capsys.readouterr().err
 
 
 # --- a stopped run ------------------------------------------------------------------------

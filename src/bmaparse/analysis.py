@@ -5,10 +5,11 @@ after every report of a folder is known, so they are computed from the base
 tables as written, never from a run's reports alone: ``convert`` reads back
 what it staged (old and new rows alike, so an incremental run recomputes them
 over the whole folder) and stages them with the rest, in the same commit.
-Each table is one SQL query of DuckDB in-process over the Arrow tables
-(``connect`` registers them; DuckDB scans Arrow without copying and never
-imports pandas); the queries name every order they rely on, so the rows do
-not depend on DuckDB's threads.
+Each table is one SQL query of DuckDB in-process over views of the base tables
+(``connect``: Parquet files and the DuckDB database scanned in place, only the
+columns a query reads; CSV and JSON Lines read back as Arrow tables; DuckDB
+never imports pandas); the queries name every order they rely on, so the rows
+do not depend on DuckDB's threads.
 
 The one ordering every table shares is that of ``projects``: of a project's
 snapshots (its reports), the latest is the one with the latest
@@ -178,7 +179,13 @@ def connect(fmt: str, folder: str | os.PathLike[str]) -> Any:
 
     root, con = Path(folder), duckdb.connect()
     if fmt == "duckdb":
-        con.execute(f"ATTACH {_literal(str(root / writers.DATABASE))} AS base (READ_ONLY)")
+        database = root / writers.DATABASE
+        try:
+            con.execute(f"ATTACH {_literal(str(database))} AS base (READ_ONLY)")
+        except duckdb.Error as exc:
+            con.close()
+            raise UsageError(f"{root}: cannot open {database.name}"
+                             f" ({' '.join(str(exc).split())[:200]})") from None
     for name in BASE_TABLES:
         if fmt == "parquet":
             source = f"read_parquet({_literal(str(root / (name + '.parquet')))})"
