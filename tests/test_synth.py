@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import hashlib
 import random
 import re
 from collections import Counter
@@ -315,3 +316,47 @@ def test_synth_imports_no_parser_and_no_dataframe_library() -> None:
             )
         }
         assert imported <= allowed, f"{module} imports {imported - allowed}"
+
+
+# --- corpus(history=True): an archive with snapshots and anomalies --------------------------
+
+PLAIN_CORPUS_SHA256 = "cc0dcec34d9e16fae62f05baf909e748a203e640b694c67e3090832b801342bc"
+"""sha256 of corpus(40, 7, layouts=("page", "export", "kpi")) joined by newlines, as the
+generator wrote it before ``history`` existed (347e95d)."""
+
+
+@SETTINGS
+@given(seeds, st.integers(1, 4))
+def test_a_later_snapshot_round_trips_and_keeps_the_earlier_blocks(seed: int, steps: int) -> None:
+    rng = random.Random(seed)
+    report = synth.random_report(rng, "page")
+    for _ in range(steps):
+        later, _ = synth._snapshot(rng, report)
+        assert_round_trip(later)
+        old = [(u.chrono_index, u.text, u.reported_on) for u in report.progress_updates]
+        kept = [(u.chrono_index, u.text, u.reported_on) for u in later.progress_updates]
+        assert kept[-len(old):] == old  # the earlier blocks, under the newer one
+        assert [u.seq for u in later.progress_updates] == list(range(1, len(kept) + 1))
+        report = later
+
+
+def test_history_is_reproducible_and_leaves_the_plain_corpus_alone() -> None:
+    layouts = ("page", "export", "view", "kpi")
+    first = list(synth.corpus(300, 4, layouts=layouts, history=True))
+    assert first == list(synth.corpus(300, 4, layouts=layouts, history=True))
+    assert first != list(synth.corpus(300, 4, layouts=layouts))
+    # the plain corpus is the one benchmarks and earlier tests were measured on
+    plain = "\n".join(synth.corpus(40, 7, layouts=("page", "export", "kpi")))
+    assert hashlib.sha256(plain.encode()).hexdigest() == PLAIN_CORPUS_SHA256
+
+
+def test_history_holds_snapshot_series() -> None:
+    reports = [bmaparse.parse(t) for t in synth.corpus(400, 1, layouts=("page",), history=True)]
+    per_project: dict[str, list[Report]] = {}
+    for r in reports:
+        per_project.setdefault(str(r.project_id), []).append(r)
+    series = [rs for rs in per_project.values() if len(rs) > 2]
+    assert len(series) > 10
+    for rs in series:
+        chronos = [len(r.progress_updates) for r in rs]
+        assert max(chronos) > min(chronos)

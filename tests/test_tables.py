@@ -27,6 +27,7 @@ from bmaparse import (
 )
 from bmaparse.model import CHILD_TABLES, DERIVED_COLUMNS, SCHEMA_VERSION
 from bmaparse.tables import (
+    ANALYSIS_TABLES,
     PROJECT_SOURCE_COLUMNS,
     SCHEMAS,
     TABLES,
@@ -53,7 +54,7 @@ def test_schemas_cover_the_model_exactly() -> None:
             f.name for f in dataclasses.fields(record)]
         assert all(isinstance(getattr(record, n), property) for n in derived)
         assert set(derived) <= set(SCHEMAS[name].names)
-    assert set(SCHEMAS) == {*TABLES, "projects"}
+    assert set(SCHEMAS) == {*TABLES, "projects", *ANALYSIS_TABLES}
     for schema in SCHEMAS.values():
         assert schema.metadata[b"schema_version"] == SCHEMA_VERSION.encode()
         assert all(f.metadata and f.metadata[b"description"] for f in schema)

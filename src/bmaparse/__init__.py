@@ -8,6 +8,7 @@
 >>> frames = bmaparse.to_pandas(reports)                # dict[str, pandas.DataFrame]
 >>> summary = bmaparse.convert(["exports/"], "out/")    # the batch converter, into tables
 >>> bmaparse.verify("out/").ok                           # do its tables and manifest agree?
+>>> bmaparse.audit.findings("out/")                      # what looks wrong (docs/audit.md)
 
 ``bmaparse.compiled`` says whether the optional compiled kernels are in use
 (``bmaparse.implementation`` says why not; ``BMAPARSE_PURE_PYTHON=1`` forces the
@@ -42,7 +43,9 @@ from .model import (
 )
 
 if TYPE_CHECKING:
-    from . import synth as synth  # the alias re-exports it
+    from . import analysis as analysis  # the aliases re-export them
+    from . import audit as audit
+    from . import synth as synth
     from ._verify import verify
     from .batch import ConvertSummary, convert
     from .tables import to_pandas, to_tables
@@ -92,8 +95,9 @@ _LAZY = {"to_tables": "tables", "to_pandas": "tables", "convert": "batch", "Conv
          "verify": "_verify"}
 """Public names whose modules load pyarrow: imported on first use."""
 
-_LAZY_MODULES = ("synth",)
-"""Public submodules, imported on first use: ``bmaparse.synth`` without ``import bmaparse.synth``."""
+_LAZY_MODULES = ("synth", "analysis", "audit")
+"""Public submodules, imported on first use: ``bmaparse.synth`` without ``import bmaparse.synth``
+(``analysis`` and ``audit``: the analysis tables and findings of a converted folder)."""
 
 
 def __getattr__(name: str) -> Any:

@@ -319,7 +319,7 @@ def manifest_head(
     rows: dict[str, int] = dict(run["rows"])
     if previous:
         before = previous.get("totals", {}).get("rows", {})
-        rows = {name: n + (before.get(name, 0) if name != "projects" else 0)
+        rows = {name: n + (before.get(name, 0) if name not in REWRITTEN else 0)
                 for name, n in rows.items()}
     return {
         "tool": TOOL,
@@ -344,6 +344,11 @@ def manifest_head(
         },
         "skipped_files": dict(sorted(skipped_files.items())),
     }
+
+
+REWRITTEN = ("projects", "progress_history", "project_budget", "kpi_results", "findings")
+"""Tables every run writes whole, incremental or not (``projects`` and
+``tables.ANALYSIS_TABLES``): their rows are this run's, never added to the last's."""
 
 
 def write_run_manifest(

@@ -10,7 +10,7 @@ table, and check what a pipeline relies on:
 - ``reports.report_key`` is never null and never repeated; ``projects.project_id``
   is never repeated;
 - every child row's ``report_key`` (null allowed in ``diagnostics``: a problem
-  of an input as a whole), and every ``projects.report_key``, is in ``reports``;
+  of an input as a whole; and in ``findings``: one about an agency or a layout), and every ``projects.report_key``, is in ``reports``;
 - every input the manifest says wrote reports (``written``) has exactly that many
   rows in ``reports`` with its path and sha256.
 
@@ -162,7 +162,7 @@ def _check_keys(read: dict[str, Any], problems: list[str]) -> None:
         if name == "reports" or "report_key" not in table.column_names:
             continue
         column = table["report_key"].drop_null()
-        if name != "diagnostics" and table["report_key"].null_count:
+        if name not in ("diagnostics", "findings") and table["report_key"].null_count:
             problems.append(f"table {name}: {table['report_key'].null_count} rows without a"
                             " report_key")
         orphan = column.filter(pc.invert(pc.is_in(column, value_set=known)))

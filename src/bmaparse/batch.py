@@ -13,8 +13,10 @@ workers; a worker that dies costs only the input that killed it. The parent:
   writers ``Sink``, feeds the ``projects`` builder; flat memory: no archive is
   ever held whole, and at most a window of results is in flight, because the
   task feed waits for the parent to take results);
-- writes every table, then ``projects``, then ``manifest.json`` into one staging
-  folder, and commits them together (``_commit.Staging.commit``: a journal,
+- writes every table, then ``projects``, then the analysis tables and
+  ``findings`` (``bmaparse.analysis``, ``bmaparse.audit``: computed from the
+  staged tables, so over the whole folder, old rows and new), then
+  ``manifest.json`` into one staging folder, and commits them together (``_commit.Staging.commit``: a journal,
   then renames), so the folder is always one run's state or the next's.
 
 Nothing an input holds can stop the batch: unreadable bytes, a zip bomb, a
@@ -238,6 +240,9 @@ class _Run:
         project_files, collector.rows["projects"] = _write_projects(
             writers, tables, fmt, self.out, projects, staging)
         files.update(project_files)
+        analysis_files, analysis_rows = _write_analysis(writers, tables, fmt, self.out, staging)
+        files.update(analysis_files)
+        collector.rows.update(analysis_rows)
         summary.rows = {name: collector.rows.get(name, 0) for name in tables.SCHEMAS}
         summary.files = {name: relative_path(self.out, path) for name, path in files.items()}
         return summary
@@ -360,3 +365,30 @@ def _write_projects(
         sink.abort()
         raise
     return files, rows
+
+
+def _write_analysis(writers: Any, tables: Any, fmt: str, out: Path, staging: Any
+                    ) -> tuple[dict[str, str], dict[str, int]]:
+    """The analysis tables and ``findings`` (default thresholds), computed from the
+    tables this run staged (the whole folder), into ``staging``; for duckdb the
+    primary keys and views too. (files, rows per table)."""
+    from . import analysis, audit
+
+    con = analysis.connect(fmt, staging.dir)
+    try:
+        made = analysis.derive(con)
+        made["findings"] = audit.compute(con)
+    finally:
+        con.close()
+    sink = writers.open_sink(fmt, out, {name: tables.SCHEMAS[name]
+                                        for name in tables.ANALYSIS_TABLES}, staging=staging)
+    try:
+        sink.write(made)
+        files = dict(sink.close())
+    except BaseException:
+        sink.abort()
+        raise
+    if fmt == "duckdb":
+        writers.finish_database(staging.path(writers.DATABASE), analysis.DUCKDB_KEYS,
+                                analysis.DUCKDB_VIEWS)
+    return files, {name: table.num_rows for name, table in made.items()}

@@ -1,5 +1,5 @@
 """The ``bmaparse`` command: ``parse``, ``convert``, ``validate``, ``schema``, ``verify``,
-``report``.
+``audit`` (``_audit_cli``), ``report``.
 
 Strategy: ``main(argv) -> int`` is a plain function (tests call it with a list
 and check the exit status); argparse builds the commands, and each command is
@@ -30,7 +30,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from . import _compiled
+from . import _audit_cli, _compiled
 from ._collect import FAIL_ON
 from ._display import printable
 from ._formats import FORMATS
@@ -193,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="list at most N inputs with errors; all are counted (default: 200)")
     report.add_argument("--quiet", action="store_true", help="no summary line on stderr")
     report.set_defaults(handler=_report)
+    _audit_cli.add_command(commands)
     return parser
 
 

@@ -475,27 +475,106 @@ def content(report: Report) -> Report:
 
 
 def corpus(
-    n: int, seed: int = 0, *, layouts: Sequence[str] = ("page", "export"), size: str = "seed"
+    n: int, seed: int = 0, *, layouts: Sequence[str] = ("page", "export"), size: str = "seed",
+    history: bool = False,
 ) -> Iterator[str]:
     """``n`` rendered reports, the same ones for the same arguments (for benchmarks).
 
     Each report's layout is drawn from ``layouts``: ``"page"``, ``"export"``, ``"view"``
-    (a project's view page), or ``"kpi"`` for a KPI detail page.
+    (a project's view page), or ``"kpi"`` for a KPI detail page. ``history=True`` makes
+    an archive an auditor would see (``_snapshot``, ``_quirks``): a quarter of the
+    reports are later snapshots of an earlier page report, and a few carry the
+    anomalies ``bmaparse.audit`` looks for (docs/audit.md). Without it the corpus is
+    what it always was.
     """
     if not layouts or set(layouts) - {*LAYOUTS, "kpi"}:
         raise ValueError(f"layouts must be drawn from {(*LAYOUTS, 'kpi')}, not {tuple(layouts)!r}")
     if size not in SIZES:
         raise ValueError(f"size must be one of {SIZES}, not {size!r}")
+    if history:
+        return _history(n, random.Random(seed), tuple(layouts), size)
     return _corpus(n, random.Random(seed), tuple(layouts), size)
 
 
 def _corpus(n: int, rng: random.Random, layouts: tuple[str, ...], size: str) -> Iterator[str]:
     for _ in range(n):
-        layout = rng.choice(layouts)
-        if layout == "kpi":
-            yield render(random_report(rng, doc_kind="kpi", size=size))
+        yield render(_drawn(rng, layouts, size))
+
+
+def _drawn(rng: random.Random, layouts: tuple[str, ...], size: str) -> Report:
+    layout = rng.choice(layouts)
+    if layout == "kpi":
+        return random_report(rng, doc_kind="kpi", size=size)
+    return random_report(rng, layout, size=size)
+
+
+_KEPT = 256
+"""Page reports a later snapshot may follow (the most recent ones)."""
+_LOW_FILL_AGENCY = "50010000"
+"""The district office whose page reports lack their evaluation score (low-fill-rate)."""
+_STRAY = ("ดูโครงการแผนปีฯ : พิมพ์ข้อมูล\n", "ดูโครงการแผนปีฯ : พิมพ์ข้อมูล\n@@@ 2\n")
+"""A stray line after the print link: the evaluation line below goes unrecognized."""
+
+
+def _history(n: int, rng: random.Random, layouts: tuple[str, ...], size: str) -> Iterator[str]:
+    """``corpus(history=True)``: fresh reports (with ``_quirks``) and later snapshots."""
+    earlier: list[Report] = []
+    for _ in range(n):
+        if earlier and rng.random() < 0.25:
+            report, keep = _snapshot(rng, earlier[rng.randrange(len(earlier))])
+            text = render(report)
         else:
-            yield render(random_report(rng, layout, size=size))
+            report, text = _quirks(rng, _drawn(rng, layouts, size))
+            keep = report.layout == "page" and bool(report.progress_updates)
+        if keep:
+            earlier = [*earlier[-_KEPT + 1:], report]
+        yield text
+
+
+def _quirks(rng: random.Random, report: Report) -> tuple[Report, str]:
+    """A fresh report and its text, with the rare anomalies of an archive: one agency's
+    page reports without an evaluation score, an entry date that is no date
+    (``bad-date``), a stray line (``unrecognized-line``)."""
+    if report.layout == "page" and report.agency_code == _LOW_FILL_AGENCY:
+        report = dataclasses.replace(report, evaluation_score=None)
+    roll = rng.random()
+    if roll < 0.004 and report.progress_updates:
+        oldest = report.progress_updates[-1]
+        raw = f"31/02/{(oldest.reported_on or date(2020, 1, 1)).year + 543}"
+        report = dataclasses.replace(report, progress_updates=(
+            *report.progress_updates[:-1], dataclasses.replace(oldest, entry_date_raw=raw)))
+    text = render(report)
+    if 0.004 <= roll < 0.008 and report.layout == "page":
+        text = text.replace(*_STRAY, 1)
+    return report, text
+
+
+def _snapshot(rng: random.Random, before: Report) -> tuple[Report, bool]:
+    """A later snapshot of ``before`` (a page report): a newer progress block on top,
+    at a higher percent; rarely a lower one (progress going backwards), or the same
+    reporting date with another percent (a conflicting snapshot, not followed
+    further). (report, whether a later snapshot may follow it)."""
+    newest = before.progress_updates[0]
+    assert newest.reported_on is not None and newest.percent is not None
+    roll = rng.random()
+    if roll < 0.04:  # same date, other content
+        percent = _percent(rng.randint(0, 10000), "2dp")
+        changed = dataclasses.replace(newest, percent=percent)
+        return dataclasses.replace(before, progress_updates=(
+            changed, *before.progress_updates[1:]), progress_percent=percent), False
+    level = int(newest.percent * 100)
+    level = rng.randint(0, level) if roll < 0.1 else rng.randint(level, 10000)
+    percent = _percent(level, rng.choice(("int", "2dp", "1dp")))
+    reported = newest.reported_on + timedelta(days=rng.randint(15, 120))
+    entry, raw = _entry_date(rng, reported)
+    block = ProgressUpdate(1, len(before.progress_updates) + 1, percent, reported, entry, raw,
+                           _sentences(rng, words.PROGRESS, 1), _problems(rng), _problems(rng))
+    older = tuple(dataclasses.replace(u, seq=u.seq + 1 if u.seq is not None else None)
+                  for u in before.progress_updates)
+    money = tuple(dataclasses.replace(b, seq=b.seq + 1 if b.seq is not None else None)
+                  for b in before.budget_figures)
+    return dataclasses.replace(before, progress_updates=(block, *older), budget_figures=money,
+                               progress_percent=_overall(rng, percent)), True
 
 
 def sample_reports() -> dict[str, tuple[Report, ...]]:

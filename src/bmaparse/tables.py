@@ -145,7 +145,94 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 """Table name -> Arrow schema. Field metadata: ``description``, ``label_th``."""
 
-TABLES = tuple(name for name in SCHEMAS if name != "projects")
+
+def _derived(table: str, description: str, *cols: pa.Field[Any] | _Col) -> pa.Schema:
+    """The schema of a table computed from other tables (``bmaparse.analysis``,
+    ``bmaparse.audit``): a column is a field of a base table (reused whole, with its
+    description and Thai label) or ``(name, type, nullable, description[, label_th])``."""
+    out = []
+    for col in cols:
+        if isinstance(col, pa.Field):
+            out.append(col)
+            continue
+        name, typ, nullable, doc, *label = col
+        out.append(pa.field(name, typ, nullable, metadata={"description": doc} | (
+            {"label_th": label[0]} if label else {})))
+    return pa.schema(out, metadata={"table": table, "description": description,
+                                    "schema_version": SCHEMA_VERSION})
+
+
+def _base(table: str, *names: str, nullable: bool | None = None) -> list[pa.Field[Any]]:
+    fields_ = [SCHEMAS[table].field(n) for n in names]
+    return fields_ if nullable is None else [f.with_nullable(nullable) for f in fields_]
+
+
+_SNAPSHOTS = "Number of reports (snapshots) that hold it."
+_AGENCY = ("agency", _S, True, "The agency's name, or its 8-digit code when the reports give "
+           "no name.", "หน่วยงาน")
+_PATH = ("source_path", _S, True, "The input file of that report.")
+_AMOUNT = "From the latest snapshot holding a `{}` figure (see `bmaparse.analysis`)."
+SCHEMAS |= {
+    "progress_history": _derived(
+        "progress_history", "One row per project and progress entry (`chrono_index`), from "
+        "the latest snapshot holding it: sum or chart it without counting an entry twice.",
+        *_base("progress_updates", "project_id", "chrono_index", nullable=False),
+        *_base("progress_updates", "seq", "percent", "reported_on", "entry_date",
+               "entry_date_raw", "text", "problems", "obstacles"),
+        ("report_key", _S, False, "The latest snapshot holding the entry."), _PATH,
+        *_base("progress_updates", "source_line"),
+        ("snapshots", _I32, False, _SNAPSHOTS),
+    ),
+    "project_budget": _derived(
+        "project_budget", "Allocated, spent and disbursed per project and fiscal year: the "
+        "latest figures, with the report and line each came from.",
+        ("project_id", _S, False, "Project id such as `50240000-7108`."),
+        ("fiscal_year_be", _I16, True, "Fiscal year (Buddhist Era) of the reports.",
+         "ปีงบประมาณ"),
+        ("agency_code", _S, True, "8-digit agency code."), _AGENCY,
+        ("allocated", _AMOUNT_TYPE, True, _AMOUNT.format("allocated"), "งบประมาณที่ได้รับ"),
+        ("spent", _AMOUNT_TYPE, True, _AMOUNT.format("spent"), "งบประมาณที่ใช้ไป"),
+        ("disbursed", _AMOUNT_TYPE, True, _AMOUNT.format("disbursed"), "เบิกจ่าย"),
+        ("report_key", _S, False, "The latest of the reports the figures came from."), _PATH,
+        ("source_line", _I32, True, "Line of that report's figure."),
+        *[col for kind in ("allocated", "spent", "disbursed") for col in (
+            (f"{kind}_report_key", _S, True, f"The report `{kind}` came from."),
+            (f"{kind}_line", _I32, True, f"The line `{kind}` came from."))],
+    ),
+    "kpi_results": _derived(
+        "kpi_results", "One row per KPI and quarter (quarter null when the KPI's latest "
+        "snapshot has none), from its latest snapshot, with the projects serving it.",
+        ("kpi_key", _S, False, "The KPI: its `kpi_id`, else `name (project_id)` (or "
+         "`name (report_key)` when the report has no project id)."),
+        *_base("kpis", "kpi_id", "name", "fiscal_year_be"),
+        *_base("quarterly_results", "quarter"),
+        *_base("kpis", "target_value", "target_unit", "target_qualifier", "achieved_value",
+               "achieved_unit"),
+        *_base("quarterly_results", "result_value", "result_unit", "score"),
+        ("project_ids", _S, True, "The projects serving the KPI, comma-separated: those whose "
+         "`reports.kpi_id` is its id, and the project whose report holds it."),
+        ("projects", _I32, False, "How many project ids `project_ids` lists."),
+        ("report_key", _S, False, "The KPI's latest snapshot."), _PATH,
+        ("source_line", _I32, True, "Line of the quarterly row, else of the indicator."),
+        ("snapshots", _I32, False, _SNAPSHOTS),
+    ),
+    "findings": _derived(
+        "findings", "Audit findings: a rule of `bmaparse.audit` (docs/audit.md) and the "
+        "values that triggered it.",
+        ("code", _S, False, "The rule, stable and kebab-case: `progress-backwards` ..."),
+        ("severity", _S, False, "`error`, `warning` or `info`.", "ระดับ"),
+        ("project_id", _S, True, "The project, when the finding is about one."), _AGENCY,
+        ("report_key", _S, True, "The report the finding points at, when there is one."), _PATH,
+        ("line", _I32, True, "Line in `source_path`."),
+        ("evidence", _S, False, "Compact JSON of the values that triggered the rule."),
+        ("message", _S, False, "What was found, in English, naming the values."),
+    ),
+}
+
+ANALYSIS_TABLES = ("progress_history", "project_budget", "kpi_results", "findings")
+"""Tables computed from the others once every report is written (``bmaparse.analysis``,
+``bmaparse.audit``)."""
+TABLES = tuple(name for name in SCHEMAS if name not in ("projects", *ANALYSIS_TABLES))
 """The tables ``to_tables`` returns (``projects`` comes from ``build_projects``)."""
 PROJECT_SOURCE_COLUMNS = tuple(n for n in SCHEMAS["projects"].names if n != "snapshots")
 """The reports columns ``build_projects`` reads."""
@@ -440,6 +527,8 @@ def _origin(table: str, column: str) -> str:
     """Where a column's values come from, for the data dictionary: the model field or
     property (``Report.evaluation_score``; the parent report's for the key and copies),
     else the function that computes them."""
+    if table in ANALYSIS_TABLES:
+        return "`bmaparse.audit`" if table == "findings" else "`bmaparse.analysis`"
     for record in (_RECORDS[table], Report):
         if column in record.__dataclass_fields__ or isinstance(getattr(record, column, None),
                                                                 property):

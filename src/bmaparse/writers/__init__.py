@@ -58,7 +58,7 @@ def _format(fmt: str) -> ModuleType:
     return importlib.import_module(f"{__name__}.{fmt}")
 
 __all__ = ("DATABASE", "DATABASE_WAL", "FORMATS", "Sink", "Staging", "clean_stale_temporaries",
-           "open_sink", "output_names", "read_existing", "recover")
+           "finish_database", "open_sink", "output_names", "read_existing", "recover")
 
 
 class Sink(Protocol):
@@ -107,3 +107,11 @@ def read_existing(fmt: str, out_dir: str | Path, table: str, schema: pa.Schema,
     target = subschema(schema, names or schema.names)
     data = read(path, table, target)
     return None if data is None else conform(data, target, table)
+
+
+def finish_database(path: str | Path, keys: Mapping[str, Sequence[str]],
+                    views: Mapping[str, str]) -> None:
+    """Declare primary keys (table -> key columns; a table that has one keeps it) and
+    create or replace views (name -> SELECT) in the DuckDB database at ``path`` (a
+    run's staged database, once its sinks are closed)."""
+    _format("duckdb").finish(Path(path), keys, views)

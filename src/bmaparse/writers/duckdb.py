@@ -13,7 +13,8 @@ old one; a second sink of the same run, ``projects``, continues the staged
 file). The existing database is always opened first (read-only; read-write to
 checkpoint a write-ahead log that a crashed session left, whose tables would
 be lost otherwise), so one that another process holds is refused before
-anything is written, and DuckDB's
+anything is written. ``finish`` declares primary keys and creates views on the
+staged file once every sink of the run is closed. DuckDB's
 errors (a lock, a full disk) become ``OutputError``: one line naming the file. duckdb is imported
 only here, and this module only when the duckdb format is asked for.
 """
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +167,21 @@ def _clear_errors(path: Path) -> Iterator[None]:
             raise OutputError(f"the database {path} is in use by another process; close it"
                               f" and run again ({detail})") from None
         raise OutputError(f"writing the database {path} failed: {detail}") from None
+
+
+def finish(path: Path, keys: Mapping[str, Sequence[str]], views: Mapping[str, str]) -> None:
+    """Primary keys and views in the database ``path`` (see ``writers.finish_database``)."""
+    with _clear_errors(path), duckdb.connect(str(path)) as con:
+        keyed = {str(t) for (t,) in con.execute(
+            "SELECT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY'"
+        ).fetchall()}
+        for table, columns in keys.items():
+            if table not in keyed:
+                con.execute(f"ALTER TABLE {_q(table)} ADD PRIMARY KEY"
+                            f" ({', '.join(map(_q, columns))})")
+        for name, select in views.items():
+            con.execute(f"CREATE OR REPLACE VIEW {_q(name)} AS {select}")
+        con.execute("CHECKPOINT")
 
 
 def _checkpoint(path: Path) -> None:
