@@ -6,6 +6,7 @@ by a bmaparse manifest or marker, and a forged manifest removes nothing outside 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from bmaparse._manifest import (
     write_manifest_streaming,
 )
 from bmaparse.batch import convert
+from bmaparse.cli import main
 from bmaparse.errors import UsageError
 from helpers import SEED_PATH, manifest_of, variant
 
@@ -176,6 +178,18 @@ def test_output_folder_safety(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(UsageError, match="not a folder"):
         convert([SEED_PATH], tmp_path / "file", jobs=1)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl", "duckdb"])
+def test_an_output_path_that_is_not_utf8_is_refused_before_writing(tmp_path: Path, fmt: str) -> None:
+    """pyarrow and DuckDB open only UTF-8 paths: refused with one line, nothing written
+    (it was a traceback from inside pyarrow, or DuckDB's ``std::bad_cast``)."""
+    out = Path(os.fsdecode(bytes(tmp_path) + b"/out\xff"))
+    with pytest.raises(UsageError, match=r"out\\xff: its path is not valid UTF-8"):
+        convert([SEED_PATH], out, fmt=fmt, jobs=1)  # type: ignore[arg-type]
+    assert not out.exists()
+    status = main(["convert", str(SEED_PATH), "-o", str(out), "--format", fmt, "--quiet"])
+    assert status == 2 and not out.exists()
 
 
 def test_a_forged_manifest_cannot_remove_files_outside_out(tmp_path: Path) -> None:

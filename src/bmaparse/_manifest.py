@@ -25,7 +25,7 @@ from typing import Any
 
 from ._commit import read_plain
 from ._lock import LOCK_NAME
-from ._read import open_regular
+from ._read import display_path, open_regular
 from .errors import UsageError
 from .model import PARSER_VERSION, SCHEMA_VERSION
 
@@ -84,8 +84,14 @@ def check_output(out: Path, *, force: bool) -> None:
     """Check that bmaparse may write into ``out``, without writing anything.
 
     Raises ``UsageError`` when ``out`` is a file, or a non-empty folder that
-    bmaparse did not write (unless ``force``).
+    bmaparse did not write (unless ``force``), or its path is not valid UTF-8
+    (pyarrow's and DuckDB's writers open only UTF-8 paths).
     """
+    where = os.path.abspath(out)
+    if display_path(where) != where:
+        raise UsageError(f"output folder {display_path(str(out))}: its path is not valid UTF-8"
+                         " (a byte of a file name that no text encodes), which the table writers"
+                         " cannot open; choose a folder whose path is UTF-8")
     if out.exists() and not out.is_dir():
         raise UsageError(f"output {out} exists and is not a folder")
     if out.is_dir() and not force and any(out.iterdir()):
