@@ -6,8 +6,10 @@ The page in a real browser: test_report_browser.py."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
+import shutil
 from collections import Counter, defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +24,7 @@ from bmaparse.batch import convert
 from bmaparse.cli import main
 from bmaparse.report import _aggregate as agg
 from bmaparse.report import write_report
-from bmaparse.report._load import load
+from bmaparse.report._load import DERIVED, Folder, load
 from helpers import SAMPLES
 from report_helpers import converted, findings_table, write_findings
 
@@ -133,9 +135,24 @@ def _fallback_budget(out: Path) -> dict[str, tuple[float, float]]:
     return {a: (s[0], s[1]) for a, s in sums.items()}
 
 
-def test_budget_from_the_latest_snapshot(out: Path) -> None:
-    expected = _fallback_budget(out)
+def test_budget_from_project_budget(out: Path) -> None:
+    """convert wrote ``project_budget``: the page sums it per agency."""
+    expected: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for row in rows(out, "project_budget"):
+        sums = expected[row["agency"] or agg.NONE]
+        sums[0] += float(row["allocated"] or 0)
+        sums[1] += float(row["spent"] or 0)
     got = agg.budget_by(agg.project_budget(load(out)), "agency")
+    assert sorted(a for a, _, _ in got) == sorted(expected)
+    for agency, allocated, spent in got:
+        assert [allocated, spent] == pytest.approx(expected[agency])
+    assert sum(al for _, al, _ in got) > 0
+
+
+def test_budget_from_the_latest_snapshot(out: Path) -> None:
+    """A folder of an older convert, without ``project_budget``: from budget_figures."""
+    expected = _fallback_budget(out)
+    got = agg.budget_by(agg.project_budget(_without_analysis(load(out))), "agency")
     assert sorted(a for a, _, _ in got) == sorted(expected)
     for agency, allocated, spent in got:
         assert (allocated, spent) == pytest.approx(expected[agency])
@@ -221,8 +238,17 @@ def test_findings_panel_and_its_cap(root: Path) -> None:
         assert f'data-label="{code} ({severity})" data-value="{n}"' in text
 
 
+def _without_analysis(folder: Folder) -> Folder:
+    return dataclasses.replace(folder, derived=dict.fromkeys(folder.derived))
+
+
 def test_without_findings_the_page_says_how_to_get_them(out: Path, tmp_path: Path) -> None:
-    shown = write_report(out, tmp_path / "r.html")
+    """A folder of an older convert, without the analysis tables."""
+    older = tmp_path / "older"
+    shutil.copytree(out, older)
+    for name in DERIVED:
+        (older / f"{name}.parquet").unlink()
+    shown = write_report(older, tmp_path / "r.html")
     assert "findings" not in shown
     text = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "not in this folder" in text and "bmaparse audit OUT" in text

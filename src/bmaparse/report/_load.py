@@ -3,10 +3,10 @@
 Strategy: the folder's manifest (its head only: a 100k-input manifest is tens of
 megabytes) says which format ``convert`` wrote; every table is then read through
 ``writers.read_existing``, so Parquet, CSV, JSON Lines and DuckDB folders all
-work, typed by ``tables.SCHEMAS``. The tables that a newer ``convert`` or
-``bmaparse audit`` adds (``findings``, ``progress_history``, ``project_budget``)
-are read with the columns agreed for them, declared here; a folder without
-them reads as None, and the report says so rather than failing.
+work, typed by ``tables.SCHEMAS``. The analysis tables and ``findings``
+(``progress_history``, ``project_budget``: docs/audit.md), which ``convert``
+writes since they exist, are read the same way; a folder of an older convert
+lacks them: they read as None, and the report says so rather than failing.
 """
 
 from __future__ import annotations
@@ -24,26 +24,15 @@ from ..errors import BmaparseError, UsageError
 from ..tables import SCHEMAS
 from ..writers import FORMATS, read_existing
 
-_S: pa.DataType = pa.string()
-_I16: pa.DataType = pa.int16()
-_I32: pa.DataType = pa.int32()
-_D: pa.DataType = pa.date32()
-_PERCENT: pa.DataType = pa.decimal128(12, 4)  # as progress_updates.percent
-_BAHT: pa.DataType = pa.decimal128(18, 2)  # as budget_figures.amount_thb
-
-DERIVED: dict[str, pa.Schema] = {
-    "findings": pa.schema([
-        ("code", _S), ("severity", _S), ("project_id", _S), ("agency", _S), ("report_key", _S),
-        ("source_path", _S), ("line", _I32), ("evidence", _S), ("message", _S)]),
-    "progress_history": pa.schema([
-        ("project_id", _S), ("chrono_index", _I32), ("percent", _PERCENT), ("reported_on", _D),
-        ("entry_date", _D)]),
-    "project_budget": pa.schema([
-        ("project_id", _S), ("fiscal_year_be", _I16), ("agency", _S), ("allocated", _BAHT),
-        ("spent", _BAHT), ("disbursed", _BAHT)]),
+DERIVED: dict[str, tuple[str, ...]] = {
+    "findings": ("code", "severity", "project_id", "agency", "report_key", "source_path", "line",
+                 "evidence", "message"),
+    "progress_history": ("project_id", "chrono_index", "percent", "reported_on", "entry_date"),
+    "project_budget": ("project_id", "fiscal_year_be", "agency", "allocated", "spent",
+                       "disbursed"),
 }
-"""The tables of the audit (issue 13 parts 1-2), with the columns the report reads, typed
-as the base tables type the same quantities (a float column is cast to them)."""
+"""The analysis tables and ``findings`` (docs/audit.md), with the columns the report
+reads, typed by ``tables.SCHEMAS``."""
 
 BASE_COLUMNS: dict[str, tuple[str, ...]] = {
     "reports": ("report_key", "doc_kind", "layout", "project_id", "agency_name",
@@ -90,7 +79,7 @@ def load(out: str | Path) -> Folder:
         raise UsageError(f"{out}: the manifest names an unknown format {fmt!r}"
                          f" (bmaparse report reads {', '.join(FORMATS)})")
     tables = {name: _read(fmt, path, name, cols) for name, cols in BASE_COLUMNS.items()}
-    derived = {name: _read_derived(fmt, path, name, schema) for name, schema in DERIVED.items()}
+    derived = {name: _read_derived(fmt, path, name, columns) for name, columns in DERIVED.items()}
     return Folder(path, fmt, manifest, tables, _filled(fmt, path, tables["reports"]), derived)
 
 
@@ -127,10 +116,10 @@ def _read(fmt: str, path: Path, name: str, columns: tuple[str, ...]) -> pa.Table
     return table if table is not None else schema.empty_table().select(list(columns))
 
 
-def _read_derived(fmt: str, path: Path, name: str, schema: pa.Schema) -> pa.Table | None:
-    """A table of the audit, cast to ``schema``; None when the folder lacks it or it
-    lacks a column the report needs (then the report asks for a newer convert)."""
+def _read_derived(fmt: str, path: Path, name: str, columns: tuple[str, ...]) -> pa.Table | None:
+    """``columns`` of an analysis table; None when the folder lacks it or it lacks a
+    column the report needs (a folder of an older convert: the report says so)."""
     try:
-        return read_existing(fmt, path, name, schema)
+        return read_existing(fmt, path, name, SCHEMAS[name], columns)
     except (OSError, ValueError, KeyError, pa.ArrowException):
         return None
