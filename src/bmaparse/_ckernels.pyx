@@ -94,15 +94,16 @@ memo answers most lines before any is tried.
 """
 
 from cpython.dict cimport PyDict_GetItem
+from libc.stdint cimport uint8_t, uint16_t, uint32_t
 from cpython.object cimport PyObject
-from cpython.unicode cimport PyUnicode_KIND
+from cpython.unicode cimport PyUnicode_1BYTE_KIND, PyUnicode_2BYTE_KIND, PyUnicode_DATA, PyUnicode_KIND
 
 import dataclasses as _dataclasses
 from inspect import signature as _signature
 from types import MemberDescriptorType as _MemberDescriptorType
 
 from ._lexer import _HEADING_SET, _LONGEST_HEADING, _MEMO_MAX, _RULES_BY_FIRST, _SUFFIX, Kind, Token
-from ._normalize import _repair_clusters, normalize_line
+from ._normalize import _normalize_cluster, normalize_line
 from ._normalize import without_surrogates as _pure_without_surrogates
 
 
@@ -156,38 +157,61 @@ cdef inline bint _is_slip_pair(Py_UCS4 prev, Py_UCS4 c):
 def normalize_lines(str text not None):
     """``text`` split at ``"\\n"`` with every line normalised, as ``_normalize.normalize_lines``."""
     cdef list lines = text.split("\n")
+    cdef Py_ssize_t n = len(text)
+    cdef int kind = PyUnicode_KIND(text)
+    if kind == PyUnicode_1BYTE_KIND:
+        _scan(lines, <uint8_t*>PyUnicode_DATA(text), n)
+    elif kind == PyUnicode_2BYTE_KIND:
+        _scan(lines, <uint16_t*>PyUnicode_DATA(text), n)
+    else:
+        _scan(lines, <uint32_t*>PyUnicode_DATA(text), n)
+    return lines
+
+
+ctypedef fused _unit:  # a code unit of a str's storage, one per code point (PEP 393)
+    uint8_t
+    uint16_t
+    uint32_t
+
+
+cdef void _scan(list lines, _unit *data, Py_ssize_t n) except *:
+    """Normalise the lines of ``lines`` that need it, given the text they were split
+    from (``n`` code points at ``data``: ``j`` only ever runs over ``range(n)``)."""
     cdef list slips = []  # offsets of the current line's slips
     cdef Py_ssize_t line = 0
-    cdef Py_ssize_t i = 0  # the offset of c in its line
+    cdef Py_ssize_t start = 0  # the offset of the current line in the text
+    cdef Py_ssize_t j
     cdef Py_UCS4 c
     cdef Py_UCS4 prev = 0x0A  # "\n": at the start of a line
     cdef int ccc
     cdef int last_ccc = 0
     cdef bint whole = False  # the line goes through normalize_line
-    for c in text:
+    for j in range(n):
+        c = data[j]
         if c == 0x0A:
             _repair(lines, line, whole or prev == 0x20, slips)  # (a trailing space)
             line += 1
-            i = -1
+            start = j + 1
             whole = False
             last_ccc = 0
-        elif not whole:
-            if c == 0x20:
-                whole = prev == 0x20 or prev == 0x0A  # doubled or leading
-                last_ccc = 0
-            else:
-                ccc = _known_ccc(c)
-                if ccc < 0 or _is_odd(c) or (ccc != 0 and last_ccc > ccc):  # (not NFC)
-                    whole = True
-                elif c == 0x0E4D:
-                    slips.append(i)
-                elif _is_slip_pair(prev, c):
-                    slips.append(i - 1)
-                last_ccc = ccc
+        elif whole:
+            pass
+        elif 0x21 <= c <= 0x7E or 0x0E01 <= c <= 0x0E2E:  # (most of a text) ASCII graphic, Thai
+            last_ccc = 0  # consonant: a starter, NFC alone, neither odd nor the second of a slip
+        elif c == 0x20:
+            whole = prev == 0x20 or prev == 0x0A  # doubled or leading
+            last_ccc = 0
+        else:
+            ccc = _known_ccc(c)
+            if ccc < 0 or _is_odd(c) or (ccc != 0 and last_ccc > ccc):  # (not NFC)
+                whole = True
+            elif c == 0x0E4D:
+                slips.append(j - start)
+            elif _is_slip_pair(prev, c):
+                slips.append(j - start - 1)
+            last_ccc = ccc
         prev = c
-        i += 1
     _repair(lines, line, whole or prev == 0x20, slips)
-    return lines
 
 
 cdef inline void _repair(list lines, Py_ssize_t line, bint whole, list slips) except *:
@@ -198,6 +222,41 @@ cdef inline void _repair(list lines, Py_ssize_t line, bint whole, list slips) ex
         lines[line] = _repair_clusters(lines[line], slips)
     if slips:
         slips.clear()
+
+
+cdef inline bint _is_cluster_edge(Py_UCS4 c):
+    """A Thai consonant or a plain space: ``_normalize``'s cluster bounds."""
+    return 0x0E01 <= c <= 0x0E2E or c == 0x20
+
+
+cdef str _repair_clusters(str line, list slips):
+    """``_normalize._repair_clusters(line, slips)`` for ``slips`` in ascending order (as the
+    scan finds them): the same clusters, found by scanning the code points where the
+    reference searches with a regex each way, each normalised by the reference's
+    ``_normalize_cluster``. The scans of two clusters never overlap: linear."""
+    cdef list parts = []
+    cdef Py_ssize_t n = len(line)
+    cdef Py_ssize_t done = 0
+    cdef Py_ssize_t offset, start, end
+    for slip in slips:
+        offset = slip
+        if offset < done:  # in the cluster just repaired
+            continue
+        start = offset  # back to the last edge at or before the slip, not before done
+        while start >= done and not _is_cluster_edge(line[start]):
+            start -= 1
+        if start < done:
+            start = done
+        elif line[start] == u" ":
+            start += 1
+        end = offset + 1  # on to the first edge after it
+        while end < n and not _is_cluster_edge(line[end]):
+            end += 1
+        parts.append(line[done:start])
+        parts.append(_normalize_cluster(line[start:end]))
+        done = end
+    parts.append(line[done:])
+    return "".join(parts)
 
 
 def known_combining_class(Py_UCS4 code_point):
