@@ -94,6 +94,8 @@ memo answers most lines before any is tried.
 """
 
 from cpython.dict cimport PyDict_GetItem
+from cpython.ref cimport Py_INCREF
+from cpython.tuple cimport PyTuple_SET_ITEM
 from libc.stdint cimport uint8_t, uint16_t, uint32_t
 from cpython.object cimport PyObject
 from cpython.unicode cimport (
@@ -303,9 +305,47 @@ def tokenize(str text not None, Py_ssize_t first_line=1):
                 if len(_memo) >= _MEMO_SIZE:
                     _memo.clear()
                 _memo[line] = look
-        tokens.append(_tuple_new(_token, (look[0], look[1], number, look[2], look[3])))
+        tokens.append(_new_token(look, number))
         number += 1
     return tokens
+
+
+cdef extern from *:
+    """
+    static PyObject *bmaparse_alloc(PyObject *type, Py_ssize_t items) {
+        return ((PyTypeObject *)type)->tp_alloc((PyTypeObject *)type, items);
+    }
+    """
+    object _alloc "bmaparse_alloc" (object type, Py_ssize_t items)
+
+
+if not (Token.__mro__[1] is tuple and Token.__basicsize__ == tuple.__basicsize__
+        and Token.__itemsize__ == tuple.__itemsize__ and len(Token._fields) == 5):
+    raise ImportError("_lexer.Token is no longer a plain named tuple of five: _new_token cannot build it")
+
+
+cdef inline object _new_token(tuple look, Py_ssize_t number):
+    """``Token(kind, text, number, groups, col)`` from ``look`` (kind, text, groups, col), built
+    as ``tuple.__new__(Token, ...)`` builds it (the type's ``tp_alloc``, then the items)
+    without its intermediate tuple and call: a named tuple of five with no fields of its
+    own (checked at import)."""
+    cdef object token = _alloc(_token, 5)
+    cdef object kind = look[0]
+    cdef object text = look[1]
+    cdef object line = number
+    cdef object groups = look[2]
+    cdef object col = look[3]
+    Py_INCREF(kind)
+    PyTuple_SET_ITEM(token, 0, kind)
+    Py_INCREF(text)
+    PyTuple_SET_ITEM(token, 1, text)
+    Py_INCREF(line)
+    PyTuple_SET_ITEM(token, 2, line)
+    Py_INCREF(groups)
+    PyTuple_SET_ITEM(token, 3, groups)
+    Py_INCREF(col)
+    PyTuple_SET_ITEM(token, 4, col)
+    return token
 
 
 def look(str line not None):
