@@ -108,7 +108,7 @@ import re as _re
 from inspect import signature as _signature
 from types import MemberDescriptorType as _MemberDescriptorType
 
-from ._lexer import _CODE, _HEADING_SET, _LONGEST_HEADING, _MEMO_MAX, _NUM, _RULES_BY_FIRST, _SUFFIX, Kind, Token
+from ._lexer import _CODE, _HEADING_SET, _LONGEST_HEADING, _NUM, _RULES_BY_FIRST, _SUFFIX, Kind, Token
 from ._normalize import _normalize_cluster, normalize_line
 from ._normalize import without_surrogates as _pure_without_surrogates
 
@@ -278,9 +278,6 @@ cdef dict _rules_by_first  # first character -> the _Rules that may match, in _l
 cdef tuple _suffix_rules
 cdef frozenset _headings = _HEADING_SET
 cdef Py_ssize_t _longest_heading = _LONGEST_HEADING
-cdef Py_ssize_t _memo_max = _MEMO_MAX
-cdef Py_ssize_t _MEMO_SIZE = 8192  # short lines remembered; all forgotten when full
-cdef dict _memo = {}
 cdef object _token = Token
 cdef object _tuple_new = tuple.__new__
 cdef str _BLANK = Kind.BLANK
@@ -296,15 +293,7 @@ def tokenize(str text not None, Py_ssize_t first_line=1):
     cdef str line
     cdef tuple look
     for line in normalize_lines(text):
-        if len(line) > _memo_max:
-            look = _look(line)
-        else:
-            look = _memo.get(line)
-            if look is None:
-                look = _look(line)
-                if len(_memo) >= _MEMO_SIZE:
-                    _memo.clear()
-                _memo[line] = look
+        look = _look(line)
         tokens.append(_new_token(look, number))
         number += 1
     return tokens
@@ -436,6 +425,12 @@ cdef enum _Shape:
     _NAME_ID
     _KPI_ID
     _AGENCY_FY
+    _WORD_COLON_WORD
+    _STARS_REST
+    _STARS_EVAL
+    _STARS_ROUTINE
+    _STARS_SECTION
+    _SEPARATOR
 
 _SHAPES = (
     (_WORD, r"<L0> ?$"),
@@ -453,6 +448,12 @@ _SHAPES = (
     (_NAME_ID, r"(?P<project_name>.*?) ?: ?(?P<project_id>\d{8}-\d+) ?$"),
     (_KPI_ID, r"(?P<name>.*?) ?: ?(?P<kpi_id>\d{4}-\d{3,}) ?$"),
     (_AGENCY_FY, r"(?P<agency>.*?) ?: ?\( ?(?P<year>\d{4}) ?\) ?$"),
+    (_WORD_COLON_WORD, r"<L0>ฯ? ?: ?<L1> ?$"),
+    (_STARS_REST, r"\*+ ?<L0> ?:? ?(?P<G>.*)$"),
+    (_STARS_EVAL, r"\*+ ?<L0>\.? ?<L1> ?:? ?<L2> ?(?P<quarter>\d+) ?:? ?(?P<score>.*?) ?$"),
+    (_STARS_ROUTINE, r"\*+ ?<L0>[ *%|]*$"),
+    (_STARS_SECTION, r"\*+ ?<L0> ?\(<L1>\) ?\** ?$"),
+    (_SEPARATOR, r"-{3,} ?&&& ?-{3,} ?$"),
 )
 """(shape, the regex it is, as _lexer writes it): what each hand matcher stands for."""
 
@@ -460,7 +461,7 @@ _SHAPES = (
 def _shape_reader(str template):
     """A regex that reads a pattern of ``template``'s shape: its words as groups L0, L1."""
     escaped = _re.escape(template.replace("<NUM>", _NUM).replace("<CODE>", _CODE))
-    for word in ("L0", "L1"):
+    for word in ("L0", "L1", "L2"):
         escaped = escaped.replace(f"<{word}>", f"(?P<{word}>.+?)")
     return _re.compile(escaped.replace("<G>", "<[a-z_0-9]+>"))
 
@@ -492,6 +493,7 @@ cdef class _Rule:
     cdef int shape
     cdef str w0
     cdef str w1
+    cdef str w2
 
     def __init__(self, str kind, pattern):
         self.kind = kind
@@ -504,6 +506,7 @@ cdef class _Rule:
                 words = read.groupdict()
                 self.w0 = words.get("L0")
                 self.w1 = words.get("L1")
+                self.w2 = words.get("L2")
                 break
 
     cdef object match(self, str text):
@@ -633,6 +636,8 @@ cdef object _hand_match(_Rule rule, str text):
     t.kind = PyUnicode_KIND(text)
     t.data = PyUnicode_DATA(text)
     t.n = len(text)
+    if shape >= _WORD_COLON_WORD:
+        return _hand_match_more(rule, text, &t)
     if shape == _WORD:  # <L0> ?$
         i = _word(text, &t, 0, rule.w0)
         return () if i >= 0 and _space(&t, i) == t.n else None
@@ -939,3 +944,72 @@ def to_ascii_digits(str s not None):
         if seen & (1 << d):
             out = out.replace(_THAI_DIGIT_STRS[d], _ASCII_DIGIT_STRS[d])
     return out
+
+
+cdef inline Py_ssize_t _run(_Text *t, Py_ssize_t i, Py_UCS4 c):
+    """The end of the run of ``c`` at ``i`` (``i`` itself if there is none; -1 stays -1)."""
+    if i < 0:
+        return -1
+    while _at(t, i) == c:
+        i += 1
+    return i
+
+
+cdef object _hand_match_more(_Rule rule, str text, _Text *t):
+    """``_hand_match`` of the shapes of chrome, star lines and the separator."""
+    cdef int shape = rule.shape
+    cdef Py_ssize_t i, j
+    if shape == _SEPARATOR:  # -{3,} ?&&& ?-{3,} ?$
+        i = _run(t, 0, 0x2D)
+        if i < 3:
+            return None
+        i = _space(t, i)
+        j = _run(t, i, 0x26)
+        if j - i != 3:
+            return None
+        i = _space(t, j)
+        j = _run(t, i, 0x2D)
+        return () if j - i >= 3 and _space(t, j) == t.n else None
+    if shape == _WORD_COLON_WORD:  # <L0>ฯ? ?: ?<L1> ?$
+        i = _word(text, t, 0, rule.w0)
+        if i >= 0 and _at(t, i) == 0x0E2F:
+            i += 1
+        i = _char(t, _space(t, i), 0x3A)
+        i = _word(text, t, _space(t, i), rule.w1)
+        return () if i >= 0 and _space(t, i) == t.n else None
+    i = _run(t, 0, 0x2A)  # \*+ ?<L0>
+    if i < 1:
+        return None
+    i = _word(text, t, _space(t, i), rule.w0)
+    if i < 0:
+        return None
+    if shape == _STARS_REST:  # ?:? ?(?P<G>.*)$
+        i = _space(t, i)
+        if _at(t, i) == 0x3A:
+            i += 1
+        return (text[_space(t, i):],)
+    if shape == _STARS_ROUTINE:  # [ *%|]*$
+        while _at(t, i) in (0x20, 0x2A, 0x25, 0x7C):
+            i += 1
+        return () if i == t.n else None
+    if shape == _STARS_SECTION:  # ?\(<L1>\) ?\** ?$
+        i = _char(t, _space(t, i), 0x28)
+        i = _char(t, _word(text, t, i, rule.w1), 0x29)
+        return () if i >= 0 and _space(t, _run(t, _space(t, i), 0x2A)) == t.n else None
+    # _STARS_EVAL: \.? ?<L1> ?:? ?<L2> ?(?P<quarter>\d+) ?:? ?(?P<score>.*?) ?$
+    if _at(t, i) == 0x2E:
+        i += 1
+    i = _space(t, _word(text, t, _space(t, i), rule.w1))
+    if _at(t, i) == 0x3A:
+        i += 1
+    i = _space(t, _word(text, t, _space(t, i), rule.w2))
+    j = _digits(t, i) if i >= 0 else -1
+    if j <= i:
+        return None
+    quarter = text[i:j]
+    i = _space(t, j)
+    if _at(t, i) == 0x3A:
+        i += 1
+    i = _space(t, i)
+    # the lazy score stops at the end, or at a space before it
+    return (quarter, text[i:t.n - 1] if t.n - 1 >= i and _at(t, t.n - 1) == 0x20 else text[i:])
