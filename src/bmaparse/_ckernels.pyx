@@ -43,10 +43,11 @@ character is looked at a bounded number of times, so the time is linear in the
 text; the lines sent to the reference cost what they cost there (linear too).
 Bounds checks stay on but for the storage reads of the pass, whose index is
 below the length by the loop's own bound. Measured
-(``benchmarks/bench_compiled.py --baseline``, 2,000 synth reports of the page
-and export layouts): 21.7 -> 11-12 µs a report; the slips' clusters were
-~7 µs of the 21.7 (about 2.4 lines a report went to the regex searches of
-``_repair_clusters``), the generic iteration over the str most of the rest.
+(``benchmarks/bench_compiled.py --baseline OLD.so``, 2,000 synth reports of the
+page and export layouts): 21.0 -> 12.1 µs a report (the seed: 15.7 -> 9.4). The
+slips' clusters were ~7 µs of it (about 2.4 lines a report went to the regex
+searches of ``_repair_clusters``), Cython's generic iteration over a str most of
+the rest; the split at "\\n" is ~3 µs of what is left.
 
 ``tokenize(text, first_line)``: ``normalize_lines`` above, then every line
 classified as ``_lexer.classify`` does, in ``_clexer.pxi`` (included here): the

@@ -3,17 +3,19 @@
 # here: the rules, their buckets and order, the words of each pattern, the headings, the
 # kinds, the Token; tests/test_compiled_lexer.py proves the two equal.
 #
-# Measured (benchmarks/bench_compiled.py --baseline, 2,000 synth reports of the page and
-# export layouts, CPU µs a report; classify is tokenize less normalize_lines):
-# classify 33-40 -> 12-13, in three steps each kept for what it paid:
+# Measured (``python benchmarks/bench_compiled.py --baseline OLD.so``, the build before
+# this work as OLD; 2,000 synth reports of the page and export layouts, CPU µs a report,
+# each build in its own processes; classify is tokenize less normalize_lines): classify
+# 26.7 -> 11.7, tokenize 47.9 -> 23.9, a whole parse 224 -> 183; on the seed repeated
+# (every line met before, which the memo used to answer) classify 8.9 -> 8.4. In three
+# steps, each kept for what it paid (measured in one process, alternating the builds):
 # * hand matchers for the frequent patterns, the regex for the rest: 38.5 -> 26.8. The
 #   regex of a progress head alone cost ~1.4 µs a line in pure Python, 4.5 lines a report;
 # * each Token made by its type's tp_alloc, not tuple.__new__(Token, (...)): 27.7 -> 19.8;
 # * no memo of short lines (with the star lines, chrome and separator matched by hand):
 #   22.5 -> 13.2. On 2,000 reports (37,000 distinct lines) the memo filled and emptied
 #   every ~370 reports; hashing every line, storing ~22 new results a report and
-#   dropping 8,192 at a time cost more than the matching it saved. On the seed repeated
-#   (all lines met before) classify stays ~8.5 µs either way.
+#   dropping 8,192 at a time cost more than the matching it saved.
 
 from cpython.ref cimport Py_INCREF
 from cpython.tuple cimport PyTuple_SET_ITEM
