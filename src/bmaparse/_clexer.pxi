@@ -70,12 +70,12 @@ cdef inline object _new_token(tuple look, Py_ssize_t number):
     as ``tuple.__new__(Token, ...)`` builds it (the type's ``tp_alloc``, then the items)
     without its intermediate tuple and call: a named tuple of five with no fields of its
     own (checked at import)."""
-    cdef object token = _alloc(_token, 5)
+    cdef object line = number  # (made first: nothing is allocated while the Token is empty)
     cdef object kind = look[0]
     cdef object text = look[1]
-    cdef object line = number
     cdef object groups = look[2]
     cdef object col = look[3]
+    cdef object token = _alloc(_token, 5)
     Py_INCREF(kind)
     PyTuple_SET_ITEM(token, 0, kind)
     Py_INCREF(text)
