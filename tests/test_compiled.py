@@ -250,3 +250,41 @@ def test_random_text(text: str) -> None:
 @given(st.lists(mutated_lines(), min_size=1, max_size=6).map("\n".join))
 def test_mutated_sample_lines(text: str) -> None:
     assert_same(text)
+
+
+# --- the storage widths and the slips' clusters ----------------------------------------
+#
+# The pass reads the str's storage at its width (one byte, two or four a code point), and
+# repairs the clusters of a line with only slips itself: the same texts at every width,
+# and text made of Thai clusters with their slips (``_repair_clusters``' bounds: a Thai
+# consonant or a space), must give the reference's lines.
+
+WIDTHS = ("", "\u00e9", "\u0e01", "\U0001f600")
+"""Appended to a text, these make its storage one (ASCII, Latin-1), two and four bytes a code point."""
+CLUSTER_TEXTS = [
+    "a\u00a0b\n  c\t\nd ", "x  y\n\u200bz", "ท\u0e48\u0e35 หนา\u0e49 ส\u0e4d\u0e32 ดำา", "\u0e48\u0e35ก", "ก\u0e48\u0e35",
+    "ก่ี่ี่ี ข", " ท\u0e48\u0e35", "ท\u0e48\u0e35 ", "ก\u0e31\u0e31\u0e31\u0e31", "\u0e33\u0e32\u0e33\u0e32",
+    "ก\u0e4d\u0e48\u0e32\u0e4d\u0e32ข", "กำ\u0e48า ข\u0e32\u0e49", "ก\u0e48\u0e35\u0301ข", "\u0e4d" * 50 + "ก",
+]
+
+
+@pytest.mark.parametrize("tail", WIDTHS, ids=["ascii", "latin-1", "ucs-2", "ucs-4"])
+def test_every_storage_width(tail: str) -> None:
+    for text in [*CLUSTER_TEXTS, *NORMALIZE_EXAMPLES, "\n".join(SAMPLE_LINES[:50])]:
+        assert_same(text + tail)
+        assert_same(tail + text)
+        assert_same(f"{text}\n{tail}\n{text}")
+
+
+cluster_text = st.text(
+    st.sampled_from(test_normalize.THAI_ALPHABET + "\u0e4d\u0e33\u0e32\u0e30\u0e48\u0e49\u0e35\u0e38  \n" + "a\u00a0\U0001f600\u0301"),
+    max_size=120,
+)
+
+
+@PROPERTY
+@given(cluster_text)
+@example("ก\u0e48\u0e35\u0e48\u0e35 ข\u0e48\u0e35\nค\u0e4dา")
+@example("\u0e48\u0e35 \u0e48\u0e35")
+def test_slips_in_their_clusters(text: str) -> None:
+    assert_same(text)

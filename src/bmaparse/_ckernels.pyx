@@ -32,25 +32,29 @@ line that may need it.
   combining class is lower than the one before it (the quick check of
   UAX #15). A line holding another code point, or out of order, goes whole.
 
-Each character is looked at once, so the time is linear in the text; the lines
-sent to the reference cost what they cost there (linear too). Bounds checks
-stay on: the only indexing is ``lines[line]``, one item per ``"\\n"`` seen.
+The pass reads the str's own storage (a fused function per PEP 393 width, so
+no per-character dispatch on the width), the index running over
+``range(len(text))``; an ASCII graphic or a Thai consonant (most of a text)
+takes one test. The clusters of a line with slips are found as
+``_normalize._repair_clusters`` finds them (back to the last Thai consonant or
+space at or before the slip, on to the first after it) by scanning the line,
+and each is normalised by the reference's ``_normalize_cluster``. Each
+character is looked at a bounded number of times, so the time is linear in the
+text; the lines sent to the reference cost what they cost there (linear too).
+Bounds checks stay on but for the storage reads of the pass, whose index is
+below the length by the loop's own bound. Measured
+(``benchmarks/bench_compiled.py --baseline OLD.so``, 2,000 synth reports of the
+page and export layouts): 21.0 -> 12.1 µs a report (the seed: 15.7 -> 9.4). The
+slips' clusters were ~7 µs of it (about 2.4 lines a report went to the regex
+searches of ``_repair_clusters``), Cython's generic iteration over a str most of
+the rest; the split at "\\n" is ~3 µs of what is left.
 
 ``tokenize(text, first_line)``: ``normalize_lines`` above, then every line
-classified as ``_lexer.classify`` does, with the same steps in the same order
-and ``_lexer``'s own tables: its compiled patterns bucketed by first character,
-its suffix patterns, its headings, its kinds and its ``Token`` (no pattern is
-written twice). What it saves is the Python around the patterns: a call per
-line and per step, the memo's wrapper, the token's construction. The memo of
-short lines is a dict emptied when full instead of an LRU cache: what it holds
-is a function of the line alone, so how long it keeps it changes nothing.
-Measured (``benchmarks/bench_compiled.py``, µs a report for classify): on
-lines met before (the seed repeated: most come from the memo) 14 -> 9; on new
-lines (2,000 synthetic reports, more distinct lines than the memo holds)
-50 -> 48. There the patterns' own matching is the cost; a hand-written matcher
-per frequent pattern is the next step, not taken yet (each must give the
-regex's groups exactly, ``\\d`` taking every script's digits).
-
+classified as ``_lexer.classify`` does, in ``_clexer.pxi`` (included here): the
+same steps in the same order over ``_lexer``'s own rules, each rule matched by
+a hand-written matcher when its pattern is one of the shapes that file lists
+(most are: every rule of the page and export layouts) and by its regex
+otherwise. See that file for the shapes and why each gives the regex's groups.
 ``without_surrogates(text)``: ``_normalize.without_surrogates``, which encodes
 the whole text to UTF-8 to learn whether it holds a lone surrogate (the only
 code points UTF-8 refuses). Here a str of one byte a code point cannot hold one
@@ -87,22 +91,23 @@ those. About 23 calls a report; a compiled parse 4 µs (seed) to 8 µs
 (synthetic) a report less.
 
 Tried and left out: a pre-check that skips the prefix patterns a line cannot
-match (the star lines split by the word after the stars, the digit patterns by
-the run of digits a line starts with) gave the same classify time (23-24 µs a
-synthetic report): a failing pattern fails within a few characters, and the
-memo answers most lines before any is tried.
+match (the regex era: a failing pattern fails within a few characters); for the
+lexer, the buckets of ASCII and Thai first characters in an array indexed by
+code point instead of a dict keyed by the character (tokenize 24.7 -> 24.2 µs,
+within the noise), and a pre-check of a heading's first character (12.7 against
+13.2, the same).
 """
 
 from cpython.dict cimport PyDict_GetItem
 from cpython.object cimport PyObject
-from cpython.unicode cimport PyUnicode_KIND
+from cpython.unicode cimport PyUnicode_1BYTE_KIND, PyUnicode_2BYTE_KIND, PyUnicode_DATA, PyUnicode_KIND
+from libc.stdint cimport uint8_t, uint16_t, uint32_t
 
 import dataclasses as _dataclasses
 from inspect import signature as _signature
 from types import MemberDescriptorType as _MemberDescriptorType
 
-from ._lexer import _HEADING_SET, _LONGEST_HEADING, _MEMO_MAX, _RULES_BY_FIRST, _SUFFIX, Kind, Token
-from ._normalize import _repair_clusters, normalize_line
+from ._normalize import _normalize_cluster, normalize_line
 from ._normalize import without_surrogates as _pure_without_surrogates
 
 
@@ -156,38 +161,61 @@ cdef inline bint _is_slip_pair(Py_UCS4 prev, Py_UCS4 c):
 def normalize_lines(str text not None):
     """``text`` split at ``"\\n"`` with every line normalised, as ``_normalize.normalize_lines``."""
     cdef list lines = text.split("\n")
+    cdef Py_ssize_t n = len(text)
+    cdef int kind = PyUnicode_KIND(text)
+    if kind == PyUnicode_1BYTE_KIND:
+        _scan(lines, <uint8_t*>PyUnicode_DATA(text), n)
+    elif kind == PyUnicode_2BYTE_KIND:
+        _scan(lines, <uint16_t*>PyUnicode_DATA(text), n)
+    else:
+        _scan(lines, <uint32_t*>PyUnicode_DATA(text), n)
+    return lines
+
+
+ctypedef fused _unit:  # a code unit of a str's storage, one per code point (PEP 393)
+    uint8_t
+    uint16_t
+    uint32_t
+
+
+cdef void _scan(list lines, _unit *data, Py_ssize_t n) except *:
+    """Normalise the lines of ``lines`` that need it, given the text they were split
+    from (``n`` code points at ``data``: ``j`` only ever runs over ``range(n)``)."""
     cdef list slips = []  # offsets of the current line's slips
     cdef Py_ssize_t line = 0
-    cdef Py_ssize_t i = 0  # the offset of c in its line
+    cdef Py_ssize_t start = 0  # the offset of the current line in the text
+    cdef Py_ssize_t j
     cdef Py_UCS4 c
     cdef Py_UCS4 prev = 0x0A  # "\n": at the start of a line
     cdef int ccc
     cdef int last_ccc = 0
     cdef bint whole = False  # the line goes through normalize_line
-    for c in text:
+    for j in range(n):
+        c = data[j]
         if c == 0x0A:
             _repair(lines, line, whole or prev == 0x20, slips)  # (a trailing space)
             line += 1
-            i = -1
+            start = j + 1
             whole = False
             last_ccc = 0
-        elif not whole:
-            if c == 0x20:
-                whole = prev == 0x20 or prev == 0x0A  # doubled or leading
-                last_ccc = 0
-            else:
-                ccc = _known_ccc(c)
-                if ccc < 0 or _is_odd(c) or (ccc != 0 and last_ccc > ccc):  # (not NFC)
-                    whole = True
-                elif c == 0x0E4D:
-                    slips.append(i)
-                elif _is_slip_pair(prev, c):
-                    slips.append(i - 1)
-                last_ccc = ccc
+        elif whole:
+            pass
+        elif 0x21 <= c <= 0x7E or 0x0E01 <= c <= 0x0E2E:  # (most of a text) ASCII graphic, Thai
+            last_ccc = 0  # consonant: a starter, NFC alone, neither odd nor the second of a slip
+        elif c == 0x20:
+            whole = prev == 0x20 or prev == 0x0A  # doubled or leading
+            last_ccc = 0
+        else:
+            ccc = _known_ccc(c)
+            if ccc < 0 or _is_odd(c) or (ccc != 0 and last_ccc > ccc):  # (not NFC)
+                whole = True
+            elif c == 0x0E4D:
+                slips.append(j - start)
+            elif _is_slip_pair(prev, c):
+                slips.append(j - start - 1)
+            last_ccc = ccc
         prev = c
-        i += 1
     _repair(lines, line, whole or prev == 0x20, slips)
-    return lines
 
 
 cdef inline void _repair(list lines, Py_ssize_t line, bint whole, list slips) except *:
@@ -200,96 +228,48 @@ cdef inline void _repair(list lines, Py_ssize_t line, bint whole, list slips) ex
         slips.clear()
 
 
+cdef inline bint _is_cluster_edge(Py_UCS4 c):
+    """A Thai consonant or a plain space: ``_normalize``'s cluster bounds."""
+    return 0x0E01 <= c <= 0x0E2E or c == 0x20
+
+
+cdef str _repair_clusters(str line, list slips):
+    """``_normalize._repair_clusters(line, slips)`` for ``slips`` in ascending order (as the
+    scan finds them): the same clusters, found by scanning the code points where the
+    reference searches with a regex each way, each normalised by the reference's
+    ``_normalize_cluster``. The scans of two clusters never overlap: linear."""
+    cdef list parts = []
+    cdef Py_ssize_t n = len(line)
+    cdef Py_ssize_t done = 0
+    cdef Py_ssize_t offset, start, end
+    for slip in slips:
+        offset = slip
+        if offset < done:  # in the cluster just repaired
+            continue
+        start = offset  # back to the last edge at or before the slip, not before done
+        while start >= done and not _is_cluster_edge(line[start]):
+            start -= 1
+        if start < done:
+            start = done
+        elif line[start] == u" ":
+            start += 1
+        end = offset + 1  # on to the first edge after it
+        while end < n and not _is_cluster_edge(line[end]):
+            end += 1
+        parts.append(line[done:start])
+        parts.append(_normalize_cluster(line[start:end]))
+        done = end
+    parts.append(line[done:])
+    return "".join(parts)
+
+
 def known_combining_class(Py_UCS4 code_point):
     """The combining class the pass assumes for ``code_point``, -1 if it does not judge it
     (for the tests, which check every code point against ``unicodedata``)."""
     return _known_ccc(code_point)
 
 
-# --- tokenize: normalise, then classify every line ---------------------------------------
-
-
-cdef dict _rules_by_first = _RULES_BY_FIRST
-cdef tuple _suffix_rules = _SUFFIX
-cdef frozenset _headings = _HEADING_SET
-cdef Py_ssize_t _longest_heading = _LONGEST_HEADING
-cdef Py_ssize_t _memo_max = _MEMO_MAX
-cdef Py_ssize_t _MEMO_SIZE = 8192  # short lines remembered; all forgotten when full
-cdef dict _memo = {}
-cdef object _token = Token
-cdef object _tuple_new = tuple.__new__
-cdef str _BLANK = Kind.BLANK
-cdef str _TEXT = Kind.TEXT
-cdef str _HEADING = Kind.HEADING
-cdef str _STRATEGY = Kind.STRATEGY
-
-
-def tokenize(str text not None, Py_ssize_t first_line=1):
-    """``_lexer.pure_tokenize(text, first_line)``: every line normalised and classified."""
-    cdef list tokens = []
-    cdef Py_ssize_t number = first_line
-    cdef str line
-    cdef tuple look
-    for line in normalize_lines(text):
-        if len(line) > _memo_max:
-            look = _look(line)
-        else:
-            look = _memo.get(line)
-            if look is None:
-                look = _look(line)
-                if len(_memo) >= _MEMO_SIZE:
-                    _memo.clear()
-                _memo[line] = look
-        tokens.append(_tuple_new(_token, (look[0], look[1], number, look[2], look[3])))
-        number += 1
-    return tokens
-
-
-cdef tuple _look(str text):
-    """``_lexer._look``: kind, text as kept, the pattern's groups, column."""
-    cdef Py_ssize_t n = len(text)
-    cdef Py_UCS4 last
-    cdef str stripped, bare
-    cdef tuple match
-    if n == 0:
-        return (_BLANK, text, (), 1)
-    if text[0] == u":" and n > 1:  # some pages prefix strategy levels with ":"
-        stripped = text[1:].lstrip()
-        match = _match_prefix(stripped)
-        if match is not None and match[0] is _STRATEGY:
-            return (_STRATEGY, text, match[1].groups(), 1 + n - len(stripped))
-    if n <= _longest_heading:
-        bare = text.rstrip(u"ฯ")
-        if bare in _headings:
-            return (_HEADING, bare, (), 1)
-    match = _match_prefix(text)
-    if match is None:
-        last = text[n - 1]
-        if last == u")" or last.isdigit():
-            match = _match_suffix(text)
-    if match is None:
-        return (_TEXT, text, (), 1)
-    return (match[0], text, match[1].groups(), 1)
-
-
-cdef tuple _match_prefix(str text):
-    cdef tuple rule
-    for rule in _rules_by_first.get(text[0], ()):
-        found = rule[1].match(text)
-        if found is not None:
-            return (rule[0], found)
-    return None
-
-
-cdef tuple _match_suffix(str text):
-    cdef tuple rule
-    if u":" not in text:
-        return None
-    for rule in _suffix_rules:
-        found = rule[1].match(text)
-        if found is not None:
-            return (rule[0], found)
-    return None
+include "_clexer.pxi"
 
 
 # --- without_surrogates --------------------------------------------------------------------
@@ -467,3 +447,4 @@ def to_ascii_digits(str s not None):
         if seen & (1 << d):
             out = out.replace(_THAI_DIGIT_STRS[d], _ASCII_DIGIT_STRS[d])
     return out
+
