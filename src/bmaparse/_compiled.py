@@ -41,13 +41,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
+from types import ModuleType
 from typing import NamedTuple
 
 from . import _lexer, _normalize
 
 __all__ = [
-    "COMPILED", "IMPLEMENTATION", "PURE_PYTHON_ENV", "Kernels", "install_record_inits", "normalize_lines", "select",
-    "to_ascii_digits", "tokenize", "without_surrogates",
+    "COMPILED", "IMPLEMENTATION", "PURE_PYTHON_ENV", "Kernels", "install_record_inits", "normalize_lines", "rules",
+    "select", "to_ascii_digits", "tokenize", "without_surrogates",
 ]
 
 PURE_PYTHON_ENV = "BMAPARSE_PURE_PYTHON"
@@ -63,6 +64,8 @@ class Kernels(NamedTuple):
     without_surrogates: Callable[[str], str]
     install_record_inits: Callable[[Sequence[type]], tuple[type, ...]]
     to_ascii_digits: Callable[[str], str] | None
+    rules: ModuleType | None
+    """The compiled section rules and value readers (``_crules``), not yet bound."""
 
     @property
     def compiled(self) -> bool:
@@ -74,6 +77,7 @@ def select(environ: Mapping[str, str]) -> Kernels:
     if environ.get(PURE_PYTHON_ENV, "") not in ("", "0"):
         return _pure(f"{PURE_PYTHON_ENV} is set")
     try:
+        from . import _crules
         from ._ckernels import install_record_inits
         from ._ckernels import normalize_lines as compiled_normalize_lines
         from ._ckernels import to_ascii_digits as compiled_to_ascii_digits
@@ -84,12 +88,12 @@ def select(environ: Mapping[str, str]) -> Kernels:
     except ImportError as exc:  # built, but for another Python, or damaged
         return _pure(f"the compiled extension fails: {exc}")
     return Kernels("compiled", compiled_normalize_lines, compiled_tokenize, compiled_without_surrogates,
-                   install_record_inits, compiled_to_ascii_digits)
+                   install_record_inits, compiled_to_ascii_digits, _crules)
 
 
 def _pure(why: str) -> Kernels:
     return Kernels(f"pure Python ({why})", _normalize.normalize_lines, _lexer.pure_tokenize,
-                   _normalize.without_surrogates, _keep_record_inits, None)
+                   _normalize.without_surrogates, _keep_record_inits, None, None)
 
 
 def _keep_record_inits(classes: Sequence[type]) -> tuple[type, ...]:
@@ -107,3 +111,4 @@ tokenize = _KERNELS.tokenize
 without_surrogates = _KERNELS.without_surrogates
 install_record_inits = _KERNELS.install_record_inits
 to_ascii_digits = _KERNELS.to_ascii_digits
+rules = _KERNELS.rules

@@ -16,6 +16,8 @@ never raise.
 from __future__ import annotations
 
 import re
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -46,7 +48,7 @@ _NIL = frozenset({"", "-", "ไม่มี", "ไม่มี.", "ไม่ม�
 _MAX_CONTACT = 200
 
 
-def number(token: Token, raw: str | None, log: DiagnosticLog, what: str) -> Decimal | None:
+def pure_number(token: Token, raw: str | None, log: DiagnosticLog, what: str) -> Decimal | None:
     """A number from a token's group, or None with a ``bad-number`` diagnostic."""
     if raw is None or not raw.strip():
         return None
@@ -57,7 +59,7 @@ def number(token: Token, raw: str | None, log: DiagnosticLog, what: str) -> Deci
     return value
 
 
-def percent(token: Token, raw: str | None, log: DiagnosticLog, what: str) -> Decimal | None:
+def pure_percent(token: Token, raw: str | None, log: DiagnosticLog, what: str) -> Decimal | None:
     """A percent; values outside 0..100 are kept and flagged."""
     value = number(token, raw, log, what)
     if value is not None and not Decimal(0) <= value <= Decimal(100):
@@ -78,7 +80,7 @@ def _join(parts: list[str]) -> str | None:
     return text or None
 
 
-def money(text: str, line: int, seq: int | None) -> list[BudgetFigure]:
+def pure_money(text: str, line: int, seq: int | None) -> list[BudgetFigure]:
     """Budget figures in one line of text."""
     return [
         BudgetFigure(seq=seq, label=m.label, amount_thb=m.amount, raw=m.raw, source_line=line)
@@ -398,7 +400,7 @@ def strategy(tokens: list[Token], log: DiagnosticLog) -> tuple[tuple[StrategyLin
 # --- progress blocks ------------------------------------------------------------
 
 
-def progress(
+def pure_progress(
     tokens: list[Token], log: DiagnosticLog, chrono_index: int
 ) -> tuple[ProgressUpdate, tuple[BudgetFigure, ...]]:
     """One progress block: head, dated entry and text, problems, obstacles, separator.
@@ -563,3 +565,24 @@ def _level(kinds: str | None) -> str | None:
     if "ผลผลิต" in kinds or "output" in kinds.lower():
         return "output"
     return "outcome" if "ผลลัพธ์" in kinds or "outcome" in kinds.lower() else None
+
+
+# Last: the compiled rules (``_crules``) when ``_compiled`` selected the extensions,
+# given this module's tables first; else the ``pure_`` references above. Calls
+# inside this module go through these names, so they reach the selected ones too.
+from . import _compiled  # noqa: E402
+
+if _compiled.rules is not None:
+    _compiled.rules.bind_rules(sys.modules[__name__])
+_crules = _compiled.rules
+number: Callable[[Token, str | None, DiagnosticLog, str], Decimal | None] = (
+    pure_number if _crules is None else _crules.number)
+"""A number from a token's group, or None with a ``bad-number`` diagnostic."""
+percent: Callable[[Token, str | None, DiagnosticLog, str], Decimal | None] = (
+    pure_percent if _crules is None else _crules.percent)
+"""A percent; values outside 0..100 are kept and flagged."""
+money: Callable[[str, int, int | None], list[BudgetFigure]] = pure_money if _crules is None else _crules.money
+"""Budget figures in one line of text."""
+progress: Callable[[list[Token], DiagnosticLog, int], tuple[ProgressUpdate, tuple[BudgetFigure, ...]]] = (
+    pure_progress if _crules is None else _crules.progress)
+"""One progress block (``pure_progress`` says how)."""

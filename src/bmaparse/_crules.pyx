@@ -1,0 +1,401 @@
+# cython: language_level=3
+"""Compiled section rules and value readers; ``_values`` and ``_rules`` are the references they must equal.
+
+This module imports no module of the package but ``_lexer`` (its kinds and
+``GROUP_INDEX``, as ``_ckernels`` does: it is complete by the time ``_compiled``
+selects): ``_values`` and ``_rules`` hand it their tables and helpers at the
+end of their import (``bind_values``, ``bind_rules``), then take from it the functions below in place of their
+``pure_`` references (``_compiled`` decides whether it is used at all). So no
+table, word list or pattern is written twice: the scan below reads
+``_values``'s multiplier words, unit, spaces, label stops, trimmed characters
+and connector words, and calls ``_values``'s own ``_amount``, ``parse_number``,
+``parse_entry_date`` and ``shown``; the rules build ``model``'s records.
+
+``find_money(text)``: ``_values.pure_find_money``, whose regex has two
+lookbehinds and an alternation, replaced by a hand scan that gives the same
+matches. Why they are the same: an amount starts at a digit (ASCII, or Thai,
+which the reference maps to ASCII first) with no digit before it, nor a digit
+and ``.`` or ``,``; the tail after the number (``.`` and decimals, ``.-``,
+spaces, a multiplier word, ``บาท``) never starts with a digit or ``,``, so of
+the regex's choices only one can reach it: the whole digit run with every
+complete ``,ddd`` group after it when the run has 1-3 digits and such a group
+follows, else the whole run; then all the decimals, ``.-`` if there, all the
+spaces, the first multiplier word (in ``_MULTIPLIERS``' order) that has the
+spaces and ``บาท`` after it, else ``บาท`` itself. A failed start cannot be
+retried inside its own digit run (the lookbehind refuses it), so each
+character is looked at a bounded number of times: linear, like the regex.
+The label is ``_values._label``'s, computed with offsets instead of copies.
+
+``progress(tokens, log, chrono_index)``: ``_rules.pure_progress`` with typed
+locals and C helpers for ``number``, ``percent``, the block number, the
+entry date, ``_join``, ``_nil`` and ``money`` (the budget figures of a line,
+built without the intermediate ``Money``): the same ``DiagnosticLog`` calls in
+the same order (the block percent's last, as the reference's keyword arguments
+evaluate it), the same records. A token is read as the tuple it is
+(``Token`` is a named tuple: ``kind``, ``text``, ``line``, ``groups``, ``col``);
+its groups through ``_lexer.GROUP_INDEX``, as ``Token.group`` does.
+
+Bounds checks stay on everywhere; every index is into a str or tuple whose
+length was checked just before.
+"""
+
+from cpython.tuple cimport PyTuple_Check
+from decimal import Decimal
+
+from ._lexer import GROUP_INDEX, Kind
+
+
+# --- what _values gives (bind_values) -------------------------------------------------------
+
+cdef object _to_ascii_digits = None
+cdef object _amount = None
+cdef object _Money = None
+cdef object _parse_number = None
+cdef object _parse_iso_date = None
+cdef object _parse_entry_date = None
+cdef object _shown = None
+cdef object _parse_whole = None
+cdef tuple _multiplier_words = ()
+cdef str _baht = ""
+cdef str _spaces = ""
+cdef str _label_stops = ""
+cdef str _label_trim = ""
+cdef tuple _connectors = ()
+cdef Py_ssize_t _max_whole_digits = 0
+
+
+def bind_values(values):
+    """Take ``_values``'s tables and helpers (it calls this once, at its end)."""
+    global _to_ascii_digits, _amount, _Money, _parse_number, _parse_iso_date, _parse_entry_date
+    global _shown, _multiplier_words, _baht, _spaces, _label_stops, _label_trim, _connectors
+    global _max_whole_digits, _parse_whole
+    _to_ascii_digits = values.to_ascii_digits
+    _amount = values._amount
+    _Money = values.Money
+    _parse_number = values.parse_number
+    _parse_iso_date = values.parse_iso_date
+    _parse_entry_date = values.parse_entry_date
+    _shown = values.shown
+    _parse_whole = values.parse_whole
+    _multiplier_words = tuple(values._MULTIPLIERS)
+    _baht = values._BAHT
+    _spaces = values._AMOUNT_SPACES
+    _label_stops = values._LABEL_STOPS
+    _label_trim = values._LABEL_TRIM
+    _connectors = tuple(values._CONNECTORS)
+    _max_whole_digits = values.MAX_WHOLE_DIGITS
+
+
+# --- find_money -------------------------------------------------------------------------------
+
+
+cdef inline bint _digit(Py_UCS4 c):
+    """A digit to the reference's ``[0-9]`` after Thai digits became ASCII."""
+    return 0x30 <= c <= 0x39 or 0x0E50 <= c <= 0x0E59
+
+
+cdef inline bint _among(Py_UCS4 c, str chars):
+    cdef Py_UCS4 each
+    for each in chars:
+        if c == each:
+            return True
+    return False
+
+
+cdef inline bint _starts(str text, Py_ssize_t n, Py_ssize_t at, Py_UCS4 c):
+    return at < n and text[at] == c
+
+
+cdef inline Py_ssize_t _skip_digits(str text, Py_ssize_t n, Py_ssize_t at):
+    while at < n and _digit(text[at]):
+        at += 1
+    return at
+
+
+cdef inline Py_ssize_t _skip_spaces(str text, Py_ssize_t n, Py_ssize_t at):
+    while at < n and _among(text[at], _spaces):
+        at += 1
+    return at
+
+
+cdef class _Amount:
+    """Where one amount was found (offsets into the text) and its pieces."""
+    cdef Py_ssize_t start, number_end, frac_start, frac_end, end
+    cdef object multiplier
+
+
+cdef bint _match_at(str text, Py_ssize_t n, Py_ssize_t start, _Amount found):
+    """The reference pattern's match at ``start`` (a digit whose lookbehinds hold)."""
+    cdef Py_ssize_t at = _skip_digits(text, n, start)
+    cdef Py_ssize_t groups = 0
+    cdef Py_ssize_t after
+    cdef str word
+    if at - start <= 3:  # [0-9]{1,3}(?:,[0-9]{3})+ before [0-9]+
+        while (at + 3 < n and text[at] == "," and _digit(text[at + 1]) and _digit(text[at + 2])
+               and _digit(text[at + 3])):
+            at += 4
+            groups += 1
+    found.number_end = at
+    found.frac_start = found.frac_end = -1
+    if _starts(text, n, at, ".") and at + 1 < n and _digit(text[at + 1]):
+        found.frac_start = at + 1
+        at = found.frac_end = _skip_digits(text, n, at + 1)
+    if _starts(text, n, at, ".") and _starts(text, n, at + 1, "-"):
+        at += 2
+    at = _skip_spaces(text, n, at)
+    for word in _multiplier_words:
+        if text.startswith(word, at):
+            after = _skip_spaces(text, n, at + len(word))
+            if text.startswith(_baht, after):
+                found.multiplier, found.end = word, after + len(_baht)
+                return True
+    if text.startswith(_baht, at):
+        found.multiplier, found.end = None, at + len(_baht)
+        return True
+    return False
+
+
+cdef str _ascii(str text, Py_ssize_t lo, Py_ssize_t hi):
+    """``text[lo:hi]`` with Thai digits made ASCII and the commas dropped."""
+    return _to_ascii_digits(text[lo:hi]).replace(",", "")
+
+
+cdef list _amounts(str text):
+    """Every match of the reference pattern, in order, as (start, end, amount or None)."""
+    cdef Py_ssize_t n = len(text)
+    cdef Py_ssize_t i = 0
+    cdef Py_UCS4 c
+    cdef list out = []
+    cdef _Amount found = _Amount()
+    cdef object frac, amount
+    while i < n:
+        c = text[i]
+        if (_digit(c) and not (i >= 1 and _digit(text[i - 1]))
+                and not (i >= 2 and _digit(text[i - 2]) and (text[i - 1] == "." or text[i - 1] == ","))
+                and _match_at(text, n, i, found)):
+            frac = None if found.frac_start < 0 else _ascii(text, found.frac_start, found.frac_end)
+            amount = _amount(_ascii(text, i, found.number_end), frac, found.multiplier)
+            out.append((i, found.end, amount))
+            i = found.end
+        else:
+            i += 1
+    return out
+
+
+cdef object _label(str text, Py_ssize_t lo, Py_ssize_t hi):
+    """``_values._label(text, lo, hi)``, with offsets instead of copies."""
+    cdef Py_ssize_t cut = hi
+    cdef Py_ssize_t a, b, end, k
+    cdef bint stripped = True
+    cdef str word
+    while cut > lo and not _among(text[cut - 1], _label_stops):
+        cut -= 1
+    a, b = cut, hi  # the segment after the last stop, stripped of _LABEL_TRIM
+    while a < b and _among(text[a], _label_trim):
+        a += 1
+    while b > a and _among(text[b - 1], _label_trim):
+        b -= 1
+    end = b
+    while stripped:
+        stripped = False
+        for word in _connectors:
+            if end - a >= len(word) and text.startswith(word, end - len(word), end):
+                end -= len(word)
+                while end > a and _among(text[end - 1], _label_trim):
+                    end -= 1
+                stripped = True
+                break
+    while end > a and text[end - 1].isspace():  # rsplit(None, 1)[-1]: the last chunk
+        end -= 1
+    k = end
+    while k > a and not text[k - 1].isspace():
+        k -= 1
+    while k < end and _among(text[k], _label_trim):
+        k += 1
+    while end > k and _among(text[end - 1], _label_trim):
+        end -= 1
+    return text[k:end] if end > k else None
+
+
+def find_money(text):
+    """``_values.pure_find_money(text)``: every amount of baht in ``text``, in order."""
+    if not isinstance(text, str) or _baht not in text:
+        return []
+    cdef str s = str.__str__(text) if type(text) is not str else text
+    cdef list found = []
+    cdef Py_ssize_t previous_end = 0
+    cdef Py_ssize_t start, end
+    for start, end, amount in _amounts(s):
+        if amount is None:
+            continue
+        found.append(_Money(start, end, _label(s, previous_end, start), amount, s[start:end]))
+        previous_end = end
+    return found
+
+
+# --- what _rules gives (bind_rules) -----------------------------------------------------------
+
+cdef object _BudgetFigure = None
+cdef object _ProgressUpdate = None
+cdef frozenset _nil_words = frozenset()
+cdef dict _group_index = GROUP_INDEX
+cdef object _zero = Decimal(0)
+cdef object _hundred = Decimal(100)
+cdef str _SEPARATOR = Kind.SEPARATOR
+cdef str _PROBLEMS = Kind.PROBLEMS
+cdef str _OBSTACLES = Kind.OBSTACLES
+cdef str _ENTRY = Kind.ENTRY
+cdef str _BLANK = Kind.BLANK
+
+
+def bind_rules(rules):
+    """Take ``_rules``'s tables and records (it calls this once, at its end)."""
+    global _BudgetFigure, _ProgressUpdate, _nil_words
+    _BudgetFigure = rules.BudgetFigure
+    _ProgressUpdate = rules.ProgressUpdate
+    _nil_words = rules._NIL
+
+
+cdef inline tuple _token(object tok):
+    """The token as the tuple it is; anything else is refused (the rules read only tokens)."""
+    if not PyTuple_Check(tok):
+        raise TypeError(f"a Token, not {type(tok).__name__}")
+    return <tuple>tok
+
+
+cdef inline object _group(tuple tok, str name):
+    """``Token.group``: the pattern's group ``name``, or None."""
+    return (<tuple>tok[3])[_group_index[tok[0]][name]]
+
+
+cdef object _number(tuple tok, object raw, object log, str what):
+    """``_rules.number``."""
+    if raw is None or not raw.strip():
+        return None
+    value = _parse_number(raw)
+    if value is None:
+        col = tok[1].find(raw) + 1 or None
+        log.add(tok, "error", "bad-number", f"{what} is not a number: {_shown(raw)}", raw=raw, col=col)
+    return value
+
+
+cdef object _percent(tuple tok, object raw, object log, str what):
+    """``_rules.percent``."""
+    value = _number(tok, raw, log, what)
+    if value is not None and not _zero <= value <= _hundred:
+        log.add(tok, "warning", "percent-out-of-range", f"{what} {_shown(value)} is outside 0..100")
+    return value
+
+
+def number(token, raw, log, what):
+    """``_rules.pure_number``: a number from a token's group, or None with a diagnostic."""
+    return _number(_token(token), raw, log, what)
+
+
+def percent(token, raw, log, what):
+    """``_rules.pure_percent``: a percent; values outside 0..100 are kept and flagged."""
+    return _percent(_token(token), raw, log, what)
+
+
+cdef object _join(list parts):
+    """``_rules._join``."""
+    text = "\n".join([p for p in parts if p])
+    return text or None
+
+
+cdef object _nil(object text):
+    """``_rules._nil``."""
+    if text is None:
+        return None
+    stripped = text.strip()
+    return None if stripped in _nil_words else stripped
+
+
+cdef object _block_number(tuple head, object log):
+    """``_rules._block_number``."""
+    raw = _group(head, "seq") or "0"
+    seq = _parse_whole(raw)
+    if seq is None:
+        log.add(head, "error", "bad-number",
+                f"progress block number {_shown(raw)} has more than {_max_whole_digits} digits; read as 0",
+                raw=raw, col=2)
+        return 0
+    return seq
+
+
+cdef object _entry_date(tuple tok, object written, object near, object log):
+    """``_rules._entry_date``."""
+    result = _parse_entry_date(written or "", near)
+    if result.problem is not None:
+        log.add(tok, result.severity, result.problem, result.message or result.problem, raw=written)
+    return result.value
+
+
+cdef void _money_into(list budget, str text, object line, object seq) except *:
+    """``budget += _rules.money(text, line, seq)``, without the intermediate ``Money``."""
+    cdef Py_ssize_t previous_end = 0
+    cdef Py_ssize_t start, end
+    if _baht not in text:
+        return
+    for start, end, amount in _amounts(text):
+        if amount is None:
+            continue
+        budget.append(_BudgetFigure(seq, _label(text, previous_end, start), amount, text[start:end], line))
+        previous_end = end
+
+
+def money(text, line, seq):
+    """``_rules.pure_money``: budget figures in one line of text."""
+    cdef list budget = []
+    if isinstance(text, str):
+        _money_into(budget, str.__str__(text) if type(text) is not str else text, line, seq)
+    return budget
+
+
+cdef enum _Part:
+    TEXT, PROBLEMS, OBSTACLES
+
+
+def progress(list tokens not None, log, chrono_index):
+    """``_rules.pure_progress``: one progress block; the same records and diagnostics."""
+    cdef tuple head = _token(tokens[0])
+    cdef tuple tok
+    cdef object kind
+    cdef list text = [], problems = [], obstacles = [], budget = []
+    cdef list current = text
+    cdef _Part part = TEXT
+    cdef bint closed = False
+    cdef Py_ssize_t i
+    seq = _block_number(head, log)
+    written_on = _group(head, "date")
+    reported_on = _parse_iso_date(_to_ascii_digits(written_on)) if written_on else None
+    if written_on and reported_on is None:
+        log.add(head, "error", "bad-date", f"reporting date {_shown(written_on)} is not a date (YYYY-MM-DD)")
+    elif written_on is None:
+        log.add(head, "warning", "missing-value", "progress block has no reporting date")
+    entry_raw = entry_date = None
+    for i in range(1, len(tokens)):
+        tok = _token(tokens[i])
+        kind = tok[0]
+        if closed:
+            log.unrecognized(tok, "space after a progress block")
+            continue
+        if kind is _SEPARATOR:
+            closed = True
+        elif kind is _PROBLEMS or kind is _OBSTACLES:
+            part, current = (PROBLEMS, problems) if kind is _PROBLEMS else (OBSTACLES, obstacles)
+            current.append(_group(tok, "text") or "")
+        elif kind is _ENTRY and entry_raw is None and part == TEXT and not text:
+            entry_raw, entry_text = _group(tok, "date"), _group(tok, "text") or ""
+            entry_date = _entry_date(tok, entry_raw, reported_on, log)
+            text.append(entry_text.strip())
+            _money_into(budget, entry_text, tok[2], seq)
+        elif kind is not _BLANK:
+            current.append(tok[1])
+            if part == TEXT:
+                _money_into(budget, tok[1], tok[2], seq)
+    update = _ProgressUpdate(
+        seq, chrono_index, _percent(head, _group(head, "percent"), log, "block percent"), reported_on,
+        entry_date, entry_raw, _join(text), _nil(_join(problems)), _nil(_join(obstacles)), head[2],
+    )
+    return update, tuple(budget)
