@@ -246,11 +246,32 @@ cdef str _PROBLEMS = Kind.PROBLEMS
 cdef str _OBSTACLES = Kind.OBSTACLES
 cdef str _ENTRY = Kind.ENTRY
 cdef str _BLANK = Kind.BLANK
+cdef str _KPI_NAME = Kind.KPI_NAME
+cdef str _KPI_ID = Kind.KPI_ID
+cdef str _KPI_TARGET = Kind.KPI_TARGET
+cdef str _KPI_ACHIEVED = Kind.KPI_ACHIEVED
+cdef str _KPI_KINDS = Kind.KPI_KINDS
+cdef object _Kpi = None
+cdef object _Measure = None
+cdef frozenset _textlike = frozenset()
+cdef frozenset _measure_lines = frozenset()
+cdef object _fiscal_year_in_text = None
+cdef object _kind = None
+cdef object _level = None
+cdef object _tuple_new = tuple.__new__
 
 
 def bind_rules(rules):
     """Take ``_rules``'s tables and records (it calls this once, at its end)."""
-    global _BudgetFigure, _ProgressUpdate, _nil_words
+    global _BudgetFigure, _ProgressUpdate, _nil_words, _Kpi, _Measure, _textlike, _measure_lines
+    global _fiscal_year_in_text, _kind, _level
+    _Kpi = rules.Kpi
+    _Measure = rules.Measure
+    _textlike = rules._TEXTLIKE
+    _measure_lines = rules._MEASURE_LINES
+    _fiscal_year_in_text = rules.fiscal_year_in_text
+    _kind = rules._kind
+    _level = rules._level
     _BudgetFigure = rules.BudgetFigure
     _ProgressUpdate = rules.ProgressUpdate
     _nil_words = rules._NIL
@@ -399,3 +420,74 @@ def progress(list tokens not None, log, chrono_index):
         entry_date, entry_raw, _join(text), _nil(_join(problems)), _nil(_join(obstacles)), head[2],
     )
     return update, tuple(budget)
+
+
+# --- indicators -------------------------------------------------------------------------------
+
+cdef tuple _NO_MEASURE = (None, None, None)
+
+
+cdef tuple _measure(tuple tok, object log, str which):
+    """``_rules.pure_measure`` as a plain (unit, value, qualifier) tuple."""
+    unit = (_group(tok, "unit") or "").strip() or None
+    raw = (_group(tok, "value") or "").strip()
+    value = _parse_number(raw) if raw else None
+    if value is not None or not raw:
+        return (unit, value, None)
+    head, _, rest = raw.partition(" ")
+    if rest and _parse_number(head) is not None:
+        return (unit, _parse_number(head), rest.strip())
+    return (unit, _number(tok, raw, log, f"KPI {which} value"), None)
+
+
+def measure(tok, log, which):
+    """``_rules.pure_measure``: a target or achieved line."""
+    return _tuple_new(_Measure, _measure(_token(tok), log, which))
+
+
+cdef str _joined(list parts):
+    """``" ".join(p.strip() for p in parts if p.strip())``."""
+    cdef list kept = []
+    for p in parts:
+        p = p.strip()
+        if p:
+            kept.append(p)
+    return " ".join(kept)
+
+
+def kpi(list tokens not None, log, ordinal, kpi_id=None):
+    """``_rules.pure_kpi``: one indicator; the same record and diagnostics."""
+    cdef tuple head = _token(tokens[0])
+    cdef tuple tok
+    cdef tuple target = _NO_MEASURE, achieved = _NO_MEASURE
+    cdef list name_parts, kinds_parts = []
+    cdef bint headless = head[0] in _measure_lines
+    cdef bint naming = True  # current is "name" (else "target", "achieved" or "kinds")
+    cdef bint kinding = False  # current is "kinds"
+    cdef Py_ssize_t i
+    if headless:
+        name_parts = []
+    elif head[0] is _KPI_NAME or head[0] is _KPI_ID:
+        name_parts = [_group(head, "name") or ""]
+    else:
+        name_parts = [head[1]]
+    for i in range(0 if headless else 1, len(tokens)):
+        tok = _token(tokens[i])
+        kind = tok[0]
+        if kind is _KPI_TARGET:
+            target, naming, kinding = _measure(tok, log, "target"), False, False
+        elif kind is _KPI_ACHIEVED:
+            achieved, naming, kinding = _measure(tok, log, "achieved"), False, False
+        elif kind is _KPI_KINDS:
+            kinds_parts.append(_group(tok, "kinds") or "")
+            naming, kinding = False, True
+        elif kind in _textlike and (naming or kinding):
+            (name_parts if naming else kinds_parts).append(tok[1])
+        elif kind is not _BLANK:
+            log.unrecognized(tok, "indicator block")
+    name = _joined(name_parts)
+    if not name and not headless:
+        log.add(head, "warning", "missing-value", "indicator line has no name")
+    kinds_raw = _joined(kinds_parts) or None
+    return _Kpi(ordinal, kpi_id, name, _fiscal_year_in_text(name), target[1], target[0], achieved[1],
+                achieved[0], _kind(kinds_raw), _level(kinds_raw), kinds_raw, head[2], target[2], achieved[2])

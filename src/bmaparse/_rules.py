@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -479,7 +478,7 @@ def _entry_date(tok: Token, written: str | None, near: date | None, log: Diagnos
 # --- indicators ------------------------------------------------------------------
 
 
-def kpi(tokens: list[Token], log: DiagnosticLog, ordinal: int, kpi_id: str | None = None) -> Kpi:
+def pure_kpi(tokens: list[Token], log: DiagnosticLog, ordinal: int, kpi_id: str | None = None) -> Kpi:
     """One indicator: name (possibly wrapped), target, achieved, kinds."""
     head = tokens[0]
     named = head.kind is Kind.KPI_NAME or head.kind is Kind.KPI_ID
@@ -538,7 +537,7 @@ class Measure(NamedTuple):
 NO_MEASURE = Measure(None, None, None)
 
 
-def measure(tok: Token, log: DiagnosticLog, which: str) -> Measure:
+def pure_measure(tok: Token, log: DiagnosticLog, which: str) -> Measure:
     """``ค่าเป้าหมาย <unit> : <value> [qualifier]``; ``which`` names the value in diagnostics."""
     unit = (tok.group("unit") or "").strip() or None
     raw = (tok.group("value") or "").strip()
@@ -572,17 +571,19 @@ def _level(kinds: str | None) -> str | None:
 # inside this module go through these names, so they reach the selected ones too.
 from . import _compiled  # noqa: E402
 
+number = pure_number
+"""A number from a token's group, or None with a ``bad-number`` diagnostic."""
+percent = pure_percent
+"""A percent; values outside 0..100 are kept and flagged."""
+money = pure_money
+"""Budget figures in one line of text."""
+progress = pure_progress
+"""One progress block (``pure_progress`` says how)."""
+kpi = pure_kpi
+"""One indicator (``pure_kpi`` says how)."""
+measure = pure_measure
+"""A target or achieved line (``pure_measure`` says how)."""
 if _compiled.rules is not None:
     _compiled.rules.bind_rules(sys.modules[__name__])
-_crules = _compiled.rules
-number: Callable[[Token, str | None, DiagnosticLog, str], Decimal | None] = (
-    pure_number if _crules is None else _crules.number)
-"""A number from a token's group, or None with a ``bad-number`` diagnostic."""
-percent: Callable[[Token, str | None, DiagnosticLog, str], Decimal | None] = (
-    pure_percent if _crules is None else _crules.percent)
-"""A percent; values outside 0..100 are kept and flagged."""
-money: Callable[[str, int, int | None], list[BudgetFigure]] = pure_money if _crules is None else _crules.money
-"""Budget figures in one line of text."""
-progress: Callable[[list[Token], DiagnosticLog, int], tuple[ProgressUpdate, tuple[BudgetFigure, ...]]] = (
-    pure_progress if _crules is None else _crules.progress)
-"""One progress block (``pure_progress`` says how)."""
+    number, percent, money = _compiled.rules.number, _compiled.rules.percent, _compiled.rules.money
+    progress, kpi, measure = _compiled.rules.progress, _compiled.rules.kpi, _compiled.rules.measure
