@@ -40,10 +40,12 @@ try:
 except ModuleNotFoundError:  # not built (a broken build raises another ImportError)
     _crules = None  # type: ignore[assignment]
 
-RULES = ("number", "percent", "money", "progress", "kpi", "measure")
+RULES = ("number", "percent", "money", "body", "progress", "kpi", "measure")
 """The functions of ``_rules`` the extension replaces (each has a ``pure_`` reference)."""
 VALUE_READERS = ("find_money",)
 """The same for ``_values``."""
+HELPERS = {"labels": "_labels"}
+"""Functions the extension exports for these tests only (the name of the reference in ``_rules``)."""
 
 
 def compiled_rules() -> ModuleType:
@@ -106,7 +108,7 @@ def test_the_selected_names_are_the_compiled_functions() -> None:
     crules = compiled_rules()
     public = {name for name, value in vars(crules).items()
               if getattr(value, "__module__", None) == crules.__name__ and not name.startswith(("_", "bind_"))}
-    assert public == set(RULES + VALUE_READERS)  # a new compiled function is listed above
+    assert public == {*RULES, *VALUE_READERS, *HELPERS}  # a new compiled function is listed above
     for module, name, reference in _selected_names():
         expected = getattr(crules, name) if _compiled.COMPILED else reference
         assert getattr(module, name) is expected, (module.__name__, name)
@@ -247,12 +249,15 @@ def assert_same_rule(name: str, *args: object) -> None:
 
 
 HEADS = [line for line in ALL_LINES + KIND_LINES if _lexer.tokenize(line)[0].kind is Kind.PROGRESS_HEAD]
+BODY_LINES = [line for line in ALL_LINES + KIND_LINES
+              if _lexer.tokenize(line)[0].kind in (Kind.HEADING, Kind.UNIT_CODES, Kind.TEXT)][:400]
 KPI_HEADS = [line for line in ALL_LINES + KIND_LINES
              if _lexer.tokenize(line)[0].kind in (Kind.KPI_NAME, Kind.KPI_ID, Kind.KPI_TARGET, Kind.TEXT)]
 
 
 def rule_calls(tokens: list[Token]) -> Iterator[tuple[object, ...]]:
-    """Every compiled rule called on ``tokens`` as a progress block, an indicator and lines."""
+    """Every compiled rule called on ``tokens`` as a body, a progress block, an indicator and lines."""
+    yield ("body", tokens)
     yield ("progress", tokens, 3)
     yield ("kpi", tokens, 2)
     yield ("kpi", tokens, 1, "0900-0991")
@@ -280,7 +285,7 @@ def test_rules_on_every_document_section() -> None:
 
 
 @PROPERTY
-@given(st.sampled_from(HEADS + KPI_HEADS),
+@given(st.sampled_from(HEADS + KPI_HEADS + BODY_LINES),
        st.lists(st.one_of(mutated_lines(), random_lines, money_text), max_size=8))
 def test_rules_on_random_blocks(head: str, lines: list[str]) -> None:
     assert_same_rules("\n".join([head, *lines]))
@@ -292,17 +297,45 @@ def test_mutated_reports(text: str) -> None:
     assert_same_report(text)
 
 
+# numbered items: what the lexer keeps as text, and numbering alone
+ITEM_PIECES = ["1", "2", "1.", "2.", "1.1", "1.2", "2.1", "10", "0", "1.0", "๑.", "๒.", "๑.๑", "١", "٢.", ".", ",", "/",
+               " ", "  ", "\t", "\u00a0", "\u2003", "x", "ก", "วัน", "(", ")", "\ud800", "99.99", "123"]
+item_text = st.lists(st.one_of(st.sampled_from(ITEM_PIECES), st.text(st.sampled_from("0123456789๑๒.,/ xก"), max_size=5)),
+                     max_size=16).map("".join)
+
+
+@PROPERTY
+@given(st.one_of(item_text, money_text, random_lines))
+@example("1. ก 2. ข 2.1 ค 3 วัน 3.ง")
+@example("๑.๑ ก ๑.๒ ข ๒. ค")
+@example("1.2.3 x")
+@example("0. x")
+def test_item_labels(text: str) -> None:
+    crules = compiled_rules()
+    assert crules.labels(text) == _rules._labels(text)
+
+
+def test_item_labels_of_every_real_line() -> None:
+    crules = compiled_rules()
+    for line in ALL_LINES:
+        assert crules.labels(line) == _rules._labels(line), line
+
+
 def test_rules_refuse_what_is_not_a_token() -> None:
     crules = compiled_rules()
     with pytest.raises(TypeError):
         crules.progress(["(1) x"], DiagnosticLog(None), 1)
     with pytest.raises(IndexError):
         crules.kpi([], DiagnosticLog(None), 1)
+    with pytest.raises(TypeError):
+        crules.body([None], DiagnosticLog(None))
 
 
 # --- hostile megabyte lines ------------------------------------------------------------------
 
 MEGA = 1_000_000
+HOSTILE_ITEMS = ["1. " * (MEGA // 3), "1 " * (MEGA // 2), "1.1 " * (MEGA // 4), "1" * MEGA, "1." * (MEGA // 2),
+                 " " * MEGA + "1.", "1. " + " " * MEGA + "2. x", "".join(f"{i}. " for i in range(1, 100)) * 3000]
 HOSTILE_MONEY = [
     "1," * (MEGA // 2) + "บาท", "1,234" * (MEGA // 5) + " บาท", "1 " * (MEGA // 2) + "บาท",
     "1." * (MEGA // 2) + "บาท", "9" * MEGA + " บาท", "๙" * MEGA + "บาท", "บาท" * (MEGA // 3),
@@ -326,6 +359,17 @@ def test_hostile_money_lines_are_linear_and_the_same() -> None:
         what = f"{line[:30]!r}... ({len(line):,} characters)"
         compiled = linear(functools.partial(money_of, crules.find_money, line), what)
         assert compiled == linear(functools.partial(money_of, _values.pure_find_money, line), what)
+
+
+@pytest.mark.slow
+def test_hostile_item_lines_are_linear_and_the_same() -> None:
+    crules = compiled_rules()
+    for line in HOSTILE_ITEMS:
+        what = f"{line[:30]!r}... ({len(line):,} characters)"
+        compiled = linear(functools.partial(lambda t: repr(crules.labels(t)), line), what)
+        assert compiled == linear(functools.partial(lambda t: repr(_rules._labels(t)), line), what)
+        text = "\n".join(["หลักการและเหตุผล", line, "วัตถุประสงค์", line, line[:5000], "เป้าหมายของโครงการ", line])
+        assert_same_rule("body", _lexer.tokenize(text))
 
 
 @pytest.mark.slow

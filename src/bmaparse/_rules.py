@@ -254,7 +254,7 @@ class Body:
     budget: tuple[BudgetFigure, ...]
 
 
-def body(tokens: list[Token], log: DiagnosticLog) -> Body:
+def pure_body(tokens: list[Token], log: DiagnosticLog) -> Body:
     """Rationale, unit code pair, objectives and targets, with or without headings."""
     parts: dict[str, list[Token]] = {"rationale": [], "objectives": [], "targets": []}
     codes: Token | None = None  # the unit code pair
@@ -579,6 +579,8 @@ money = pure_money
 """Budget figures in one line of text."""
 progress = pure_progress
 """One progress block (``pure_progress`` says how)."""
+body = pure_body
+"""The body section (``pure_body`` says how)."""
 kpi = pure_kpi
 """One indicator (``pure_kpi`` says how)."""
 measure = pure_measure
@@ -587,3 +589,4 @@ if _compiled.rules is not None:
     _compiled.rules.bind_rules(sys.modules[__name__])
     number, percent, money = _compiled.rules.number, _compiled.rules.percent, _compiled.rules.money
     progress, kpi, measure = _compiled.rules.progress, _compiled.rules.kpi, _compiled.rules.measure
+    body = _compiled.rules.body
