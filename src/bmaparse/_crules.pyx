@@ -246,6 +246,11 @@ cdef str _PROBLEMS = Kind.PROBLEMS
 cdef str _OBSTACLES = Kind.OBSTACLES
 cdef str _ENTRY = Kind.ENTRY
 cdef str _BLANK = Kind.BLANK
+cdef str _PROGRESS_HEAD = Kind.PROGRESS_HEAD
+cdef Py_ssize_t _ENTRY_DATE = GROUP_INDEX[Kind.ENTRY]["date"]
+cdef Py_ssize_t _ENTRY_TEXT = GROUP_INDEX[Kind.ENTRY]["text"]
+cdef Py_ssize_t _PROBLEMS_TEXT = GROUP_INDEX[Kind.PROBLEMS]["text"]
+cdef Py_ssize_t _OBSTACLES_TEXT = GROUP_INDEX[Kind.OBSTACLES]["text"]
 cdef str _KPI_NAME = Kind.KPI_NAME
 cdef str _KPI_ID = Kind.KPI_ID
 cdef str _KPI_TARGET = Kind.KPI_TARGET
@@ -301,6 +306,11 @@ cdef inline object _group(tuple tok, str name):
     return (<tuple>tok[3])[_group_index[tok[0]][name]]
 
 
+cdef inline object _group_at(tuple tok, Py_ssize_t at):
+    """``Token.group`` of a token whose kind is known, by the group's place (from ``GROUP_INDEX``)."""
+    return (<tuple>tok[3])[at]
+
+
 cdef object _number(tuple tok, object raw, object log, str what):
     """``_rules.number``."""
     if raw is None or not raw.strip():
@@ -344,10 +354,28 @@ cdef object _nil(object text):
     return None if stripped in _nil_words else stripped
 
 
-cdef object _block_number(tuple head, object log):
-    """``_rules._block_number``."""
-    raw = _group(head, "seq") or "0"
-    seq = _parse_whole(raw)
+cdef object _whole(object raw):
+    """``_values.parse_whole(raw)``: a text of 1-9 ASCII digits read here, any other by it."""
+    cdef Py_ssize_t n, i
+    cdef long value = 0
+    cdef Py_UCS4 c
+    if type(raw) is not str:
+        return _parse_whole(raw)
+    n = len(<str>raw)
+    if not 0 < n <= 9:
+        return _parse_whole(raw)
+    for i in range(n):
+        c = (<str>raw)[i]
+        if not "0" <= c <= "9":
+            return _parse_whole(raw)
+        value = value * 10 + (<long>c - 48)
+    return value
+
+
+cdef object _block_number(tuple head, object written, object log):
+    """``_rules._block_number``, given the head's group ``seq``."""
+    raw = written or "0"
+    seq = _whole(raw)
     if seq is None:
         log.add(head, "error", "bad-number",
                 f"progress block number {_shown(raw)} has more than {_max_whole_digits} digits; read as 0",
@@ -399,8 +427,10 @@ def progress(list tokens not None, log, chrono_index):
     cdef _Part part = TEXT
     cdef bint closed = False
     cdef Py_ssize_t i
-    seq = _block_number(head, log)
-    written_on = _group(head, "date")
+    cdef dict at = _group_index[head[0]]  # the head's groups, by name
+    cdef tuple groups = head[3]
+    seq = _block_number(head, groups[at["seq"]], log)
+    written_on = groups[at["date"]]
     reported_on = _parse_iso_date(_to_ascii_digits(written_on)) if written_on else None
     if written_on and reported_on is None:
         log.add(head, "error", "bad-date", f"reporting date {_shown(written_on)} is not a date (YYYY-MM-DD)")
@@ -416,10 +446,14 @@ def progress(list tokens not None, log, chrono_index):
         if kind is _SEPARATOR:
             closed = True
         elif kind is _PROBLEMS or kind is _OBSTACLES:
-            part, current = (PROBLEMS, problems) if kind is _PROBLEMS else (OBSTACLES, obstacles)
-            current.append(_group(tok, "text") or "")
+            if kind is _PROBLEMS:
+                part, current = PROBLEMS, problems
+                current.append(_group_at(tok, _PROBLEMS_TEXT) or "")
+            else:
+                part, current = OBSTACLES, obstacles
+                current.append(_group_at(tok, _OBSTACLES_TEXT) or "")
         elif kind is _ENTRY and entry_raw is None and part == TEXT and not text:
-            entry_raw, entry_text = _group(tok, "date"), _group(tok, "text") or ""
+            entry_raw, entry_text = _group_at(tok, _ENTRY_DATE), _group_at(tok, _ENTRY_TEXT) or ""
             entry_date = _entry_date(tok, entry_raw, reported_on, log)
             text.append(entry_text.strip())
             _money_into(budget, entry_text, tok[2], seq)
@@ -428,7 +462,7 @@ def progress(list tokens not None, log, chrono_index):
             if part == TEXT:
                 _money_into(budget, tok[1], tok[2], seq)
     update = _ProgressUpdate(
-        seq, chrono_index, _percent(head, _group(head, "percent"), log, "block percent"), reported_on,
+        seq, chrono_index, _percent(head, groups[at["percent"]], log, "block percent"), reported_on,
         entry_date, entry_raw, _join(text), _nil(_join(problems)), _nil(_join(obstacles)), head[2],
     )
     return update, tuple(budget)
