@@ -40,7 +40,7 @@ try:
 except ModuleNotFoundError:  # not built (a broken build raises another ImportError)
     _crules = None  # type: ignore[assignment]
 
-RULES = ("number", "percent", "money", "body", "progress", "kpi", "measure")
+RULES = ("number", "percent", "money", "header", "body", "strategy", "progress", "kpi", "measure")
 """The functions of ``_rules`` the extension replaces (each has a ``pure_`` reference)."""
 VALUE_READERS = ("find_money",)
 """The same for ``_values``."""
@@ -257,7 +257,9 @@ KPI_HEADS = [line for line in ALL_LINES + KIND_LINES
 
 def rule_calls(tokens: list[Token]) -> Iterator[tuple[object, ...]]:
     """Every compiled rule called on ``tokens`` as a body, a progress block, an indicator and lines."""
+    yield ("header", tokens)
     yield ("body", tokens)
+    yield ("strategy", tokens)
     yield ("progress", tokens, 3)
     yield ("kpi", tokens, 2)
     yield ("kpi", tokens, 1, "0900-0991")

@@ -271,6 +271,32 @@ cdef object _Objective = None
 cdef dict _heading_field = {}
 cdef frozenset _out_of_place = frozenset()
 cdef object _is_next = None
+cdef str _NAME_ID = Kind.NAME_ID
+cdef str _AGENCY_FY = Kind.AGENCY_FY
+cdef str _NUMBER = Kind.NUMBER
+cdef str _PERCENT = Kind.PERCENT
+cdef Py_ssize_t _PERCENT_AT = GROUP_INDEX[Kind.PERCENT]["percent"]
+cdef Py_ssize_t _PROJECT_NAME_AT = GROUP_INDEX[Kind.NAME_ID]["project_name"]
+cdef Py_ssize_t _PROJECT_ID_AT = GROUP_INDEX[Kind.NAME_ID]["project_id"]
+cdef object _Header = None
+cdef object _Evaluation = None
+cdef frozenset _chrome = frozenset()
+cdef frozenset _evals = frozenset()
+cdef object _stars_only = None
+cdef object _agency = None
+cdef object _is_contact = None
+cdef object _evaluation = None
+cdef object _parse_contact = None
+cdef object _no_contact = None
+cdef str _STRATEGY = Kind.STRATEGY
+cdef str _ROUTINE = Kind.ROUTINE
+cdef Py_ssize_t _TITLE_AT = GROUP_INDEX[Kind.STRATEGY]["title"]
+cdef Py_ssize_t _LEVEL_AT = GROUP_INDEX[Kind.STRATEGY]["level"]
+cdef Py_ssize_t _CODE_AT = GROUP_INDEX[Kind.STRATEGY]["code"]
+cdef object _StrategyLink = None
+cdef dict _levels = {}
+cdef str _title_lead = ""
+cdef str _title_tail = ""
 
 
 def bind_rules(rules):
@@ -278,6 +304,15 @@ def bind_rules(rules):
     global _BudgetFigure, _ProgressUpdate, _nil_words, _Kpi, _Measure, _textlike, _measure_lines
     global _fiscal_year_in_text, _kind, _level, _Body, _Objective, _heading_field, _out_of_place, _is_next
     _Body = rules.Body
+    global _Header, _Evaluation, _chrome, _evals, _stars_only, _agency, _is_contact, _evaluation, _parse_contact
+    global _no_contact
+    _Header, _Evaluation = rules.Header, rules.Evaluation
+    _chrome, _evals = rules._CHROME, rules._EVALS
+    _stars_only, _agency, _is_contact = rules._stars_only, rules._agency, rules._is_contact
+    _evaluation, _parse_contact, _no_contact = rules.evaluation, rules.parse_contact, rules._NO_CONTACT
+    global _StrategyLink, _levels, _title_lead, _title_tail
+    _StrategyLink, _levels = rules.StrategyLink, rules._LEVELS
+    _title_lead, _title_tail = rules._TITLE_LEAD, rules._TITLE_TAIL
     _Objective = rules.Objective
     _heading_field = rules._HEADING_FIELD
     _out_of_place = rules._OUT_OF_PLACE
@@ -705,3 +740,100 @@ def body(list tokens not None, log):
         tuple(_objectives(labelled)),
         tuple(budget),
     )
+
+
+# --- header ------------------------------------------------------------------------------------
+
+
+def header(list tokens not None, log):
+    """``_rules.pure_header``: page chrome, name : id, agency, chart value, percent,
+    contact, evaluation; its helpers once a report are ``_rules``' own."""
+    cdef tuple tok, name_id = None, agency = None, percent_line = None, contact = None
+    cdef Py_ssize_t i = 0, j, n = len(tokens)
+    cdef bint after_name = False
+    progress_percent = None
+    evaluated = _Evaluation()
+    while i < n:
+        tok = _token(tokens[i])
+        kind = tok[0]
+        if kind in _chrome:
+            i += 1
+            continue
+        if kind is _NAME_ID and name_id is None:
+            name_id, after_name = tok, True
+            i += 1
+            continue
+        elif kind is _AGENCY_FY or (after_name and kind in _textlike):
+            if agency is not None or _stars_only(tok):
+                log.unrecognized(tok, "page header")
+            else:
+                agency = tok
+        elif kind is _NUMBER and percent_line is None:
+            pass
+        elif kind is _PERCENT and percent_line is None:
+            percent_line, written = tok, _group_at(tok, _PERCENT_AT)
+            progress_percent = _percent(tok, written, log, "progress percent")
+            if written is None:
+                log.add(tok, "warning", "missing-value", "progress percent line has no number")
+            j = i + 1
+            while j < n and _token(tokens[j])[0] is _BLANK:
+                j += 1
+            if j < n and _token(tokens[j])[0] in _textlike and _is_contact(tokens, j):
+                contact = _token(tokens[j])
+                i = j
+        elif kind in _evals:
+            evaluated = _evaluation(tok, log)
+            i += 1
+            break
+        else:
+            break
+        after_name = False
+        i += 1
+    agency_name, fiscal_year_be = _agency(agency) if agency is not None else (None, None)
+    person = _parse_contact(contact[1]) if contact is not None else _no_contact
+    return _Header(
+        i,
+        (_group_at(name_id, _PROJECT_NAME_AT) or None) if name_id is not None else None,
+        _to_ascii_digits(_group_at(name_id, _PROJECT_ID_AT) or "") if name_id is not None else None,
+        agency_name,
+        fiscal_year_be,
+        "agency-line" if fiscal_year_be is not None else None,
+        progress_percent,
+        contact[1] if contact is not None else None,
+        person.title,
+        person.name,
+        person.unit,
+        person.phone,
+        evaluated,
+    )
+
+
+# --- strategy ----------------------------------------------------------------------------------
+
+
+def strategy(list tokens not None, log):
+    """``_rules.pure_strategy``: the four strategy levels, or the routine-work form."""
+    cdef list levels = []  # a level's line, its title's parts
+    cdef bint routine = False
+    cdef tuple tok
+    cdef Py_ssize_t i
+    for each in tokens:
+        tok = _token(each)
+        kind = tok[0]
+        if kind is _STRATEGY:
+            levels.append((tok, [(_group_at(tok, _TITLE_AT) or "").lstrip(_title_lead).rstrip(_title_tail).strip()]))
+        elif kind is _ROUTINE:
+            routine = True
+        elif kind in _textlike and levels:
+            levels[-1][1].append(tok[1].rstrip(_title_tail).strip())
+        elif not (kind is _HEADING or kind is _BLANK):
+            log.unrecognized(tok, "strategy block")
+    cdef list built = []
+    for i in range(len(levels)):
+        tok = _token(levels[i][0])
+        built.append(_StrategyLink(i + 1, _levels[_group_at(tok, _LEVEL_AT) or ""],
+                                   _to_ascii_digits(_group_at(tok, _CODE_AT) or ""), " ".join(levels[i][1]), tok[2]))
+    links = tuple(built)
+    if routine and links:
+        log.add(tokens[0], "warning", "mixed-strategy", "strategy block has both levels and routine-work lines")
+    return links, routine

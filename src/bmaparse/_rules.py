@@ -124,7 +124,7 @@ class Header:
 _NO_CONTACT = Contact(None, None, None, None)
 
 
-def header(tokens: list[Token], log: DiagnosticLog) -> Header:
+def pure_header(tokens: list[Token], log: DiagnosticLog) -> Header:
     """Page chrome, name : id, agency, chart value, percent, contact, evaluation."""
     name_id: Token | None = None
     agency: Token | None = None
@@ -371,19 +371,23 @@ _LEVELS = {
     "เป้าหมายที่": "goal",
     "เป้าประสงค์ที่": "objective",
 }
+_TITLE_LEAD = "–-—: "
+"""Stripped from the start of a strategy level's title."""
+_TITLE_TAIL = "% "
+"""Stripped from the end of each line of a title."""
 
 
-def strategy(tokens: list[Token], log: DiagnosticLog) -> tuple[tuple[StrategyLink, ...], bool]:
+def pure_strategy(tokens: list[Token], log: DiagnosticLog) -> tuple[tuple[StrategyLink, ...], bool]:
     """The four strategy levels, or the routine-work form. Returns (links, routine)."""
     levels: list[tuple[Token, list[str]]] = []  # a level's line, its title's parts
     routine = False
     for tok in tokens:
         if tok.kind is Kind.STRATEGY:
-            levels.append((tok, [(tok.group("title") or "").lstrip("–-—: ").rstrip("% ").strip()]))
+            levels.append((tok, [(tok.group("title") or "").lstrip(_TITLE_LEAD).rstrip(_TITLE_TAIL).strip()]))
         elif tok.kind is Kind.ROUTINE:
             routine = True
         elif tok.kind in _TEXTLIKE and levels:  # a wrapped title (joined once, at the end)
-            levels[-1][1].append(tok.text.rstrip("% ").strip())
+            levels[-1][1].append(tok.text.rstrip(_TITLE_TAIL).strip())
         elif not (tok.kind is Kind.HEADING or tok.kind is Kind.BLANK):
             log.unrecognized(tok, "strategy block")
     links = tuple(
@@ -579,8 +583,12 @@ money = pure_money
 """Budget figures in one line of text."""
 progress = pure_progress
 """One progress block (``pure_progress`` says how)."""
+header = pure_header
+"""The page header (``pure_header`` says how)."""
 body = pure_body
 """The body section (``pure_body`` says how)."""
+strategy = pure_strategy
+"""The strategy block (``pure_strategy`` says how)."""
 kpi = pure_kpi
 """One indicator (``pure_kpi`` says how)."""
 measure = pure_measure
@@ -589,4 +597,5 @@ if _compiled.rules is not None:
     _compiled.rules.bind_rules(sys.modules[__name__])
     number, percent, money = _compiled.rules.number, _compiled.rules.percent, _compiled.rules.money
     progress, kpi, measure = _compiled.rules.progress, _compiled.rules.kpi, _compiled.rules.measure
-    body = _compiled.rules.body
+    header, body, strategy = _compiled.rules.header, _compiled.rules.body, _compiled.rules.strategy
+_compiled.install_record_inits((Header, Body, Evaluation))  # as model's records: see _compiled
