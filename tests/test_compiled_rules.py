@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import random
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import ModuleType
@@ -120,6 +121,13 @@ def test_pure_python_selects_no_compiled_rules() -> None:
 
 def test_compiled_selects_the_compiled_rules() -> None:
     assert _compiled.select({}).rules is compiled_rules()
+
+
+def test_without_the_rules_extension_nothing_compiled_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "bmaparse._crules", None)  # import fails: not built
+    kernels = _compiled.select({})
+    assert not kernels.compiled and kernels.rules is None and kernels.to_ascii_digits is None
+    assert "bmaparse._crules is not built" in kernels.implementation
 
 
 # --- whole reports -----------------------------------------------------------------------

@@ -3,13 +3,15 @@
 
 This module imports no module of the package but ``_lexer`` (its kinds and
 ``GROUP_INDEX``, as ``_ckernels`` does: it is complete by the time ``_compiled``
-selects): ``_values`` and ``_rules`` hand it their tables and helpers at the
-end of their import (``bind_values``, ``bind_rules``), then take from it the functions below in place of their
-``pure_`` references (``_compiled`` decides whether it is used at all). So no
-table, word list or pattern is written twice: the scan below reads
-``_values``'s multiplier words, unit, spaces, label stops, trimmed characters
-and connector words, and calls ``_values``'s own ``_amount``, ``parse_number``,
-``parse_entry_date`` and ``shown``; the rules build ``model``'s records.
+selects). ``_values`` and ``_rules`` hand it their tables, records and helpers
+at the end of their import (``bind_values``, ``bind_rules``), then take the
+functions below in place of their ``pure_`` references (``_compiled`` decides
+whether they are used at all). No table, word list or pattern is written
+twice: the scans read ``_values``'s multiplier words, unit, spaces, label stops,
+trimmed characters and connector words, and call ``_values``'s ``_amount``,
+``parse_number``, ``parse_whole``, ``parse_entry_date`` and ``shown``; the
+rules call ``_rules``' helpers that run once a report (``_agency``,
+``_is_contact``, ``evaluation``, ``_is_next``, ...) and build the same records.
 
 ``find_money(text)``: ``_values.pure_find_money``, whose regex has two
 lookbehinds and an alternation, replaced by a hand scan that gives the same
@@ -26,17 +28,32 @@ retried inside its own digit run (the lookbehind refuses it), so each
 character is looked at a bounded number of times: linear, like the regex.
 The label is ``_values._label``'s, computed with offsets instead of copies.
 
-``progress(tokens, log, chrono_index)``: ``_rules.pure_progress`` with typed
-locals and C helpers for ``number``, ``percent``, the block number, the
-entry date, ``_join``, ``_nil`` and ``money`` (the budget figures of a line,
-built without the intermediate ``Money``): the same ``DiagnosticLog`` calls in
-the same order (the block percent's last, as the reference's keyword arguments
-evaluate it), the same records. A token is read as the tuple it is
-(``Token`` is a named tuple: ``kind``, ``text``, ``line``, ``groups``, ``col``);
-its groups through ``_lexer.GROUP_INDEX``, as ``Token.group`` does.
+``labels(text)`` (``_rules._labels``, for the tests; ``body`` calls the C
+function): ``_rules._LABEL`` (a lookbehind for a space or the start, one or
+two digits, optional decimals, then an alternation of lookaheads) matched by
+trying its choices in the regex's own order, at most six, each a few
+characters: linear too. Its ``\\d`` and ``\\s`` are every script's
+(``str.isdecimal``, ``str.isspace``), as in a str pattern.
 
-Bounds checks stay on everywhere; every index is into a str or tuple whose
-length was checked just before.
+``header``, ``body``, ``strategy``, ``progress``, ``kpi``, ``measure``,
+``number``, ``percent``, ``money``: the rules of ``_rules`` with typed locals
+and C helpers for what runs per line (``_join``, ``_nil``, the budget figures of
+a line built without the intermediate ``Money``, the groups of a token whose
+kind is known read at their place in ``GROUP_INDEX``, a block number of 1-9
+ASCII digits): the same ``DiagnosticLog`` calls in the same order (a block's
+percent last, where the reference's keyword arguments evaluate it), the same
+records. A token is read as the tuple it is (``Token`` is a named tuple:
+``kind``, ``text``, ``line``, ``groups``, ``col``); anything else given as a
+token is a TypeError (the parser gives only tokens).
+
+Bounds checks stay on everywhere (no directive turns them off); the C-level
+indexes are into a str or tuple whose length was checked just before.
+Measured (2,000 synthetic page and export reports, CPU time, medians of
+alternating runs): compiled parse 247 -> 177 µs a report with this module;
+each rule alone, on the corpus's own calls, its ``pure_`` reference (with the
+other compiled kernels) against this one: progress 36 -> 22, body 18 -> 9,
+kpi 12 -> 7, header 6 -> 5, strategy 5 -> 3 µs a report; find_money 15 -> 6 µs
+on the lines holding บาท.
 """
 
 from cpython.tuple cimport PyTuple_Check
