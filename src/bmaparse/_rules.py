@@ -11,6 +11,12 @@ position and numbering). Every token
 a rule does not use goes to ``DiagnosticLog.unrecognized``; every value that
 does not read goes to ``DiagnosticLog.add`` with its line and column. Rules
 never raise.
+
+The rules written here are the references (``pure_header``, ``pure_progress``,
+...); the module's last lines bind the names the parser calls (``header``,
+``progress``, ...) to them, or to the compiled ones of ``_crules`` when
+``_compiled`` selected the extensions (``tests/test_compiled_rules.py`` proves
+them equal).
 """
 
 from __future__ import annotations
