@@ -347,8 +347,9 @@ MEGA = 1_000_000
 """Characters of a hostile line; one dense with amounts is a tenth of it (each amount
 found is a record made in Python on both paths: 0.4-0.7 s a megabyte on a quiet
 machine, too near the bound on a loaded one; the scan's linearity shows without it)."""
-HOSTILE_ITEMS = ["1. " * (MEGA // 3), "1 " * (MEGA // 2), "1.1 " * (MEGA // 4), "1" * MEGA, "1." * (MEGA // 2),
-                 " " * MEGA + "1.", "1. " + " " * MEGA + "2. x", "".join(f"{i}. " for i in range(1, 100)) * 3000]
+HOSTILE_ITEMS = ["1. " * (MEGA // 30), "1 " * (MEGA // 20), "1.1 " * (MEGA // 40), "1" * MEGA, "1." * (MEGA // 2),
+                 " " * MEGA + "1.", "1. " + " " * MEGA + "2. x", "".join(f"{i}. " for i in range(1, 100)) * 300]
+"""Lines dense with item labels a tenth of a megabyte too (each label is a Python call on both paths)."""
 HOSTILE_MONEY = [
     "1," * (MEGA // 2) + "บาท", "1,234" * (MEGA // 5) + " บาท", "1 " * (MEGA // 2) + "บาท",
     "1." * (MEGA // 2) + "บาท", "9" * MEGA + " บาท", "๙" * MEGA + "บาท", "บาท" * (MEGA // 3),
