@@ -1,9 +1,11 @@
 """Build the optional compiled kernels; everything else is in pyproject.toml.
 
-``bmaparse._ckernels`` is compiled from its ``.pyx`` by Cython (a build
+``bmaparse._ckernels`` (normalising and lexing) and ``bmaparse._crules`` (section
+rules and value readers) are compiled from their ``.pyx`` by Cython (a build
 requirement) when a C compiler works. Where none does, or Cython is missing
-(a build without isolation), the extension is left out and the install still
-succeeds: ``bmaparse._compiled`` then selects the pure-Python modules.
+(a build without isolation), the extensions are left out and the install still
+succeeds: ``bmaparse._compiled`` then selects the pure-Python modules (it uses
+the extensions only when both import).
 """
 
 from __future__ import annotations
@@ -32,9 +34,9 @@ def _extensions() -> list[Extension]:
     except ImportError:
         print("bmaparse: Cython is not installed; using pure Python")
         return []
-    ext = Extension("bmaparse._ckernels", ["src/bmaparse/_ckernels.pyx"])
+    exts = [Extension(f"bmaparse.{name}", [f"src/bmaparse/{name}.pyx"]) for name in ("_ckernels", "_crules")]
     try:
-        built = cythonize([ext], compiler_directives={"language_level": 3})
+        built = cythonize(exts, compiler_directives={"language_level": 3})
     except Exception as exc:  # e.g. an sdist without the .pyx: fall back, never fail
         print(f"bmaparse: not compiling the kernels ({exc}); using pure Python")
         return []

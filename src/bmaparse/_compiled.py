@@ -24,6 +24,16 @@ which normalises and classifies every line (the reference is
 ``_values`` keeps its own). This module imports none of ``_values`` and ``model``,
 so it has chosen by the time they ask.
 
+The section rules and value readers are a second extension, ``bmaparse._crules``
+(:data:`rules`): ``_values`` and ``_rules`` hand it their tables when they are
+imported (``bind_values``, ``bind_rules``: it imports no module that imports
+them) and take its ``find_money``, ``number``, ``percent``, ``money``,
+``header``, ``body``, ``strategy``, ``progress``, ``kpi`` and ``measure`` in
+place of their ``pure_`` references (``tests/test_compiled_rules.py``). Both
+extensions are built by the same ``pip install``; they are used together or
+not at all: :data:`COMPILED` is True only when both import (a build with one of
+them missing runs pure Python, and :data:`IMPLEMENTATION` names the missing one).
+
 The records of the Report tree (``model``: frozen slotted dataclasses) are built
 by their generated ``__init__``, which stores each field through
 ``object.__setattr__``, a Python call per field. With the extension selected,
@@ -39,15 +49,17 @@ keywords (8 µs for an ``__init__`` that does nothing).
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Mapping, Sequence
+from types import ModuleType
 from typing import NamedTuple
 
 from . import _lexer, _normalize
 
 __all__ = [
-    "COMPILED", "IMPLEMENTATION", "PURE_PYTHON_ENV", "Kernels", "install_record_inits", "normalize_lines", "select",
-    "to_ascii_digits", "tokenize", "without_surrogates",
+    "COMPILED", "IMPLEMENTATION", "PURE_PYTHON_ENV", "Kernels", "install_record_inits", "normalize_lines", "rules",
+    "select", "to_ascii_digits", "tokenize", "without_surrogates",
 ]
 
 PURE_PYTHON_ENV = "BMAPARSE_PURE_PYTHON"
@@ -63,6 +75,8 @@ class Kernels(NamedTuple):
     without_surrogates: Callable[[str], str]
     install_record_inits: Callable[[Sequence[type]], tuple[type, ...]]
     to_ascii_digits: Callable[[str], str] | None
+    rules: ModuleType | None
+    """The compiled section rules and value readers (``_crules``), not yet bound."""
 
     @property
     def compiled(self) -> bool:
@@ -79,17 +93,18 @@ def select(environ: Mapping[str, str]) -> Kernels:
         from ._ckernels import to_ascii_digits as compiled_to_ascii_digits
         from ._ckernels import tokenize as compiled_tokenize
         from ._ckernels import without_surrogates as compiled_without_surrogates
-    except ModuleNotFoundError:
-        return _pure("the compiled extension is not built: no C compiler at install time?")
+        crules = importlib.import_module(f"{__package__}._crules")  # (through sys.modules, as the above)
+    except ModuleNotFoundError as exc:
+        return _pure(f"the compiled extension {exc.name} is not built: no C compiler at install time?")
     except ImportError as exc:  # built, but for another Python, or damaged
         return _pure(f"the compiled extension fails: {exc}")
     return Kernels("compiled", compiled_normalize_lines, compiled_tokenize, compiled_without_surrogates,
-                   install_record_inits, compiled_to_ascii_digits)
+                   install_record_inits, compiled_to_ascii_digits, crules)
 
 
 def _pure(why: str) -> Kernels:
     return Kernels(f"pure Python ({why})", _normalize.normalize_lines, _lexer.pure_tokenize,
-                   _normalize.without_surrogates, _keep_record_inits, None)
+                   _normalize.without_surrogates, _keep_record_inits, None, None)
 
 
 def _keep_record_inits(classes: Sequence[type]) -> tuple[type, ...]:
@@ -107,3 +122,4 @@ tokenize = _KERNELS.tokenize
 without_surrogates = _KERNELS.without_surrogates
 install_record_inits = _KERNELS.install_record_inits
 to_ascii_digits = _KERNELS.to_ascii_digits
+rules = _KERNELS.rules

@@ -11,11 +11,18 @@ position and numbering). Every token
 a rule does not use goes to ``DiagnosticLog.unrecognized``; every value that
 does not read goes to ``DiagnosticLog.add`` with its line and column. Rules
 never raise.
+
+The rules written here are the references (``pure_header``, ``pure_progress``,
+...); the module's last lines bind the names the parser calls (``header``,
+``progress``, ...) to them, or to the compiled ones of ``_crules`` when
+``_compiled`` selected the extensions (``tests/test_compiled_rules.py`` proves
+them equal).
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -46,7 +53,7 @@ _NIL = frozenset({"", "-", "ไม่มี", "ไม่มี.", "ไม่ม�
 _MAX_CONTACT = 200
 
 
-def number(token: Token, raw: str | None, log: DiagnosticLog, what: str) -> Decimal | None:
+def pure_number(token: Token, raw: str | None, log: DiagnosticLog, what: str) -> Decimal | None:
     """A number from a token's group, or None with a ``bad-number`` diagnostic."""
     if raw is None or not raw.strip():
         return None
@@ -57,7 +64,7 @@ def number(token: Token, raw: str | None, log: DiagnosticLog, what: str) -> Deci
     return value
 
 
-def percent(token: Token, raw: str | None, log: DiagnosticLog, what: str) -> Decimal | None:
+def pure_percent(token: Token, raw: str | None, log: DiagnosticLog, what: str) -> Decimal | None:
     """A percent; values outside 0..100 are kept and flagged."""
     value = number(token, raw, log, what)
     if value is not None and not Decimal(0) <= value <= Decimal(100):
@@ -78,7 +85,7 @@ def _join(parts: list[str]) -> str | None:
     return text or None
 
 
-def money(text: str, line: int, seq: int | None) -> list[BudgetFigure]:
+def pure_money(text: str, line: int, seq: int | None) -> list[BudgetFigure]:
     """Budget figures in one line of text."""
     return [
         BudgetFigure(seq=seq, label=m.label, amount_thb=m.amount, raw=m.raw, source_line=line)
@@ -123,7 +130,7 @@ class Header:
 _NO_CONTACT = Contact(None, None, None, None)
 
 
-def header(tokens: list[Token], log: DiagnosticLog) -> Header:
+def pure_header(tokens: list[Token], log: DiagnosticLog) -> Header:
     """Page chrome, name : id, agency, chart value, percent, contact, evaluation."""
     name_id: Token | None = None
     agency: Token | None = None
@@ -253,7 +260,7 @@ class Body:
     budget: tuple[BudgetFigure, ...]
 
 
-def body(tokens: list[Token], log: DiagnosticLog) -> Body:
+def pure_body(tokens: list[Token], log: DiagnosticLog) -> Body:
     """Rationale, unit code pair, objectives and targets, with or without headings."""
     parts: dict[str, list[Token]] = {"rationale": [], "objectives": [], "targets": []}
     codes: Token | None = None  # the unit code pair
@@ -370,19 +377,23 @@ _LEVELS = {
     "เป้าหมายที่": "goal",
     "เป้าประสงค์ที่": "objective",
 }
+_TITLE_LEAD = "–-—: "
+"""Stripped from the start of a strategy level's title."""
+_TITLE_TAIL = "% "
+"""Stripped from the end of each line of a title."""
 
 
-def strategy(tokens: list[Token], log: DiagnosticLog) -> tuple[tuple[StrategyLink, ...], bool]:
+def pure_strategy(tokens: list[Token], log: DiagnosticLog) -> tuple[tuple[StrategyLink, ...], bool]:
     """The four strategy levels, or the routine-work form. Returns (links, routine)."""
     levels: list[tuple[Token, list[str]]] = []  # a level's line, its title's parts
     routine = False
     for tok in tokens:
         if tok.kind is Kind.STRATEGY:
-            levels.append((tok, [(tok.group("title") or "").lstrip("–-—: ").rstrip("% ").strip()]))
+            levels.append((tok, [(tok.group("title") or "").lstrip(_TITLE_LEAD).rstrip(_TITLE_TAIL).strip()]))
         elif tok.kind is Kind.ROUTINE:
             routine = True
         elif tok.kind in _TEXTLIKE and levels:  # a wrapped title (joined once, at the end)
-            levels[-1][1].append(tok.text.rstrip("% ").strip())
+            levels[-1][1].append(tok.text.rstrip(_TITLE_TAIL).strip())
         elif not (tok.kind is Kind.HEADING or tok.kind is Kind.BLANK):
             log.unrecognized(tok, "strategy block")
     links = tuple(
@@ -398,7 +409,7 @@ def strategy(tokens: list[Token], log: DiagnosticLog) -> tuple[tuple[StrategyLin
 # --- progress blocks ------------------------------------------------------------
 
 
-def progress(
+def pure_progress(
     tokens: list[Token], log: DiagnosticLog, chrono_index: int
 ) -> tuple[ProgressUpdate, tuple[BudgetFigure, ...]]:
     """One progress block: head, dated entry and text, problems, obstacles, separator.
@@ -477,7 +488,7 @@ def _entry_date(tok: Token, written: str | None, near: date | None, log: Diagnos
 # --- indicators ------------------------------------------------------------------
 
 
-def kpi(tokens: list[Token], log: DiagnosticLog, ordinal: int, kpi_id: str | None = None) -> Kpi:
+def pure_kpi(tokens: list[Token], log: DiagnosticLog, ordinal: int, kpi_id: str | None = None) -> Kpi:
     """One indicator: name (possibly wrapped), target, achieved, kinds."""
     head = tokens[0]
     named = head.kind is Kind.KPI_NAME or head.kind is Kind.KPI_ID
@@ -536,7 +547,7 @@ class Measure(NamedTuple):
 NO_MEASURE = Measure(None, None, None)
 
 
-def measure(tok: Token, log: DiagnosticLog, which: str) -> Measure:
+def pure_measure(tok: Token, log: DiagnosticLog, which: str) -> Measure:
     """``ค่าเป้าหมาย <unit> : <value> [qualifier]``; ``which`` names the value in diagnostics."""
     unit = (tok.group("unit") or "").strip() or None
     raw = (tok.group("value") or "").strip()
@@ -563,3 +574,34 @@ def _level(kinds: str | None) -> str | None:
     if "ผลผลิต" in kinds or "output" in kinds.lower():
         return "output"
     return "outcome" if "ผลลัพธ์" in kinds or "outcome" in kinds.lower() else None
+
+
+# Last: the compiled rules (``_crules``) when ``_compiled`` selected the extensions,
+# given this module's tables first; else the ``pure_`` references above. Calls
+# inside this module go through these names, so they reach the selected ones too.
+from . import _compiled  # noqa: E402
+
+number = pure_number
+"""A number from a token's group, or None with a ``bad-number`` diagnostic."""
+percent = pure_percent
+"""A percent; values outside 0..100 are kept and flagged."""
+money = pure_money
+"""Budget figures in one line of text."""
+progress = pure_progress
+"""One progress block (``pure_progress`` says how)."""
+header = pure_header
+"""The page header (``pure_header`` says how)."""
+body = pure_body
+"""The body section (``pure_body`` says how)."""
+strategy = pure_strategy
+"""The strategy block (``pure_strategy`` says how)."""
+kpi = pure_kpi
+"""One indicator (``pure_kpi`` says how)."""
+measure = pure_measure
+"""A target or achieved line (``pure_measure`` says how)."""
+if _compiled.rules is not None:
+    _compiled.rules.bind_rules(sys.modules[__name__])
+    number, percent, money = _compiled.rules.number, _compiled.rules.percent, _compiled.rules.money
+    progress, kpi, measure = _compiled.rules.progress, _compiled.rules.kpi, _compiled.rules.measure
+    header, body, strategy = _compiled.rules.header, _compiled.rules.body, _compiled.rules.strategy
+_compiled.install_record_inits((Header, Body, Evaluation))  # as model's records: see _compiled

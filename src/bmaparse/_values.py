@@ -20,6 +20,7 @@ None. They run once or more per line of millions of reports, so:
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -233,9 +234,12 @@ _MULTIPLIERS = {"พันล้าน": 10**9, "ล้าน": 10**6, "แส�
 # Not inside another number (lookbehinds); number; optional ".-"; spaces; optional
 # multiplier word (its own spaces only after it); then บาท. No right boundary:
 # "บาท" glued to the next word still counts when it directly follows the number.
+_BAHT = "บาท"
+_AMOUNT_SPACES = " \t\u00a0"
+"""The spaces allowed between a number, its multiplier word and the unit."""
 _AMOUNT_PATTERN = re.compile(
     r"(?<![0-9])(?<![0-9][.,])([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]+))?(?:\.-)?"
-    r"[ \t\u00a0]*(?:(" + "|".join(_MULTIPLIERS) + r")[ \t\u00a0]*)?บาท"
+    rf"[{_AMOUNT_SPACES}]*(?:(" + "|".join(_MULTIPLIERS) + rf")[{_AMOUNT_SPACES}]*)?{_BAHT}"
 )
 CENT = Decimal("0.01")
 _AMOUNT_MAX = Decimal(10) ** 16  # amount_thb is decimal(18, 2)
@@ -250,8 +254,9 @@ _CONNECTORS = (
 )
 
 
-def find_money(text: str) -> list[Money]:
-    """Every amount of baht in ``text``, in order.
+def pure_find_money(text: str) -> list[Money]:
+    """Every amount of baht in ``text``, in order (the reference of the compiled
+    ``find_money``; this module's last lines pick).
 
     An amount is a number (Thai or ASCII digits, well-formed thousands
     separators, optional decimals or ``.-``) followed by ``บาท``, optionally with a
@@ -264,7 +269,7 @@ def find_money(text: str) -> list[Money]:
     จำนวนเงิน, เป็นเงิน, ...) and punctuation, reduced to its last
     whitespace-separated chunk (a Thai phrase).
     """
-    if not isinstance(text, str) or "บาท" not in text:  # the unit ends every amount
+    if not isinstance(text, str) or _BAHT not in text:  # the unit ends every amount
         return []
     found: list[Money] = []
     previous_end = 0
@@ -516,9 +521,17 @@ def budget_kind(label: str | None) -> str:
     return "unknown"
 
 
-# Last: the compiled kernel of ``pure_to_ascii_digits`` when ``_compiled`` selected the
-# extension (``_compiled`` imports nothing that imports this module, so it has chosen).
+# Last: the compiled kernels of ``pure_to_ascii_digits`` and ``pure_find_money`` when
+# ``_compiled`` selected the extensions (``_compiled`` imports nothing that imports
+# this module, so it has chosen; ``_crules`` imports no module of the package, it is
+# given this one's tables here).
 from . import _compiled  # noqa: E402
 
 to_ascii_digits: Callable[[str], str] = _compiled.to_ascii_digits or pure_to_ascii_digits
 """``s`` with Thai digits replaced by ASCII digits; same length as ``s``."""
+
+if _compiled.rules is not None:  # the compiled readers take this module's tables, once
+    _compiled.rules.bind_values(sys.modules[__name__])
+find_money: Callable[[str], list[Money]] = (
+    pure_find_money if _compiled.rules is None else _compiled.rules.find_money)
+"""Every amount of baht in a text (``pure_find_money`` says how)."""
