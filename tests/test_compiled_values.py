@@ -63,3 +63,15 @@ def test_digit_soup(text: str) -> None:
 @given(st.text(st.characters(exclude_categories=()), max_size=60))
 def test_random_text(text: str) -> None:
     assert_same(text)
+
+
+class _Text(str):
+    """A str subclass: the reference takes it (``str.translate``), so must the kernel."""
+
+
+def test_a_str_subclass_is_read_as_the_reference_reads_it() -> None:
+    kernel = compiled_to_ascii_digits()
+    for text in ("abc", "๑๒3", "x๙ ๐", ""):
+        given_text = _Text(text)
+        got, want = kernel(given_text), _values.pure_to_ascii_digits(given_text)
+        assert (got, type(got), got is given_text) == (want, type(want), want is given_text)

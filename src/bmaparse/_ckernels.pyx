@@ -431,9 +431,21 @@ cdef tuple _THAI_DIGIT_STRS = tuple(chr(0x0E50 + i) for i in range(10))
 cdef tuple _ASCII_DIGIT_STRS = tuple(chr(0x30 + i) for i in range(10))
 
 
-def to_ascii_digits(str s not None):
+def to_ascii_digits(s):
     """``_values.pure_to_ascii_digits(s)``: ``s`` itself when it holds no Thai digit,
-    else ``s`` with each Thai digit ๐-๙ replaced by its ASCII digit."""
+    else ``s`` with each Thai digit ๐-๙ replaced by its ASCII digit (a str, also for
+    a str subclass, as ``str.translate`` gives)."""
+    cdef str plain, out
+    if type(s) is str:
+        return _to_ascii_digits(<str>s)
+    if not isinstance(s, str):
+        raise TypeError(f"expected string or bytes-like object, got {type(s).__name__!r}")
+    plain = str.__str__(s)
+    out = _to_ascii_digits(plain)
+    return s if out is plain else out
+
+
+cdef str _to_ascii_digits(str s):
     cdef Py_UCS4 c
     cdef int seen = 0  # bit d: the Thai digit d is in s
     cdef int d
