@@ -5,6 +5,7 @@ Run from the repository root (bmaparse installed, or found in ``src/``):
     python benchmarks/bench_analysis.py --size 4000 --rounds 9 --out /tmp/bench-analysis
     python benchmarks/bench_analysis.py --size 20000 --history --rounds 5
     python benchmarks/bench_analysis.py --size 4000 --stages      # where the time goes, once
+    python benchmarks/bench_analysis.py --base-src /tmp/base/src  # another bmaparse too
 
 Strategy: write ``synth.corpus(SIZE, 0)`` (page and export, one file per report;
 ``--history``: all four layouts with later snapshots, as in docs/audit.md) once
@@ -13,11 +14,16 @@ process into a fresh folder: "with" as it is, "without" with
 ``batch._write_analysis`` replaced by a no-op. The order alternates between
 rounds. Each process reports its CPU time (``time.process_time``) around the
 call (imports of bmaparse included in neither: duckdb is imported by the
-analysis, so its import counts). The figure is the median of "with" over the
-median of "without", minus one; the load average is printed with it, since
-the machine may be shared. ``--stages`` instead times, in one process after
+analysis, so its import counts). The figures: the median of "with" over the
+median of "without", minus one, and the median of each round's difference
+(with minus without, run back to back, so less of the machine's drift) over
+the median of "without"; the load average is printed with them, since the
+machine may be shared. ``--stages`` instead times, in one process after
 one convert, each step of ``_write_analysis`` (connect, each table, the
-findings, writing) over the staged tables.
+findings, writing) over the staged tables. ``--base-src DIR`` measures the
+bmaparse in ``DIR`` (a ``src`` folder, e.g. ``git archive`` of another commit
+with the built extension copied in) the same way in the same rounds, so a
+change's before and after are compared under the same load.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ _CHILD = """
 import json, sys, time
 from bmaparse import batch
 if sys.argv[3] == "without":
-    batch._write_analysis = lambda writers, tables, fmt, out, staging: ({}, {})
+    batch._write_analysis = lambda *args: ({}, {})
 started = time.process_time()
 batch.convert([sys.argv[1]], sys.argv[2], jobs=1, fmt=sys.argv[4])
 print(json.dumps(time.process_time() - started))
@@ -46,7 +52,7 @@ import json, sys, time
 from pathlib import Path
 from bmaparse import batch, analysis, audit, writers, tables
 timings = {}
-def staged(writers_, tables_, fmt, out, staging):
+def staged(writers_, tables_, fmt, out, staging, *rest):
     clock = time.process_time()
     import duckdb  # noqa: F401
     timings["import duckdb"] = time.process_time() - clock
@@ -67,7 +73,7 @@ def staged(writers_, tables_, fmt, out, staging):
     timings["findings"] = time.process_time() - clock
     con.close()
     clock = time.process_time()
-    result = original(writers_, tables_, fmt, out, staging)
+    result = original(writers_, tables_, fmt, out, staging, *rest)
     timings["whole _write_analysis"] = time.process_time() - clock
     return result
 original = batch._write_analysis
@@ -93,16 +99,15 @@ def _corpus(root: Path, size: int, history: bool) -> Path:
     return folder
 
 
-def _env() -> dict[str, str]:
-    src = Path(__file__).resolve().parent.parent / "src"
+def _env(src: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(src), *filter(None, [os.environ.get("PYTHONPATH")])])}
 
 
-def _once(corpus: Path, out: Path, variant: str, fmt: str) -> float:
+def _once(corpus: Path, out: Path, variant: str, fmt: str, src: Path) -> float:
     shutil.rmtree(out, ignore_errors=True)
     done = subprocess.run([sys.executable, "-c", _CHILD, str(corpus), str(out), variant, fmt],
-                          check=True, capture_output=True, text=True, env=_env())
+                          check=True, capture_output=True, text=True, env=_env(src))
     shutil.rmtree(out, ignore_errors=True)
     return float(json.loads(done.stdout.splitlines()[-1]))
 
@@ -115,34 +120,46 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--format", default="parquet")
     parser.add_argument("--out", type=Path, default=Path("/tmp/bench-analysis"))
+    parser.add_argument("--base-src", type=Path,
+                        help="also measure the bmaparse in this src folder, in the same rounds")
     parser.add_argument("--stages", action="store_true",
                         help="time each step of _write_analysis once instead")
     args = parser.parse_args()
     corpus = _corpus(args.out, args.size, args.history)
+    sources = {"this": Path(__file__).resolve().parent.parent / "src"}
+    if args.base_src:
+        sources["base"] = args.base_src.resolve()
     out = args.out / "converted"
     if args.stages:
         shutil.rmtree(out, ignore_errors=True)
         done = subprocess.run([sys.executable, "-c", _STAGES, str(corpus), str(out), args.format],
-                              check=True, capture_output=True, text=True, env=_env())
+                              check=True, capture_output=True, text=True, env=_env(sources["this"]))
         shutil.rmtree(out, ignore_errors=True)
         for name, seconds in json.loads(done.stdout.splitlines()[-1]).items():
             print(f"{name:>24}: {seconds:.3f} s")
         return
-    runs: dict[str, list[float]] = {"with": [], "without": []}
+    runs: dict[tuple[str, str], list[float]] = {
+        (source, variant): [] for source in sources for variant in ("with", "without")}
     for n in range(args.rounds):
-        order = ("with", "without") if n % 2 == 0 else ("without", "with")
-        for variant in order:
-            runs[variant].append(_once(corpus, out, variant, args.format))
-        print(f"round {n + 1}: with {runs['with'][-1]:.3f} s, without {runs['without'][-1]:.3f} s",
+        order = list(runs) if n % 2 == 0 else list(runs)[::-1]
+        for source, variant in order:
+            runs[(source, variant)].append(
+                _once(corpus, out, variant, args.format, sources[source]))
+        print(f"round {n + 1}: " + ", ".join(f"{s} {v} {t[-1]:.3f} s" for (s, v), t in runs.items()),
               file=sys.stderr)
-    with_, without = statistics.median(runs["with"]), statistics.median(runs["without"])
     load = os.getloadavg()
-    print(f"{args.size} reports{' (history)' if args.history else ''}, {args.format},"
-          f" {args.rounds} rounds: convert --jobs 1 CPU median {without:.3f} s without,"
-          f" {with_:.3f} s with the analysis: +{with_ - without:.3f} s,"
-          f" {100 * (with_ / without - 1):.1f} % (load average {load[0]:.2f} {load[1]:.2f}"
-          f" {load[2]:.2f})")
-
+    for source in sources:
+        with_ = statistics.median(runs[(source, "with")])
+        without = statistics.median(runs[(source, "without")])
+        paired = statistics.median(w - o for w, o in zip(runs[(source, "with")],
+                                                         runs[(source, "without")], strict=True))
+        print(f"{source}: {args.size} reports{' (history)' if args.history else ''},"
+              f" {args.format}, {args.rounds} rounds: convert --jobs 1 CPU median"
+              f" {without:.3f} s without, {with_:.3f} s with the analysis:"
+              f" +{with_ - without:.3f} s, {100 * (with_ / without - 1):.1f} %;"
+              f" median of the rounds' differences +{paired:.3f} s,"
+              f" {100 * paired / without:.1f} %")
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
 if __name__ == "__main__":
     main()

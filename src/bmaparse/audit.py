@@ -129,7 +129,7 @@ RULES: tuple[Rule, ...] = (
         ORDER BY project_id, latest_reported_on, report_key""",
          "project {project_id}: progress {percent}% on {reported_on} is below the"
          " {earlier_percent}% reported on {earlier_reported_on}", ("backwards_points",)),
-    Rule("complete-without-spending", "warning", f"""
+    Rule("complete-without-spending", "warning", """
         SELECT project_id, agency, report_key, source_path, line, progress_percent AS percent
         FROM _latest l
         WHERE progress_percent >= ? AND NOT EXISTS (
@@ -148,18 +148,17 @@ RULES: tuple[Rule, ...] = (
         ORDER BY project_id, fiscal_year_be""",
          "project {project_id}, fiscal year {fiscal_year_be}: spent {spent} / disbursed"
          " {disbursed} baht exceeds the {allocated} baht allocated", ("overspend_ratio",)),
-    Rule("stale-project", "warning", f"""
+    Rule("stale-project", "warning", """
         SELECT project_id, agency, report_key, source_path, line,
                latest_reported_on AS last_entry, progress_percent AS percent,
-               (SELECT max(latest_reported_on) FROM reports) AS archive_latest,
-               (SELECT max(latest_reported_on) FROM reports) - latest_reported_on AS days
-        FROM _latest
+               archive_latest, archive_latest - latest_reported_on AS days
+        FROM _latest, (SELECT max(latest_reported_on) AS archive_latest FROM reports)
         WHERE coalesce(progress_percent, 0) < ?
-          AND latest_reported_on < (SELECT max(latest_reported_on) FROM reports) - ?::INTEGER
+          AND latest_reported_on < archive_latest - ?::INTEGER
         ORDER BY project_id""",
          "project {project_id}: last progress entry {last_entry} ({percent}%), {days} days"
          " before the archive's latest date {archive_latest}", ("complete_percent", "stale_days")),
-    Rule("behind-agency", "info", f"""
+    Rule("behind-agency", "info", """
         SELECT project_id, agency, report_key, source_path, line, agency_code, fiscal_year_be,
                latest_reported_on, agency_latest, agency_latest - latest_reported_on AS days
         FROM (SELECT *, max(latest_reported_on) OVER (PARTITION BY agency_code, fiscal_year_be)
@@ -179,7 +178,7 @@ RULES: tuple[Rule, ...] = (
         ORDER BY kpi_key, quarter NULLS FIRST""",
          "KPI {kpi_key}: achieved {achieved_value} is below the target {target_value}"
          " ({unit})"),
-    Rule("low-evaluation-score", "warning", f"""
+    Rule("low-evaluation-score", "warning", """
         SELECT project_id, agency, report_key, source_path, line, 'project' AS of,
                project_id AS what, evaluation_quarter AS quarter, evaluation_score AS score
         FROM _latest WHERE evaluation_score < ?
