@@ -85,7 +85,8 @@ class Rule:
     code: str
     severity: str
     query: str
-    """Returns project_id, agency, report_key, source_path, line, then the evidence."""
+    """Returns project_id, agency, report_key, source_path, line, then the evidence;
+    besides the tables it may read ``_latest`` (``compute`` makes it)."""
     message: str
     """``str.format`` template over the query's columns and the thresholds."""
     params: tuple[str, ...] = ()
