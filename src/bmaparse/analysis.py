@@ -8,8 +8,8 @@ over the whole folder) and stages them with the rest, in the same commit.
 Each table is one SQL query of DuckDB in-process over views of the base tables
 (``connect``: Parquet files, their footers read once, and the DuckDB database
 scanned in place, only the columns a query reads; CSV and JSON Lines read back
-as Arrow tables; DuckDB never imports pandas); the queries name every order they rely on, so the rows
-do not depend on DuckDB's threads.
+as Arrow tables; DuckDB never imports pandas); the queries name every order
+they rely on, so the rows do not depend on DuckDB's threads.
 
 The one ordering every table shares is that of ``projects``: of a project's
 snapshots (its reports), the latest is the one with the latest
