@@ -6,10 +6,10 @@ tables as written, never from a run's reports alone: ``convert`` reads back
 what it staged (old and new rows alike, so an incremental run recomputes them
 over the whole folder) and stages them with the rest, in the same commit.
 Each table is one SQL query of DuckDB in-process over views of the base tables
-(``connect``: Parquet files and the DuckDB database scanned in place, only the
-columns a query reads; CSV and JSON Lines read back as Arrow tables; DuckDB
-never imports pandas); the queries name every order they rely on, so the rows
-do not depend on DuckDB's threads.
+(``connect``: Parquet files, their footers read once, and the DuckDB database
+scanned in place, only the columns a query reads; CSV and JSON Lines read back
+as Arrow tables; DuckDB never imports pandas); the queries name every order
+they rely on, so the rows do not depend on DuckDB's threads.
 
 The one ordering every table shares is that of ``projects``: of a project's
 snapshots (its reports), the latest is the one with the latest
@@ -178,6 +178,8 @@ def connect(fmt: str, folder: str | os.PathLike[str]) -> Any:
     from .tables import SCHEMAS
 
     root, con = Path(folder), duckdb.connect()
+    if fmt == "parquet":  # each query binds the views again: parse each footer once
+        con.execute("SET parquet_metadata_cache = true")
     if fmt == "duckdb":
         database = root / writers.DATABASE
         try:

@@ -10,7 +10,10 @@ row: an archive can have tens of thousands): the rule's stable ``code`` and
 ``message``, the rule's ``str.format`` template turned into a SQL ``concat``
 of its text and the row's values. Rules run in the
 order of ``RULES``; each query orders its rows, so findings never depend on
-DuckDB's threads. docs/audit.md describes every rule and threshold.
+DuckDB's threads. Each query costs its planning and scans, so ``compute`` makes
+what four rules share (each project's latest snapshot, ``_latest``) once, and
+does not run a rule whose ``needs`` table is empty (an archive without
+diagnostics). docs/audit.md describes every rule and threshold.
 
 ``convert`` writes ``findings`` with the default ``Thresholds()``;
 ``bmaparse audit OUT`` and ``findings(folder, thresholds)`` recompute them
@@ -82,11 +85,14 @@ class Rule:
     code: str
     severity: str
     query: str
-    """Returns project_id, agency, report_key, source_path, line, then the evidence."""
+    """Returns project_id, agency, report_key, source_path, line, then the evidence;
+    besides the tables it may read ``_latest`` (``compute`` makes it)."""
     message: str
     """``str.format`` template over the query's columns and the thresholds."""
     params: tuple[str, ...] = ()
     """The ``Thresholds`` bound to the query's ``?``, in order."""
+    needs: str | None = None
+    """A table without whose rows the query has none: the rule is not run when it is empty."""
 
 
 _WHERE = ("project_id", "agency", "report_key", "source_path", "line")
@@ -102,11 +108,13 @@ _SNAPSHOTS = f"""
       AND progress_percent IS NOT NULL
     WINDOW w AS (PARTITION BY project_id ORDER BY latest_reported_on, report_key)"""
 
-_LATEST = f"""
+_LATEST_TABLE = f"""
+    CREATE OR REPLACE TEMP TABLE _latest AS
     SELECT p.project_id, {_AGENCY.replace('agency', 'p.agency')} AS agency, p.report_key,
            r.source_path, r.source_line_start AS line, p.agency_code, p.latest_reported_on,
            p.progress_percent, p.fiscal_year_be, r.evaluation_score, r.evaluation_quarter
     FROM projects p JOIN reports r USING (report_key)"""
+"""Each project's latest snapshot, made once by ``compute`` for the four rules on it."""
 
 _FILL_SKIP = ("report_key", "doc_kind", "layout", "agency_code", "parser_version",
               "schema_version", "source_path", "source_sha256", "source_line_start",
@@ -122,9 +130,9 @@ RULES: tuple[Rule, ...] = (
         ORDER BY project_id, latest_reported_on, report_key""",
          "project {project_id}: progress {percent}% on {reported_on} is below the"
          " {earlier_percent}% reported on {earlier_reported_on}", ("backwards_points",)),
-    Rule("complete-without-spending", "warning", f"""
+    Rule("complete-without-spending", "warning", """
         SELECT project_id, agency, report_key, source_path, line, progress_percent AS percent
-        FROM ({_LATEST}) l
+        FROM _latest l
         WHERE progress_percent >= ? AND NOT EXISTS (
             SELECT 1 FROM budget_figures b JOIN reports r USING (report_key)
             WHERE r.project_id = l.project_id AND b.kind IN ('spent', 'disbursed')
@@ -141,23 +149,22 @@ RULES: tuple[Rule, ...] = (
         ORDER BY project_id, fiscal_year_be""",
          "project {project_id}, fiscal year {fiscal_year_be}: spent {spent} / disbursed"
          " {disbursed} baht exceeds the {allocated} baht allocated", ("overspend_ratio",)),
-    Rule("stale-project", "warning", f"""
+    Rule("stale-project", "warning", """
         SELECT project_id, agency, report_key, source_path, line,
                latest_reported_on AS last_entry, progress_percent AS percent,
-               (SELECT max(latest_reported_on) FROM reports) AS archive_latest,
-               (SELECT max(latest_reported_on) FROM reports) - latest_reported_on AS days
-        FROM ({_LATEST})
+               archive_latest, archive_latest - latest_reported_on AS days
+        FROM _latest, (SELECT max(latest_reported_on) AS archive_latest FROM reports)
         WHERE coalesce(progress_percent, 0) < ?
-          AND latest_reported_on < (SELECT max(latest_reported_on) FROM reports) - ?::INTEGER
+          AND latest_reported_on < archive_latest - ?::INTEGER
         ORDER BY project_id""",
          "project {project_id}: last progress entry {last_entry} ({percent}%), {days} days"
          " before the archive's latest date {archive_latest}", ("complete_percent", "stale_days")),
-    Rule("behind-agency", "info", f"""
+    Rule("behind-agency", "info", """
         SELECT project_id, agency, report_key, source_path, line, agency_code, fiscal_year_be,
                latest_reported_on, agency_latest, agency_latest - latest_reported_on AS days
         FROM (SELECT *, max(latest_reported_on) OVER (PARTITION BY agency_code, fiscal_year_be)
                             AS agency_latest
-              FROM ({_LATEST}) WHERE agency_code IS NOT NULL)
+              FROM _latest WHERE agency_code IS NOT NULL)
         WHERE latest_reported_on < agency_latest - ?::INTEGER
         ORDER BY project_id""",
          "project {project_id}: latest snapshot {latest_reported_on} is {days} days older"
@@ -172,10 +179,10 @@ RULES: tuple[Rule, ...] = (
         ORDER BY kpi_key, quarter NULLS FIRST""",
          "KPI {kpi_key}: achieved {achieved_value} is below the target {target_value}"
          " ({unit})"),
-    Rule("low-evaluation-score", "warning", f"""
+    Rule("low-evaluation-score", "warning", """
         SELECT project_id, agency, report_key, source_path, line, 'project' AS of,
                project_id AS what, evaluation_quarter AS quarter, evaluation_score AS score
-        FROM ({_LATEST}) WHERE evaluation_score < ?
+        FROM _latest WHERE evaluation_score < ?
         UNION ALL
         SELECT string_split(project_ids, ',')[1], NULL, report_key, source_path, source_line,
                'kpi', kpi_key, quarter, score
@@ -218,7 +225,8 @@ RULES: tuple[Rule, ...] = (
                list(DISTINCT code ORDER BY code) AS codes
         FROM diagnostics d WHERE severity = 'error' AND source_path IS NOT NULL
         GROUP BY source_path ORDER BY source_path""",
-         "input {source_path}: {errors} errors ({codes}), the first on line {line}"),
+         "input {source_path}: {errors} errors ({codes}), the first on line {line}",
+         needs="diagnostics"),
     Rule("unrecognized-lines", "warning", """
         WITH lines AS (
             SELECT r.doc_kind, r.layout, d.source_path, d.line, d.report_key
@@ -235,7 +243,7 @@ RULES: tuple[Rule, ...] = (
         ORDER BY l.doc_kind, l.layout""",
          "layout {layout} ({doc_kind}): {lines} unrecognized lines in {reports} reports"
          " ({per_report} per report), the first at {source_path}:{line}",
-         ("max_unrecognized_per_report",)),
+         ("max_unrecognized_per_report",), "diagnostics"),
 )
 """Every rule but ``low-fill-rate`` (``_fill_rates``: one query per column set)."""
 
@@ -253,10 +261,21 @@ def compute(con: Any, thresholds: Thresholds | None = None) -> pa.Table:
     limits = thresholds or Thresholds()
     schema = SCHEMAS["findings"]
     con.execute(_VALUE_MACRO)
-    parts = [_run(con, rule, limits, schema) for rule in RULES[:8]]
+    con.execute(_LATEST_TABLE)
+    empty = _empty(con, {r.needs for r in RULES if r.needs})
+    rules = [None if rule.needs in empty else rule for rule in RULES]
+    parts = [_run(con, rule, limits, schema) for rule in rules[:8]]
     parts.append(pa.Table.from_pylist(_fill_rates(con, limits), schema=schema))
-    parts += [_run(con, rule, limits, schema) for rule in RULES[8:]]
+    parts += [_run(con, rule, limits, schema) for rule in rules[8:]]
     return pa.concat_tables(parts).combine_chunks()
+
+
+def _empty(con: Any, names: set[str]) -> set[str]:
+    """Which of the tables ``names`` have no rows."""
+    from .analysis import sql_list
+
+    return {n for n in names
+            if not con.execute(f"SELECT 1 FROM {sql_list([n])} LIMIT 1").fetchall()}
 
 
 _VALUE_MACRO = """
@@ -267,11 +286,14 @@ CREATE OR REPLACE TEMP MACRO _value(x) AS coalesce(
 """A value as a message shows it: decimals without trailing zeros, null as ``none``."""
 
 
-def _run(con: Any, rule: Rule, limits: Thresholds, schema: pa.Schema) -> pa.Table:
+def _run(con: Any, rule: Rule | None, limits: Thresholds, schema: pa.Schema) -> pa.Table:
     """The findings of one rule: its query's rows, their evidence (``to_json`` of the
-    columns after the location) and message made in the same query."""
+    columns after the location) and message made in the same query; none for ``None``
+    (a rule whose ``needs`` is empty)."""
     import pyarrow as pa
 
+    if rule is None:
+        return schema.empty_table()
     where = ", ".join(_WHERE)
     query = (f"SELECT {_literal(rule.code)} AS code, {_literal(rule.severity)} AS severity,"
              f" {where}, to_json(struct_pack(*COLUMNS(* EXCLUDE ({where}))))::VARCHAR"
