@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -237,6 +237,33 @@ def derive(con: Any) -> dict[str, pa.Table]:
         out[name] = typed(con.sql(query).to_arrow_table(), SCHEMAS[name])
         con.register(name, out[name])
     return out
+
+
+AUDITED = ("project_budget", "kpi_results")
+"""The analysis tables that ``bmaparse.audit`` queries: registered on the connection."""
+
+
+def derive_batches(con: Any, rows: int = 65_536) -> Iterator[tuple[str, pa.Table]]:
+    """``derive`` in pieces of at most ``rows`` rows, (table, piece) in table and row
+    order, holding whole only the tables the audit reads (``AUDITED``, registered on
+    ``con`` as ``derive`` does): ``progress_history``, as long as the progress texts
+    of the archive, is never all in memory."""
+    from .tables import SCHEMAS
+
+    for name, query in _QUERIES.items():
+        if name in AUDITED:
+            table = typed(con.sql(query).to_arrow_table(), SCHEMAS[name])
+            con.register(name, table)
+            yield from ((name, piece) for piece in _pieces(table, rows))
+            continue
+        relation = con.sql(query)  # to_arrow_reader: DuckDB 1.4+; its older name before
+        reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_record_batch
+        for batch in reader(rows):
+            yield name, typed(pa.Table.from_batches([batch]), SCHEMAS[name])
+
+
+def _pieces(table: pa.Table, rows: int) -> Iterator[pa.Table]:
+    yield from (table.slice(start, rows) for start in range(0, max(table.num_rows, 1), rows))
 
 
 def typed(table: pa.Table, schema: pa.Schema) -> pa.Table:

@@ -26,7 +26,7 @@ import dataclasses
 import json
 import os
 import string
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -256,6 +256,14 @@ def compute(con: Any, thresholds: Thresholds | None = None) -> pa.Table:
     tables registered on ``con`` (``analysis.connect`` then ``analysis.derive``)."""
     import pyarrow as pa
 
+    return pa.concat_tables(list(parts(con, thresholds))).combine_chunks()
+
+
+def parts(con: Any, thresholds: Thresholds | None = None) -> Iterator[pa.Table]:
+    """``compute``'s rows, one rule's findings after another (so that a run writes
+    them without holding them all)."""
+    import pyarrow as pa
+
     from .tables import SCHEMAS
 
     limits = thresholds or Thresholds()
@@ -264,10 +272,9 @@ def compute(con: Any, thresholds: Thresholds | None = None) -> pa.Table:
     con.execute(_LATEST_TABLE)
     empty = _empty(con, {r.needs for r in RULES if r.needs})
     rules = [None if rule.needs in empty else rule for rule in RULES]
-    parts = [_run(con, rule, limits, schema) for rule in rules[:8]]
-    parts.append(pa.Table.from_pylist(_fill_rates(con, limits), schema=schema))
-    parts += [_run(con, rule, limits, schema) for rule in rules[8:]]
-    return pa.concat_tables(parts).combine_chunks()
+    yield from (_run(con, rule, limits, schema) for rule in rules[:8])
+    yield pa.Table.from_pylist(_fill_rates(con, limits), schema=schema)
+    yield from (_run(con, rule, limits, schema) for rule in rules[8:])
 
 
 def _empty(con: Any, names: set[str]) -> set[str]:
