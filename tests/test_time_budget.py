@@ -165,6 +165,33 @@ def test_a_budget_swallowed_in_a_finalizer_fires_again() -> None:
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
 
+def test_a_budget_past_before_the_block_begins_leaves_nothing_armed() -> None:
+    """A budget shorter than ``__enter__``: the alarm is handled there, ``__enter__``
+    raises and no ``__exit__`` runs, so the handler itself must end the budget (it
+    fired every 50 ms for the rest of the process, and no later budget armed)."""
+    for _ in range(20):
+        try:
+            with TimeBudget(1e-6):
+                end = time.monotonic() + 0.01
+                while time.monotonic() < end:
+                    pass
+        except InputTimeout:
+            pass
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0) and not _read._Alarm.armed
+    end = time.monotonic() + 0.2
+    while time.monotonic() < end:  # no stray alarm raises here
+        pass
+    starting = types.SimpleNamespace(f_code=TimeBudget.__enter__.__code__)
+    budget = TimeBudget(5)
+    assert budget.__enter__()
+    with pytest.raises(InputTimeout):
+        _read._on_alarm(signal.SIGALRM, starting)  # type: ignore[arg-type]
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0) and not _read._Alarm.armed
+    document = bmaparse.load(SEED, limits=bmaparse.Limits(max_seconds_per_input=1e-6))
+    assert [d.code for d in document.diagnostics] in (["input-timeout"], [])
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0) and not _read._Alarm.armed
+
+
 def test_an_alarm_handled_while_the_block_is_left_ends_the_budget() -> None:
     """An alarm handled in ``__exit__`` finds the block's work done: it ends the budget
     and raises nothing; anywhere else in the block it raises and sets the timer again."""

@@ -299,7 +299,8 @@ class TimeBudget:
     ``_AGAIN`` s, until the block ends: an exception raised in a ``__del__`` or a
     garbage-collector callback is swallowed ("Exception ignored"), and the block
     would otherwise run on unbounded. A signal that comes in ``__exit__`` finds the
-    block over: the handler ends the budget and raises nothing. Leaving the block,
+    block over: the handler ends the budget and raises nothing; one that comes in
+    ``__enter__`` (a budget shorter than the call) ends the budget and raises. Leaving the block,
     however it is left, disarms the timer and puts the previous handler back:
     nothing of the budget outlives the block. Where bmaparse owns the process (a ``convert``
     worker, ``keep_alarm_handler``) or the thread (a CLI command,
@@ -352,10 +353,14 @@ class _Alarm:
 def _on_alarm(signum: int, frame: FrameType | None) -> None:
     if not _Alarm.armed:
         return
-    if frame is not None and frame.f_code in _ENDING:
+    code = frame.f_code if frame is not None else None
+    if code in _ENDING:
         _end()  # the block is over: its work is done
         return
-    signal.setitimer(signal.ITIMER_REAL, _AGAIN)  # again, should this raise be swallowed
+    if code is _STARTING:  # the block has not begun: no __exit__ will end the budget
+        _end()
+    else:
+        signal.setitimer(signal.ITIMER_REAL, _AGAIN)  # again, should this raise be swallowed
     raise InputTimeout(f"past the budget of {_Alarm.seconds:g} s")
 
 
@@ -367,6 +372,9 @@ def _end() -> None:
 
 _ENDING = frozenset({TimeBudget.__exit__.__code__, _end.__code__})
 """The code of leaving a budget's block: an alarm handled there finds the block over."""
+_STARTING = TimeBudget.__enter__.__code__
+"""An alarm handled in ``__enter__`` (a budget shorter than the call) raises from it,
+and the ``with`` statement then calls no ``__exit__``: the handler ends the budget."""
 
 
 def _disarm() -> None:
