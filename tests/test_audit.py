@@ -254,3 +254,23 @@ def test_a_stopped_run_leaves_analysis_tables_that_agree_with_the_base(
             expected = audit.findings(out) if name == "findings" else derived[name]
             assert table.equals(expected), (step, name)
         shutil.rmtree(out)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "duckdb"])
+@pytest.mark.parametrize("name", ["out[1]", "o*", "md:x"])
+def test_a_folder_name_is_taken_literally(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          fmt: str, name: str) -> None:
+    """A name DuckDB would read as a glob (``out[1]`` matched a sibling ``out1``, ``o*``
+    three folders) or as a MotherDuck URL (``md:x``, relative) reads its own tables."""
+    monkeypatch.chdir(tmp_path)
+    samples = ROOT / "samples"
+    convert([samples / "synth_kpi_1.txt"], Path("out1"), fmt=fmt, jobs=1)  # the decoy
+    convert([samples], Path("plain"), fmt=fmt, jobs=1)
+    convert([samples], Path(name), fmt=fmt, jobs=1)
+    want = audit.findings("plain")
+    assert want.num_rows > 0
+    assert audit.findings(name).select(["code", "line", "message"]).equals(
+        want.select(["code", "line", "message"]))
+    assert {k: t.num_rows for k, t in analysis.tables(name).items()} == \
+        {k: t.num_rows for k, t in analysis.tables("plain").items()}
+    assert main(["audit", name, "--json"]) == 0

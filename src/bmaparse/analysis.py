@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -177,7 +178,7 @@ def connect(fmt: str, folder: str | os.PathLike[str]) -> Any:
     from . import writers
     from .tables import SCHEMAS
 
-    root, con = Path(folder), duckdb.connect()
+    root, con = Path(os.path.abspath(folder)), duckdb.connect()  # absolute: "md:x" is no URL
     if fmt == "parquet":  # each query binds the views again: parse each footer once
         con.execute("SET parquet_metadata_cache = true")
     if fmt == "duckdb":
@@ -189,7 +190,10 @@ def connect(fmt: str, folder: str | os.PathLike[str]) -> Any:
             raise UsageError(f"{root}: cannot open {database.name}"
                              f" ({' '.join(str(exc).split())[:200]})") from None
     for name in BASE_TABLES:
-        if fmt == "parquet":
+        if fmt == "parquet" and _GLOB.search(str(root)):  # read_parquet would expand it
+            con.register(f"_{name}", _parquet_dataset(root / (name + ".parquet")))
+            source = sql_list([f"_{name}"])
+        elif fmt == "parquet":
             source = f"read_parquet({_literal(str(root / (name + '.parquet')))})"
         elif fmt == "duckdb":
             source = f"base.{sql_list([name])}"
@@ -221,6 +225,18 @@ def connect_items(items: Iterable[Report | Document]) -> Any:
     for name in BASE_TABLES:
         con.register(name, base[name])
     return con
+
+
+_GLOB = re.compile(r"[*?\[\]{}]")
+"""Characters DuckDB's ``read_parquet`` takes as a glob in a path."""
+
+
+def _parquet_dataset(path: Path) -> Any:
+    """A Parquet file as an Arrow dataset: scanned lazily, only the columns a query
+    reads, and its path taken literally (a folder named ``out[1]`` or ``o*``)."""
+    import pyarrow.dataset as ds
+
+    return ds.dataset(str(path), format="parquet")
 
 
 def _literal(text: str) -> str:

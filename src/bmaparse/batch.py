@@ -388,7 +388,7 @@ def _write_analysis(writers: Any, tables: Any, fmt: str, out: Path, staging: Any
 
     from . import analysis, audit
 
-    spool = staging.path(".analysis")
+    spool = Path(os.path.abspath(staging.path(".analysis")))  # "md:x/..." is no URL
     spool.mkdir()
     try:
         con = analysis.connect(fmt, staging.dir)

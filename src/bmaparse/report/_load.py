@@ -11,6 +11,7 @@ lacks them: they read as None, and the report says so rather than failing.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,7 +94,7 @@ def _filled(fmt: str, path: Path, reports: pa.Table) -> pa.Table:
     if fmt == "parquet":
         try:
             batches = [pa.RecordBatch.from_arrays([pc.is_valid(b[n]) for n in names], names=names)
-                       for b in pq.ParquetFile(path / "reports.parquet").iter_batches(
+                       for b in pq.ParquetFile(os.path.abspath(path / "reports.parquet")).iter_batches(
                            batch_size=8192, columns=names)]
         except (OSError, ValueError, pa.ArrowException) as exc:
             raise BmaparseError(f"{path}: cannot read the reports table: {exc}") from exc

@@ -18,6 +18,7 @@ cannot tell null from the empty string.
 from __future__ import annotations
 
 import io
+import os
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -91,7 +92,7 @@ def read_existing(path: Path, table: str, target: pa.Schema) -> pa.Table:
         column_types={f.name: f.type for f in target}, include_columns=names,
         strings_can_be_null=True, quoted_strings_can_be_null=False,
         true_values=["true"], false_values=["false"])
-    data = pacsv.read_csv(path, read_options=pacsv.ReadOptions(block_size=16 << 20),
+    data = pacsv.read_csv(os.path.abspath(path), read_options=pacsv.ReadOptions(block_size=16 << 20),
                           parse_options=pacsv.ParseOptions(newlines_in_values=True),
                           convert_options=convert)
     return pa.table([pc.replace_substring_regex(data[n], r"^'([=+\-@\t\r])", r"\1",

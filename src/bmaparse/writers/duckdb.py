@@ -22,6 +22,7 @@ only here, and this module only when the duckdb format is asked for.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -71,7 +72,7 @@ class DuckDBSink:
         self.path = out_dir / DATABASE
         try:
             with _clear_errors(self.path):
-                self._con: Any = duckdb.connect(str(self._start(append)))
+                self._con: Any = duckdb.connect(os.path.abspath(self._start(append)))
                 for name, schema in self.schemas.items():
                     want = [(f.name, sql_type(f.type)) for f in schema]
                     have = _columns(self._con, name)
@@ -171,7 +172,7 @@ def _clear_errors(path: Path) -> Iterator[None]:
 
 def finish(path: Path, keys: Mapping[str, Sequence[str]], views: Mapping[str, str]) -> None:
     """Primary keys and views in the database ``path`` (see ``writers.finish_database``)."""
-    with _clear_errors(path), duckdb.connect(str(path)) as con:
+    with _clear_errors(path), duckdb.connect(os.path.abspath(path)) as con:
         keyed = {str(t) for (t,) in con.execute(
             "SELECT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY'"
         ).fetchall()}
@@ -187,13 +188,13 @@ def finish(path: Path, keys: Mapping[str, Sequence[str]], views: Mapping[str, st
 def _checkpoint(path: Path) -> None:
     """Write what the database's write-ahead log holds into its file (a session that
     crashed left it), so that the copy a run keeps has it; DuckDB removes the log."""
-    with _clear_errors(path), duckdb.connect(str(path)) as con:
+    with _clear_errors(path), duckdb.connect(os.path.abspath(path)) as con:
         con.execute("CHECKPOINT")
 
 
 def _others(path: Path, schemas: Mapping[str, pa.Schema]) -> bool:
     """Does the database at ``path`` hold tables this sink does not own?"""
-    with _clear_errors(path), duckdb.connect(str(path), read_only=True) as con:
+    with _clear_errors(path), duckdb.connect(os.path.abspath(path), read_only=True) as con:
         names = {str(n) for (n,) in con.execute("SELECT table_name FROM duckdb_tables()")
                  .fetchall()}
     return bool(names - set(schemas))
@@ -202,7 +203,7 @@ def _others(path: Path, schemas: Mapping[str, pa.Schema]) -> bool:
 def read_existing(path: Path, table: str, target: pa.Schema) -> pa.Table | None:
     """The columns of ``target`` of ``table`` in the database ``path``, None when it has
     no such table (see ``writers.read_existing``)."""
-    with _clear_errors(path), duckdb.connect(str(path), read_only=True) as con:
+    with _clear_errors(path), duckdb.connect(os.path.abspath(path), read_only=True) as con:
         if _columns(con, table) is None:
             return None
         data: pa.Table = con.sql(f"SELECT {', '.join(_q(n) for n in target.names)} "

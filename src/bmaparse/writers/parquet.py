@@ -14,6 +14,7 @@ appending, the old file is read row group by row group into the same buffer.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -39,10 +40,10 @@ class ParquetSink(FileSink):
         super().__init__(out_dir, schemas, append=append, staging=staging)
 
     def _open(self, name: str, schema: pa.Schema, path: Path, old: Path | None) -> None:
-        self._writers[name] = pq.ParquetWriter(path, schema, compression="zstd")
+        self._writers[name] = pq.ParquetWriter(os.path.abspath(path), schema, compression="zstd")
         self._buffers[name], self._sizes[name] = [], (0, 0)
         if old is not None:
-            with pq.ParquetFile(old) as source:
+            with pq.ParquetFile(os.path.abspath(old)) as source:
                 for i in range(source.num_row_groups):
                     self._append(name, conform(source.read_row_group(i), schema, name))
 
@@ -83,4 +84,4 @@ class ParquetSink(FileSink):
 
 def read_existing(path: Path, table: str, target: pa.Schema) -> pa.Table:
     """The columns of ``target`` of the table file ``path`` (see ``writers.read_existing``)."""
-    return pq.read_table(path, columns=target.names)
+    return pq.read_table(os.path.abspath(path), columns=target.names)  # "md:x/..." is no URI
