@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 from collections.abc import Callable
 from datetime import date
@@ -274,3 +275,22 @@ def test_a_folder_name_is_taken_literally(tmp_path: Path, monkeypatch: pytest.Mo
     assert {k: t.num_rows for k, t in analysis.tables(name).items()} == \
         {k: t.num_rows for k, t in analysis.tables("plain").items()}
     assert main(["audit", name, "--json"]) == 0
+
+
+@pytest.mark.parametrize("argv", [
+    ["--stale-days", "3000000000"], ["--min-evaluation-score", "inf"],
+    ["--overspend-ratio", "Infinity", "--json"], ["--overspend-ratio", "1e12"],
+    ["-o", os.fsdecode(b"f\xff.parquet")],
+])
+def test_audit_refuses_what_it_cannot_use_in_one_line(converted: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str],
+                                                      argv: list[str]) -> None:
+    """A threshold past what SQL compares (it was a DuckDB ConversionException or an
+    OverflowError traceback) or an -o path that is not UTF-8: exit 2, an error line."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["audit", str(converted), *argv]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err  # argparse's usage, then one error line
+    assert err.strip().splitlines()[-1].startswith(("bmaparse audit: error:", "bmaparse: error:"))
+    assert list(tmp_path.iterdir()) == []

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 
 from . import audit
 from ._display import printable
+from ._read import display_path
 from .errors import UsageError
 
 _FORMATS = (".csv", ".jsonl", ".parquet")
@@ -50,6 +52,10 @@ def add_command(commands: Any) -> None:
     command.set_defaults(handler=run)
 
 
+_LARGEST = 2**31 - 1
+"""Thresholds are compared in SQL as INTEGER or DECIMAL: a larger one is an error there."""
+
+
 def _reader(kind: type) -> Any:
     def read(text: str) -> Any:
         try:
@@ -58,6 +64,8 @@ def _reader(kind: type) -> Any:
             raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
         if value < 0 or value != value:  # negative, or NaN
             raise argparse.ArgumentTypeError(f"must be 0 or more, not {text!r}")
+        if not value < _LARGEST:  # infinite, or past DuckDB's INTEGER and exact decimals
+            raise argparse.ArgumentTypeError(f"must be below {_LARGEST:,}, not {text!r}")
         return value
     return read
 
@@ -68,6 +76,9 @@ def run(args: argparse.Namespace) -> int:
                                  for f in dataclasses.fields(audit.Thresholds)})
     if args.file is not None and Path(args.file).suffix not in _FORMATS:
         raise UsageError(f"-o {args.file}: write the findings to a {', '.join(_FORMATS)} file")
+    if args.file is not None and display_path(os.path.abspath(args.file)) != os.path.abspath(args.file):
+        raise UsageError(f"-o {display_path(args.file)}: its path is not valid UTF-8, which the"
+                         " table writers cannot open; choose a path that is UTF-8")
     found = audit.findings(args.output, limits)
     if args.file is not None:
         _write(found, Path(args.file))
@@ -107,7 +118,7 @@ def _write(table: Any, path: Path) -> None:
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
 
-        pq.write_table(table, path, compression="zstd")
+        pq.write_table(table, os.path.abspath(path), compression="zstd")  # "md:x" is no URI
     elif path.suffix == ".csv":
         import pyarrow.csv as pacsv
 
