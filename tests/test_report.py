@@ -159,24 +159,71 @@ def test_budget_from_the_latest_snapshot(out: Path) -> None:
     assert sum(al for _, al, _ in got) > 0
 
 
-def test_kpi_outcomes(out: Path) -> None:
-    folder = load(out)
-    latest = {p["report_key"] for p in rows(out, "projects")}
-    latest |= {r["report_key"] for r in rows(out, "reports") if r["project_id"] is None}
-    met = below = other = 0
-    for k in rows(out, "kpis"):
-        if k["report_key"] not in latest:
-            continue
+def _outcomes(kpis: list[dict[str, Any]]) -> list[int]:
+    """[met, below, not comparable] of KPI rows, in plain Python."""
+    counts = [0, 0, 0]
+    for k in kpis:
         t, a = k["target_value"], k["achieved_value"]
         if t is None or a is None or t <= 0 or k["target_unit"] != k["achieved_unit"]:
-            other += 1
-        elif a >= t:
-            met += 1
+            counts[2] += 1
         else:
-            below += 1
-    per_year, buckets = agg.kpi_outcomes(agg.current_kpis(folder))
-    assert [sum(r[i] for r in per_year) for i in (1, 2, 3)] == [met, below, other]
-    assert sum(n for _, n in buckets) == met + below > 0
+            counts[0 if a >= t else 1] += 1
+    return counts
+
+
+def _shown(kpis: pa.Table) -> list[int]:
+    per_year, buckets = agg.kpi_outcomes(kpis)
+    counts = [sum(r[i] for r in per_year) for i in (1, 2, 3)]
+    assert sum(n for _, n in buckets) == counts[0] + counts[1]
+    return counts
+
+
+def test_kpi_outcomes_count_each_kpi_once(out: Path) -> None:
+    """One row per ``kpi_key`` of ``kpi_results`` (a row per quarter there)."""
+    per_key = {k["kpi_key"]: k for k in rows(out, "kpi_results")}
+    assert len(per_key) < len(rows(out, "kpi_results"))  # quarters repeat a KPI
+    expected = _outcomes(list(per_key.values()))
+    assert _shown(agg.current_kpis(load(out))) == expected and expected[0] + expected[1] > 0
+
+
+def test_kpi_outcomes_without_kpi_results(out: Path) -> None:
+    """A folder of an older convert: the latest snapshot of each project, and of each KPI
+    (kpi_id, else name) of the reports of no project (its date: the latest kpi entry)."""
+    latest = {p["report_key"] for p in rows(out, "projects")}
+    dates: dict[str, Any] = {}
+    for e in rows(out, "kpi_entries"):
+        if e["entry_date"] is not None:
+            dates[e["report_key"]] = max(dates.get(e["report_key"], e["entry_date"]),
+                                         e["entry_date"])
+    loose = {r["report_key"]: r["latest_reported_on"] or dates.get(r["report_key"])
+             for r in rows(out, "reports") if r["project_id"] is None}
+    chosen: dict[str, dict[str, Any]] = {}
+    kpis = rows(out, "kpis")
+    for k in sorted((k for k in kpis if k["report_key"] in loose), key=lambda k: k["report_key"]):
+        key, seen = k["kpi_id"] or k["name"], chosen.get(k["kpi_id"] or k["name"])
+        date = loose[k["report_key"]]
+        if seen is None or (date is not None and (loose[seen["report_key"]] is None
+                                                  or date > loose[seen["report_key"]])):
+            chosen[key] = k
+    assert len(chosen) < sum(k["report_key"] in loose for k in kpis)  # repeated KPI pages
+    expected = _outcomes([k for k in kpis if k["report_key"] in latest] + list(chosen.values()))
+    assert _shown(agg.current_kpis(_without_analysis(load(out)))) == expected
+
+
+def test_two_snapshots_of_a_kpi_page_count_once(tmp_path: Path) -> None:
+    """The same KPI page twice, the later one with the target met: one KPI, met."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    seed = (SAMPLES / "synth_kpi_1.txt").read_text(encoding="utf-8")
+    (inputs / "a.txt").write_text(seed, encoding="utf-8")
+    later = seed.replace("ผลงานที่ทำได้ คะแนน : 14", "ผลงานที่ทำได้ คะแนน : 300").replace(
+        "25/09/2562", "29/09/2562")
+    assert later != seed
+    (inputs / "b.txt").write_text(later, encoding="utf-8")
+    convert([inputs], tmp_path / "out", jobs=1)
+    folder = load(tmp_path / "out")
+    for loaded in (folder, _without_analysis(folder)):
+        assert _shown(agg.current_kpis(loaded)) == [1, 0, 0]
 
 
 def test_audit_tables_are_preferred_when_present(root: Path) -> None:
