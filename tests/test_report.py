@@ -341,6 +341,45 @@ def test_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert not (tmp_path / "r.html").exists()
 
 
+def _bad_target(out: Path, html: str, capsys: pytest.CaptureFixture[str]) -> str:
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert main(["report", str(out), "-o", html, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("bmaparse: error: ") and err.count("\n") == 1
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    return err
+
+
+@pytest.mark.parametrize("name", [".", "..", "", "reports.parquet", "manifest.json",
+                                  "findings.parquet", "kpis.csv", ".bmaparse/x.html"])
+def test_the_page_never_lands_on_a_folder_or_a_table(
+        out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], name: str) -> None:
+    """``-o`` a folder (``.``, an existing one) or a file convert writes in OUT: exit 2,
+    one line, nothing written (``bmaparse verify OUT`` still passes)."""
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    monkeypatch.chdir(copy)
+    err = _bad_target(copy, name if name in (".", "..") else str(copy / name), capsys)
+    assert ("is a folder" in err) if name in (".", "..", "") else ("convert writes" in err)
+    assert not list(tmp_path.glob("*.tmp")) and not list(copy.glob(".*.tmp"))
+    assert main(["verify", str(copy)]) == 0
+
+
+def test_the_page_in_a_missing_folder(out: Path, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    err = _bad_target(out, str(tmp_path / "nowhere" / "r.html"), capsys)
+    assert "no folder" in err and not (tmp_path / "nowhere").exists()
+
+
+def test_a_page_name_that_is_not_utf8(out: Path, tmp_path: Path) -> None:
+    """A file name of bytes that are not UTF-8 (as ``os.fsdecode`` gives it) is written."""
+    html = os.path.join(os.fsdecode(bytes(tmp_path)), os.fsdecode(b"r\xff.html"))
+    assert main(["report", str(out), "-o", html, "--quiet"]) == 0
+    assert os.listdir(bytes(tmp_path)) == [b"r\xff.html"]
+    assert b"<svg" in (tmp_path / os.fsdecode(b"r\xff.html")).read_bytes()
+
+
 def test_hostile_text_stays_text(tmp_path: Path) -> None:
     """Markup in an agency name and in a file name, and a file name that is not UTF-8,
     are shown as text."""
