@@ -7,6 +7,7 @@ The page in a real browser: test_report_browser.py."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 import shutil
@@ -259,6 +260,7 @@ def test_audit_tables_are_preferred_when_present(root: Path) -> None:
     text = page.read_text(encoding="utf-8")
     assert "the audit&#x27;s project_budget table" in text
     assert "the audit&#x27;s progress_history table" in text
+    assert "the audit&#x27;s kpi_results table" in text
 
 
 def test_findings_panel_and_its_cap(root: Path) -> None:
@@ -298,7 +300,25 @@ def test_without_findings_the_page_says_how_to_get_them(out: Path, tmp_path: Pat
     shown = write_report(older, tmp_path / "r.html")
     assert "findings" not in shown
     text = (tmp_path / "r.html").read_text(encoding="utf-8")
-    assert "not in this folder" in text and "bmaparse audit OUT" in text
+    assert "not in this folder" in text and "bmaparse audit" not in text
+    assert "From the latest snapshot of each project and of each KPI of the KPI pages" in text
+    assert "-o OUT --incremental</code> over the same inputs" in text
+
+
+def test_the_hint_is_true(out: Path, tmp_path: Path) -> None:
+    """What the page tells a folder without the analysis tables to run adds them."""
+    older = tmp_path / "older"
+    shutil.copytree(out, older)
+    manifest = json.loads((older / "manifest.json").read_text(encoding="utf-8"))
+    for name in DERIVED:  # as an older convert wrote it: neither the files nor their names
+        (older / f"{name}.parquet").unlink()
+        del manifest["files"][name]
+    (older / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    inputs = out.parent / "in"
+    assert main(["convert", str(inputs), str(SAMPLES), "-o", str(older), "--incremental",
+                 "--quiet", "--jobs", "1"]) in (0, 1)
+    assert all((older / f"{name}.parquet").exists() for name in DERIVED)
+    assert main(["verify", str(older)]) == 0
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "duckdb"])
