@@ -7,6 +7,7 @@ The page in a real browser: test_report_browser.py."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 import shutil
@@ -159,24 +160,71 @@ def test_budget_from_the_latest_snapshot(out: Path) -> None:
     assert sum(al for _, al, _ in got) > 0
 
 
-def test_kpi_outcomes(out: Path) -> None:
-    folder = load(out)
-    latest = {p["report_key"] for p in rows(out, "projects")}
-    latest |= {r["report_key"] for r in rows(out, "reports") if r["project_id"] is None}
-    met = below = other = 0
-    for k in rows(out, "kpis"):
-        if k["report_key"] not in latest:
-            continue
+def _outcomes(kpis: list[dict[str, Any]]) -> list[int]:
+    """[met, below, not comparable] of KPI rows, in plain Python."""
+    counts = [0, 0, 0]
+    for k in kpis:
         t, a = k["target_value"], k["achieved_value"]
         if t is None or a is None or t <= 0 or k["target_unit"] != k["achieved_unit"]:
-            other += 1
-        elif a >= t:
-            met += 1
+            counts[2] += 1
         else:
-            below += 1
-    per_year, buckets = agg.kpi_outcomes(agg.current_kpis(folder))
-    assert [sum(r[i] for r in per_year) for i in (1, 2, 3)] == [met, below, other]
-    assert sum(n for _, n in buckets) == met + below > 0
+            counts[0 if a >= t else 1] += 1
+    return counts
+
+
+def _shown(kpis: pa.Table) -> list[int]:
+    per_year, buckets = agg.kpi_outcomes(kpis)
+    counts = [sum(r[i] for r in per_year) for i in (1, 2, 3)]
+    assert sum(n for _, n in buckets) == counts[0] + counts[1]
+    return counts
+
+
+def test_kpi_outcomes_count_each_kpi_once(out: Path) -> None:
+    """One row per ``kpi_key`` of ``kpi_results`` (a row per quarter there)."""
+    per_key = {k["kpi_key"]: k for k in rows(out, "kpi_results")}
+    assert len(per_key) < len(rows(out, "kpi_results"))  # quarters repeat a KPI
+    expected = _outcomes(list(per_key.values()))
+    assert _shown(agg.current_kpis(load(out))) == expected and expected[0] + expected[1] > 0
+
+
+def test_kpi_outcomes_without_kpi_results(out: Path) -> None:
+    """A folder of an older convert: the latest snapshot of each project, and of each KPI
+    (kpi_id, else name) of the reports of no project (its date: the latest kpi entry)."""
+    latest = {p["report_key"] for p in rows(out, "projects")}
+    dates: dict[str, Any] = {}
+    for e in rows(out, "kpi_entries"):
+        if e["entry_date"] is not None:
+            dates[e["report_key"]] = max(dates.get(e["report_key"], e["entry_date"]),
+                                         e["entry_date"])
+    loose = {r["report_key"]: r["latest_reported_on"] or dates.get(r["report_key"])
+             for r in rows(out, "reports") if r["project_id"] is None}
+    chosen: dict[str, dict[str, Any]] = {}
+    kpis = rows(out, "kpis")
+    for k in sorted((k for k in kpis if k["report_key"] in loose), key=lambda k: k["report_key"]):
+        key, seen = k["kpi_id"] or k["name"], chosen.get(k["kpi_id"] or k["name"])
+        date = loose[k["report_key"]]
+        if seen is None or (date is not None and (loose[seen["report_key"]] is None
+                                                  or date > loose[seen["report_key"]])):
+            chosen[key] = k
+    assert len(chosen) < sum(k["report_key"] in loose for k in kpis)  # repeated KPI pages
+    expected = _outcomes([k for k in kpis if k["report_key"] in latest] + list(chosen.values()))
+    assert _shown(agg.current_kpis(_without_analysis(load(out)))) == expected
+
+
+def test_two_snapshots_of_a_kpi_page_count_once(tmp_path: Path) -> None:
+    """The same KPI page twice, the later one with the target met: one KPI, met."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    seed = (SAMPLES / "synth_kpi_1.txt").read_text(encoding="utf-8")
+    (inputs / "a.txt").write_text(seed, encoding="utf-8")
+    later = seed.replace("ผลงานที่ทำได้ คะแนน : 14", "ผลงานที่ทำได้ คะแนน : 300").replace(
+        "25/09/2562", "29/09/2562")
+    assert later != seed
+    (inputs / "b.txt").write_text(later, encoding="utf-8")
+    convert([inputs], tmp_path / "out", jobs=1)
+    folder = load(tmp_path / "out")
+    for loaded in (folder, _without_analysis(folder)):
+        assert _shown(agg.current_kpis(loaded)) == [1, 0, 0]
 
 
 def test_audit_tables_are_preferred_when_present(root: Path) -> None:
@@ -212,6 +260,7 @@ def test_audit_tables_are_preferred_when_present(root: Path) -> None:
     text = page.read_text(encoding="utf-8")
     assert "the audit&#x27;s project_budget table" in text
     assert "the audit&#x27;s progress_history table" in text
+    assert "the audit&#x27;s kpi_results table" in text
 
 
 def test_findings_panel_and_its_cap(root: Path) -> None:
@@ -251,7 +300,25 @@ def test_without_findings_the_page_says_how_to_get_them(out: Path, tmp_path: Pat
     shown = write_report(older, tmp_path / "r.html")
     assert "findings" not in shown
     text = (tmp_path / "r.html").read_text(encoding="utf-8")
-    assert "not in this folder" in text and "bmaparse audit OUT" in text
+    assert "not in this folder" in text and "bmaparse audit" not in text
+    assert "From the latest snapshot of each project and of each KPI of the KPI pages" in text
+    assert "-o OUT --incremental</code> over the same inputs" in text
+
+
+def test_the_hint_is_true(out: Path, tmp_path: Path) -> None:
+    """What the page tells a folder without the analysis tables to run adds them."""
+    older = tmp_path / "older"
+    shutil.copytree(out, older)
+    manifest = json.loads((older / "manifest.json").read_text(encoding="utf-8"))
+    for name in DERIVED:  # as an older convert wrote it: neither the files nor their names
+        (older / f"{name}.parquet").unlink()
+        del manifest["files"][name]
+    (older / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    inputs = out.parent / "in"
+    assert main(["convert", str(inputs), str(SAMPLES), "-o", str(older), "--incremental",
+                 "--quiet", "--jobs", "1"]) in (0, 1)
+    assert all((older / f"{name}.parquet").exists() for name in DERIVED)
+    assert main(["verify", str(older)]) == 0
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "duckdb"])
@@ -292,6 +359,45 @@ def test_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", str(tmp_path / "missing"), "-o", str(tmp_path / "r.html")]) == 2
     assert "not a folder written by bmaparse convert" in capsys.readouterr().err
     assert not (tmp_path / "r.html").exists()
+
+
+def _bad_target(out: Path, html: str, capsys: pytest.CaptureFixture[str]) -> str:
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert main(["report", str(out), "-o", html, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("bmaparse: error: ") and err.count("\n") == 1
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    return err
+
+
+@pytest.mark.parametrize("name", [".", "..", "", "reports.parquet", "manifest.json",
+                                  "findings.parquet", "kpis.csv", ".bmaparse/x.html"])
+def test_the_page_never_lands_on_a_folder_or_a_table(
+        out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], name: str) -> None:
+    """``-o`` a folder (``.``, an existing one) or a file convert writes in OUT: exit 2,
+    one line, nothing written (``bmaparse verify OUT`` still passes)."""
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    monkeypatch.chdir(copy)
+    err = _bad_target(copy, name if name in (".", "..") else str(copy / name), capsys)
+    assert ("is a folder" in err) if name in (".", "..", "") else ("convert writes" in err)
+    assert not list(tmp_path.glob("*.tmp")) and not list(copy.glob(".*.tmp"))
+    assert main(["verify", str(copy)]) == 0
+
+
+def test_the_page_in_a_missing_folder(out: Path, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    err = _bad_target(out, str(tmp_path / "nowhere" / "r.html"), capsys)
+    assert "no folder" in err and not (tmp_path / "nowhere").exists()
+
+
+def test_a_page_name_that_is_not_utf8(out: Path, tmp_path: Path) -> None:
+    """A file name of bytes that are not UTF-8 (as ``os.fsdecode`` gives it) is written."""
+    html = os.path.join(os.fsdecode(bytes(tmp_path)), os.fsdecode(b"r\xff.html"))
+    assert main(["report", str(out), "-o", html, "--quiet"]) == 0
+    assert os.listdir(bytes(tmp_path)) == [b"r\xff.html"]
+    assert b"<svg" in (tmp_path / os.fsdecode(b"r\xff.html")).read_bytes()
 
 
 def test_hostile_text_stays_text(tmp_path: Path) -> None:

@@ -404,7 +404,7 @@ def _report(args: argparse.Namespace) -> int:
     shown = write_report(args.output, args.html, findings_limit=args.findings_limit,
                          errors_limit=args.errors_limit)
     if not args.quiet:
-        findings = ("no findings table (run bmaparse audit)" if "findings" not in shown
+        findings = ("no findings table (run bmaparse convert --incremental again)" if "findings" not in shown
                     else f"{shown['findings']} findings" if shown["findings"] == shown["findings_shown"]
                     else f"first {shown['findings_shown']} of {shown['findings']} findings listed")
         print(printable(f"bmaparse: wrote {args.html} ({shown['bytes'] / 1024:,.0f} KiB):"

@@ -5,8 +5,9 @@ Strategy: pure pyarrow compute (group_by, joins, filters) on the columns that
 rows of the input, so the page stays small at 100k reports. Nothing is summed
 twice: progress and budget come from each project's latest snapshot (the
 ``projects`` table names it) or from the audit's ``progress_history`` and
-``project_budget`` tables where the folder has them; KPIs from the latest
-snapshot of a project, or from pages that belong to no project.
+``project_budget`` tables where the folder has them; KPIs from the audit's
+``kpi_results`` (one row per KPI), or else from the latest snapshot of each project
+and of each KPI of the pages that belong to no project.
 """
 
 from __future__ import annotations
@@ -251,12 +252,46 @@ def budget_by(budget: pa.Table, key: str, top: int | None = None
 
 
 def current_kpis(folder: Folder) -> pa.Table:
-    """The KPI rows of each project's latest snapshot and of reports of no project."""
+    """One row per KPI (fiscal_year_be, target and achieved value and unit), each KPI once
+    however many snapshots hold it. From the audit's ``kpi_results`` when the folder has
+    it (its first row of each ``kpi_key``: the values are the KPI's, repeated per
+    quarter); else the KPI rows of each project's latest snapshot and, among reports of no
+    project, of the latest snapshot of each KPI (``kpi_id``, else name)."""
+    results = folder.derived["kpi_results"]
+    if results is not None:
+        first = results.sort_by([("kpi_key", "ascending"), ("quarter", "ascending")])
+        return _first_of_each(first, "kpi_key").select(list(_KPI_COLUMNS))
     reports, kpis = folder.tables["reports"], folder.tables["kpis"]
-    keys = pa.concat_arrays([
-        folder.tables["projects"]["report_key"].combine_chunks().cast(pa.string()),
-        reports.filter(pc.is_null(reports["project_id"]))["report_key"].combine_chunks()])
-    return kpis.filter(pc.is_in(kpis["report_key"], value_set=keys))
+    latest = kpis.filter(pc.is_in(kpis["report_key"], value_set=folder.tables["projects"][
+        "report_key"].combine_chunks().cast(pa.string())))
+    loose = reports.filter(pc.is_null(reports["project_id"]))
+    entries = folder.tables["kpi_entries"].group_by("report_key").aggregate(
+        [("entry_date", "max")])
+    dated = loose.select(["report_key", "latest_reported_on"]).join(
+        entries, "report_key", join_type="left outer")
+    dated = pa.Table.from_arrays(
+        [dated["report_key"], pc.coalesce(dated["latest_reported_on"], dated["entry_date_max"])],
+        names=["report_key", "date"])
+    held = kpis.join(dated, "report_key", join_type="inner")
+    held = held.append_column("identity", pc.coalesce(held["kpi_id"], held["name"])).sort_by(
+        [("identity", "ascending"), ("date", "descending"), ("report_key", "ascending")])
+    others = _first_of_each(held, "identity")
+    return pa.concat_tables([latest.select(list(_KPI_COLUMNS)),
+                             others.select(list(_KPI_COLUMNS))])
+
+
+_KPI_COLUMNS = ("fiscal_year_be", "target_value", "target_unit", "achieved_value",
+                "achieved_unit")
+"""What ``kpi_outcomes`` reads of a KPI."""
+
+
+def _first_of_each(table: pa.Table, key: str) -> pa.Table:
+    """The first row of each value of ``key`` in ``table`` (sorted by ``key``)."""
+    values = table[key].combine_chunks()
+    if len(values) < 2:
+        return table
+    starts: Any = pc.fill_null(pc.not_equal(values[1:], values[:-1]), pa.scalar(True))
+    return table.filter(pa.concat_arrays([pa.array([True]), starts]))
 
 
 def kpi_outcomes(kpis: pa.Table) -> tuple[list[tuple[str, int, int, int]], Counts]:

@@ -4,7 +4,7 @@ Strategy: the folder's manifest (its head only: a 100k-input manifest is tens of
 megabytes) says which format ``convert`` wrote; every table is then read through
 ``writers.read_existing``, so Parquet, CSV, JSON Lines and DuckDB folders all
 work, typed by ``tables.SCHEMAS``. The analysis tables and ``findings``
-(``progress_history``, ``project_budget``: docs/audit.md), which ``convert``
+(``progress_history``, ``project_budget``, ``kpi_results``: docs/audit.md), which ``convert``
 writes since they exist, are read the same way; a folder of an older convert
 lacks them: they read as None, and the report says so rather than failing.
 """
@@ -31,13 +31,15 @@ DERIVED: dict[str, tuple[str, ...]] = {
     "progress_history": ("project_id", "chrono_index", "percent", "reported_on", "entry_date"),
     "project_budget": ("project_id", "fiscal_year_be", "agency", "allocated", "spent",
                        "disbursed"),
+    "kpi_results": ("kpi_key", "quarter", "fiscal_year_be", "target_value", "target_unit",
+                    "achieved_value", "achieved_unit"),
 }
 """The analysis tables and ``findings`` (docs/audit.md), with the columns the report
 reads, typed by ``tables.SCHEMAS``."""
 
 BASE_COLUMNS: dict[str, tuple[str, ...]] = {
     "reports": ("report_key", "doc_kind", "layout", "project_id", "agency_name",
-                "fiscal_year_be"),
+                "fiscal_year_be", "latest_reported_on"),
     "projects": ("project_id", "report_key", "snapshots", "progress_percent", "agency_name",
                  "fiscal_year_be"),
     "progress_updates": ("report_key", "project_id", "chrono_index", "percent", "reported_on",
@@ -45,6 +47,7 @@ BASE_COLUMNS: dict[str, tuple[str, ...]] = {
     "budget_figures": ("report_key", "seq", "kind", "amount_thb", "source_line"),
     "kpis": ("report_key", "kpi_id", "name", "fiscal_year_be", "target_value", "target_unit",
              "achieved_value", "achieved_unit"),
+    "kpi_entries": ("report_key", "entry_date"),
     "diagnostics": ("source_path", "line", "severity", "code", "message"),
 }
 """The tables of every converted folder, and the columns of each the report reads."""

@@ -32,8 +32,11 @@ _METRICS = (("inputs", "inputs"), ("reports", "reports"), ("projects", "projects
             ("agencies", "agencies"), ("fiscal_years", "fiscal years"), ("layouts", "layouts"),
             ("inputs_with_errors", "inputs with errors"), ("errors", "error diagnostics"),
             ("warnings", "warnings"))
-_AUDIT_HINT = ("not in this folder: run a newer <code>bmaparse convert</code>, or"
-               " <code>bmaparse audit OUT</code>, to add the <code>{table}</code> table")
+_AUDIT_HINT = ("not in this folder: run this version's <code>bmaparse convert INPUT... -o OUT"
+               " --incremental</code> over the same inputs to add the <code>{table}</code>"
+               " table (it recomputes the analysis tables over the whole folder; a folder of"
+               " an older schema version needs a full run, without"
+               " <code>--incremental</code>)")
 
 
 def _e(text: object) -> str:
@@ -198,6 +201,8 @@ def _budget(folder: Folder) -> str:
 def _kpis(folder: Folder) -> str:
     per_year, buckets = agg.kpi_outcomes(agg.current_kpis(folder))
     names = ("met", "below target", "not comparable")
+    source = ("the audit's kpi_results table" if folder.derived["kpi_results"] is not None
+              else "the latest snapshot of each project and of each KPI of the KPI pages")
     return _section(
         "kpis", "KPIs: achieved vs target",
         _figure("KPIs per fiscal year (พ.ศ.)",
@@ -205,7 +210,7 @@ def _kpis(folder: Folder) -> str:
                              [(n, [float(r[i + 1]) for r in per_year]) for i, n in enumerate(names)],
                              "KPIs per fiscal year"),
                 "Comparable: target and achieved both read, in the same unit, target above 0."
-                " From each project's latest snapshot and from KPI pages."),
+                f" From {_e(source)}: each KPI counted once, however many snapshots hold it."),
         _figure("Achieved as a share of target (comparable KPIs)",
                 _svg.columns(buckets, "achieved / target")))
 
