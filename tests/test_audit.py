@@ -294,3 +294,16 @@ def test_audit_refuses_what_it_cannot_use_in_one_line(converted: Path, tmp_path:
     assert "Traceback" not in err  # argparse's usage, then one error line
     assert err.strip().splitlines()[-1].startswith(("bmaparse audit: error:", "bmaparse: error:"))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_snapshots_that_differ_only_in_where_a_value_is_missing_conflict() -> None:
+    """(percent 50, no score) and (no percent, score 50) on one date are two versions:
+    the fingerprint joined the values skipping NULLs, and took them for one."""
+    base = clean()
+    first = replace(base, "a2", evaluation_score=None, progress_percent=D(50))
+    twin = dataclasses.replace(next(r for r in first if r.report_key == "a2"), report_key="a2b",
+                               source_path="a2b.txt", evaluation_score=D(50),
+                               progress_percent=None)
+    assert "conflicting-snapshots" in codes([*first, twin])
+    assert "conflicting-snapshots" not in codes(
+        [*first, dataclasses.replace(twin, evaluation_score=None, progress_percent=D(50))])

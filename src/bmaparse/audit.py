@@ -201,12 +201,13 @@ RULES: tuple[Rule, ...] = (
                 FROM reports WHERE project_id IS NOT NULL AND latest_reported_on IS NOT NULL)
             WHERE n > 1),
         entries AS (
-            SELECT report_key, string_agg(concat_ws('~', chrono_index, percent, text), '|'
-                                          ORDER BY chrono_index) AS entries
+            SELECT report_key, list(struct_pack(c := chrono_index, p := percent, t := text)
+                                    ORDER BY chrono_index) AS entries
             FROM progress_updates SEMI JOIN same USING (report_key) GROUP BY report_key),
-        content AS (
-            SELECT s.*, md5(concat_ws('|', s.progress_percent, s.evaluation_score,
-                                      s.project_name, e.entries)) AS fingerprint
+        content AS (  -- JSON keeps a missing value apart from an empty one (concat_ws skips it)
+            SELECT s.*, md5(to_json(struct_pack(p := s.progress_percent, e := s.evaluation_score,
+                                                n := s.project_name, x := e.entries))::VARCHAR
+                           ) AS fingerprint
             FROM same s LEFT JOIN entries e USING (report_key))
         SELECT project_id, min(agency) AS agency, min(report_key) AS report_key,
                arg_min(source_path, report_key) AS source_path, arg_min(line, report_key) AS line,
