@@ -374,6 +374,25 @@ def test_verify_finds_rows_the_manifest_does_not_count(tmp_path: Path) -> None:
     assert main(["verify", str(out)]) == 1
 
 
+def test_verify_after_an_incremental_run_that_met_a_copy(tmp_path: Path) -> None:
+    """A copy of a converted input under a new name is skipped by ``--incremental``
+    (same sha256): its rows are under the first name, and the folder is consistent
+    (verify said "b.txt (0 of 1)"); with those rows gone, both names are reported."""
+    import pyarrow.parquet as pq
+
+    inputs, out = tmp_path / "in", tmp_path / "out"
+    inputs.mkdir()
+    shutil.copy(ROOT / "samples" / "synth_page_1.txt", inputs / "a.txt")
+    convert([inputs], out, jobs=1)
+    shutil.copy(inputs / "a.txt", inputs / "b.txt")
+    convert([inputs], out, jobs=1, incremental=True)
+    assert verify(out).ok, verify(out).problems
+    reports = pq.read_table(out / "reports.parquet")
+    pq.write_table(reports.slice(0, 0), out / "reports.parquet")
+    text = "\n".join(verify(out).problems)
+    assert "a.txt (0 of 1)" in text and "b.txt (0 of 1)" in text
+
+
 def test_verify_finds_repeated_keys_and_missing_files(tmp_path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq

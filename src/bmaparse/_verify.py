@@ -195,10 +195,10 @@ def _check_inputs(reports: Any, inputs: Iterable[dict[str, Any]], found: Verific
         if not sha:
             continue
         listed.add((path, sha))
-        if entry.get("outcome") == "skipped":
+        written_by_sha.setdefault(sha, []).append((path, written))
+        if entry.get("outcome") == "skipped":  # also a copy of an input skipped this run
             skipped.append((path, sha, written))
             continue
-        written_by_sha.setdefault(sha, []).append((path, written))
         if have.get((path, sha), 0) != written:
             short.append(f"{path} ({have.get((path, sha), 0)} of {written})")
     for path, sha, written in skipped:
