@@ -12,7 +12,8 @@ workers; a worker that dies costs only the input that killed it. The parent:
   earlier chunk or run, buffers rows up to a bound and writes them through a
   writers ``Sink``, feeds the ``projects`` builder; flat memory: no archive is
   ever held whole, and at most a window of results is in flight, because the
-  task feed waits for the parent to take results);
+  task feed waits for the parent to take results; the analysis at the end is
+  not flat, see ``_write_analysis``);
 - writes every table, then ``projects``, then the analysis tables and
   ``findings`` (``bmaparse.analysis``, ``bmaparse.audit``: computed from the
   staged tables, so over the whole folder, old rows and new), then
@@ -379,10 +380,11 @@ def _write_analysis(writers: Any, tables: Any, fmt: str, out: Path, staging: Any
     threads as the run has workers (its small queries cost CPU to share out); for
     duckdb the primary keys and views too. (files, rows per table).
 
-    Memory stays flat: the results go, piece by piece, to a spool of Parquet files in
-    the staging folder while DuckDB computes them, then from the spool to the sink
-    once DuckDB has let go of the staged tables (a DuckDB output is the very file it
-    reads). Holding them whole took 600 MB more at 100k reports."""
+    The results are never held whole: they go, piece by piece, to a spool of Parquet
+    files in the staging folder while DuckDB computes them, then from the spool to
+    the sink once DuckDB has let go of the staged tables (a DuckDB output is the very
+    file it reads). DuckDB's own joins and windows still grow with the archive: at
+    100k reports convert peaks at ~750 MB, ~240 MB without this step (docs/audit.md)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
