@@ -245,14 +245,15 @@ def _literal(text: str) -> str:
 
 def derive(con: Any) -> dict[str, pa.Table]:
     """The analysis tables of the base tables registered on ``con`` (``connect``),
-    typed by ``tables.SCHEMAS``; each is registered on ``con`` too."""
+    typed by ``tables.SCHEMAS``, whole: ``derive_batches``'s pieces put together
+    (the tables the audit reads are registered on ``con``)."""
     from .tables import SCHEMAS
 
-    out = {}
-    for name, query in _QUERIES.items():
-        out[name] = typed(con.sql(query).to_arrow_table(), SCHEMAS[name])
-        con.register(name, out[name])
-    return out
+    pieces: dict[str, list[pa.Table]] = {name: [] for name in _QUERIES}
+    for name, piece in derive_batches(con):
+        pieces[name].append(piece)
+    return {name: pa.concat_tables(parts).combine_chunks() if parts else SCHEMAS[name].empty_table()
+            for name, parts in pieces.items()}
 
 
 AUDITED = ("project_budget", "kpi_results")
@@ -260,10 +261,10 @@ AUDITED = ("project_budget", "kpi_results")
 
 
 def derive_batches(con: Any, rows: int = 65_536) -> Iterator[tuple[str, pa.Table]]:
-    """``derive`` in pieces of at most ``rows`` rows, (table, piece) in table and row
-    order, holding whole only the tables the audit reads (``AUDITED``, registered on
-    ``con`` as ``derive`` does): ``progress_history``, as long as the progress texts
-    of the archive, is never all in memory."""
+    """The analysis tables in pieces of at most ``rows`` rows, (table, piece) in table
+    and row order, holding whole only the tables the audit reads (``AUDITED``,
+    registered on ``con``): ``progress_history``, as long as the progress texts of
+    the archive, is never all in memory."""
     from .tables import SCHEMAS
 
     for name, query in _QUERIES.items():
