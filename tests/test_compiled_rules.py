@@ -124,6 +124,9 @@ def test_compiled_selects_the_compiled_rules() -> None:
 
 
 def test_without_the_rules_extension_nothing_compiled_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``_ckernels`` built, ``_crules`` not: (without any compiler neither is, and the
+    message names ``_ckernels``: skipped there, as the other tests of the extension)."""
+    require_extension()
     monkeypatch.setitem(sys.modules, "bmaparse._crules", None)  # import fails: not built
     kernels = _compiled.select({})
     assert not kernels.compiled and kernels.rules is None and kernels.to_ascii_digits is None
