@@ -12,10 +12,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import bmaparse
 from bmaparse import (
     BudgetFigure,
     Diagnostic,
@@ -24,12 +26,14 @@ from bmaparse import (
     ProgressUpdate,
     QuarterlyResult,
     Report,
+    synth,
 )
 from bmaparse.model import CHILD_TABLES, DERIVED_COLUMNS, SCHEMA_VERSION
 from bmaparse.tables import (
     ANALYSIS_TABLES,
     PROJECT_SOURCE_COLUMNS,
     SCHEMAS,
+    TABLE_KEYS,
     TABLES,
     ProjectsBuilder,
     build_projects,
@@ -38,9 +42,11 @@ from bmaparse.tables import (
     to_tables,
     write_data_dictionary,
 )
-from helpers import ROOT, seed_report
+from helpers import LAYOUTS, ROOT, SEED_PATH, seed_report
 
 D = Decimal
+NUMBERED = ("budget_figures", "quarterly_results", "kpi_sections")
+"""Child tables whose ``ordinal`` flattening numbers (not a field of their record)."""
 
 
 def test_schemas_cover_the_model_exactly() -> None:
@@ -48,7 +54,8 @@ def test_schemas_cover_the_model_exactly() -> None:
                if f.name not in CHILD_TABLES and f.name != "diagnostics"]
     assert SCHEMAS["reports"].names == [*scalars, "latest_reported_on"]
     for name, record in CHILD_TABLES.items():
-        head = ["report_key", "project_id"] if name == "progress_updates" else ["report_key"]
+        head = (["report_key", "project_id"] if name == "progress_updates" else
+                ["report_key", "ordinal"] if name in NUMBERED else ["report_key"])
         derived = DERIVED_COLUMNS.get(name, ())
         assert [n for n in SCHEMAS[name].names if n not in derived] == head + [
             f.name for f in dataclasses.fields(record)]
@@ -96,7 +103,7 @@ def test_to_tables_columns_types_and_rows() -> None:
     assert tables["budget_figures"]["amount_thb"].to_pylist()[:2] == [D("1324600.00"),
                                                                     D("1500000.00")]
     diag = tables["diagnostics"].to_pylist()[0]
-    assert diag == {"report_key": "k1", "source_path": "seed/000.txt", "line": 3, "col": 1,
+    assert diag == {"report_key": "k1", "source_path": "seed/000.txt", "ordinal": 1, "line": 3, "col": 1,
                     "severity": "warning", "code": "unrecognized-line",
                     "message": "no field took it", "raw": "ดูโครงการแผนปีฯ"}
 
@@ -190,6 +197,8 @@ def test_invalid_unicode_is_repaired_not_raised() -> None:
     assert tables["diagnostics"]["line"].to_pylist()[0] is None
     assert set(tables["objectives"]["report_key"].to_pylist()) == {"k\ufffd"}
     assert tables["diagnostics"]["message"].to_pylist()[0] == "bad \ufffd"
+    # the rows made while flattening (and while flattening those) are numbered on
+    assert tables["diagnostics"]["ordinal"].to_pylist() == [1, 2, 3, 4, 5]
 
 
 def test_to_pandas_round_trip() -> None:
@@ -357,7 +366,42 @@ def test_to_tables_never_raises_on_well_typed_reports(report: Report,
     for name in ("reports", *_records):  # every new null is reported, once per value
         records = [report] * 2 if name == "reports" else [*getattr(report, name)] * 2
         for field in SCHEMAS[name]:
-            if not pa.types.is_string(field.type) and field.name != "latest_reported_on":
+            if (not pa.types.is_string(field.type) and field.name != "latest_reported_on"
+                    and not (name in NUMBERED and field.name == "ordinal")):
                 nones = sum(getattr(r, field.name) is None for r in records)
                 nulls = tables[name][field.name].null_count
                 assert nulls - nones == made[f"{name}.{field.name}"], field.name
+
+
+def _mangled(text: str, seed: int) -> str:
+    """The text with lines repeated, swapped and cut: printed numbers (a progress block's,
+    a quarter's, a section's) then repeat, which a row key must survive."""
+    rng = random.Random(seed)
+    lines = text.split("\n")
+    for _ in range(len(lines) // 3):
+        i = rng.randrange(len(lines))
+        lines.insert(rng.randrange(len(lines) + 1), lines[i][: rng.randrange(len(lines[i]) + 1)]
+                     if rng.random() < 0.3 else lines[i])
+    return "\n".join(lines)
+
+
+def test_table_keys_identify_every_row() -> None:
+    texts = [*(p.read_text("utf-8") for p in (SEED_PATH, *LAYOUTS)),
+             *synth.corpus(120, 3, layouts=("page", "export", "view", "kpi"), history=True)]
+    docs = [bmaparse.load(t.encode(), source_path=f"in/{i}.txt") for i, t in enumerate(texts)]
+    docs += [bmaparse.load(_mangled(t, i).encode(), source_path=f"bad/{i}.txt")
+             for i, t in enumerate(texts[:40])]
+    docs.append(bmaparse.load(b"", source_path="empty.txt"))
+    tables = to_tables(docs)
+    tables["projects"] = build_projects(tables["reports"])
+    assert set(TABLE_KEYS) == set(SCHEMAS)
+    for name, table in tables.items():
+        keys = TABLE_KEYS[name]
+        assert keys and set(keys) <= set(table.column_names), name
+        rows = table.select(list(keys)).to_pylist()
+        assert len({tuple(r.values()) for r in rows}) == len(rows), name
+        for key in keys:  # only the documented nullable key columns hold nulls
+            assert table[key].null_count == 0 or SCHEMAS[name].field(key).nullable, (name, key)
+    assert tables["diagnostics"].filter(pc.is_null(tables["diagnostics"]["report_key"])).num_rows
+    repeated = pc.value_counts(tables["budget_figures"]["seq"].drop_null())
+    assert max(c.as_py() for c in repeated.field("counts")) > 1  # seq alone is not a key

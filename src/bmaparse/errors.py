@@ -5,6 +5,9 @@
   output folder that is not bmaparse's): exit status 2, nothing written;
 - ``OutputError`` (``OutputBusyError``): the output folder could not be written,
   or another process is writing it: exit status 1, the folder as it was;
+- ``LoadError``: a warehouse load could not be done (an unreachable server, wrong
+  credentials, a table altered by hand, an older schema): exit status 1, the target as
+  it was;
 - ``InputTooLargeError``, ``ZipBombError``: one input refused by ``Limits``
   while it is read; ``convert`` and ``iter_documents`` turn them into the
   diagnostics ``input-too-large`` and ``zip-bomb``, and the run goes on.
@@ -60,6 +63,13 @@ class OutputError(BmaparseError):
 
 class OutputBusyError(OutputError):
     """Another process is writing the output folder: nothing was touched."""
+
+
+class LoadError(BmaparseError):
+    """A warehouse load (``bmaparse load``) could not be done: the target could not be
+    reached, refused the credentials, or holds tables this load must not change (altered
+    by hand, written by a newer schema). Its message is one line that names the target
+    and says what to do; the target keeps its previous state; exit status 1."""
 
 
 class InputTooLargeError(BmaparseError):

@@ -26,7 +26,7 @@ from ._display import printable
 from ._values import budget_kind
 
 PARSER_VERSION = "0.1.0"
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 Severity = Literal["error", "warning", "info"]
 """How bad a diagnostic is: ``error`` (a value or section could not be read),

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 _S, _D, _I8, _I16, _I32, _B = pa.string(), pa.date32(), pa.int8(), pa.int16(), pa.int32(), pa.bool_()
 _AMOUNT_TYPE, _NUM = pa.decimal128(18, 2), pa.decimal128(12, 4)
 _KEY = ("report_key", _S, False, "The report (snapshot) this row belongs to.")
+_ORDINAL = ("ordinal", _I32, False, "Place of the row among the report's rows of this table "
+            "(1, 2, ...): with report_key, the row's key.")
 _Col = tuple[Any, ...]  # (name, type[, nullable[, description]]): no description: a model field
 
 _RECORDS: dict[str, Any] = {"reports": Report, **CHILD_TABLES, "diagnostics": Diagnostic,
@@ -95,7 +97,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("obstacles", _S), ("source_line", _I32),
     ),
     "budget_figures": _schema(
-        "budget_figures", "Amounts of money found in the text.", _KEY,
+        "budget_figures", "Amounts of money found in the text.", _KEY, _ORDINAL,
         ("seq", _I32), ("label", _S),
         ("kind", _S, False, "What the amount is, read from the label: `allocated` (งบประมาณ, "
          "ได้รับ, จัดสรร), `spent` (ใช้, ใช้ไป), `disbursed` (เบิกจ่าย) or `unknown`."),
@@ -111,7 +113,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("calculation_method", _S),
     ),
     "quarterly_results": _schema(
-        "quarterly_results", "Quarterly KPI evaluation rows.", _KEY,
+        "quarterly_results", "Quarterly KPI evaluation rows.", _KEY, _ORDINAL,
         ("kpi_ordinal", _I32), ("quarter", _I8), ("result_value", _NUM), ("score", _NUM),
         ("subscore_a", _NUM), ("subscore_b", _NUM), ("result_unit", _S), ("narrative", _S),
         ("source_line", _I32),
@@ -123,13 +125,17 @@ SCHEMAS: dict[str, pa.Schema] = {
     ),
     "kpi_sections": _schema(
         "kpi_sections", "Numbered sections of KPI definition pages, each kept whole.", _KEY,
+        _ORDINAL,
         ("kpi_ordinal", _I32), ("number", _I32), ("title", _S, False), ("text", _S),
         ("source_line", _I32),
     ),
     "diagnostics": _schema(
         "diagnostics", "Problems and notes found while reading, parsing and flattening.",
         ("report_key", _S, True, "The report; null when no report could be made (file-level)."),
-        ("source_path", _S), ("line", _I32), ("col", _I32), ("severity", _S, False),
+        ("source_path", _S),
+        ("ordinal", _I32, False, "Place of the row among the diagnostics of its report (of its "
+         "file when report_key is null), 1, 2, ...: with report_key and source_path, its key."),
+        ("line", _I32), ("col", _I32), ("severity", _S, False),
         ("code", _S, False), ("message", _S, False), ("raw", _S),
     ),
     "projects": _schema(
@@ -240,9 +246,34 @@ _HELD = pa.schema([*(SCHEMAS["reports"].field(n) for n in PROJECT_SOURCE_COLUMNS
                    pa.field("snapshots", pa.int32(), False)])
 """The rows a ``ProjectsBuilder`` holds."""
 
-_OWN = {t: SCHEMAS[t].names[2 if t == "progress_updates" else 1 :] for t in CHILD_TABLES}
+TABLE_KEYS: dict[str, tuple[str, ...]] = {
+    "reports": ("report_key",),
+    "objectives": ("report_key", "ordinal"),
+    "strategy_links": ("report_key", "ordinal"),
+    "progress_updates": ("report_key", "chrono_index"),
+    "budget_figures": ("report_key", "ordinal"),
+    "kpis": ("report_key", "ordinal"),
+    "quarterly_results": ("report_key", "ordinal"),
+    "kpi_entries": ("report_key", "ordinal"),
+    "kpi_sections": ("report_key", "ordinal"),
+    "diagnostics": ("report_key", "source_path", "ordinal"),
+    "projects": ("project_id",),
+    "progress_history": ("project_id", "chrono_index"),
+    "project_budget": ("project_id", "fiscal_year_be"),
+    "kpi_results": ("kpi_key", "quarter"),
+    "findings": (),
+}
+"""Table name -> the columns that identify a row (unique in a converted folder). A key
+column may be nullable (``diagnostics.report_key`` of a file-level problem,
+``project_budget.fiscal_year_be``, ``kpi_results.quarter``): null then equals null.
+``findings`` has none: its rows are judgements over the whole archive, replaced whole."""
+
+_ROW_ORDINAL = ("budget_figures", "quarterly_results", "kpi_sections")
+"""Child tables whose ``ordinal`` flattening numbers (their records have no place of their own)."""
+_OWN = {t: SCHEMAS[t].names[2 if t == "progress_updates" or t in _ROW_ORDINAL else 1 :]
+        for t in CHILD_TABLES}
 _OWN["reports"] = SCHEMAS["reports"].names[:-1]  # all but latest_reported_on
-_OWN["diagnostics"] = SCHEMAS["diagnostics"].names[2:]  # after report_key, source_path
+_OWN["diagnostics"] = SCHEMAS["diagnostics"].names[3:]  # after report_key, source_path, ordinal
 _LINE_COL = {"reports": "source_line_start", "diagnostics": "line"}
 _COPIED = ("report_key", "project_id", "source_path")  # repaired silently outside reports
 _MISFIT = (pa.ArrowException, OverflowError, TypeError, ValueError, UnicodeError)
@@ -277,6 +308,8 @@ def to_tables(items: Iterable[Report | Document]) -> dict[str, pa.Table]:
                     head[name][0].extend([key] * len(children))
                     if name == "progress_updates":
                         head[name][1].extend([r.project_id] * len(children))
+                    elif name in _ROW_ORDINAL:
+                        head[name][1].extend(range(1, len(children) + 1))
             runs["reports"].append((len(records["reports"]), len(ctxs) - 1))
             records["reports"].append(r)
             dates = [u.reported_on for u in r.progress_updates if u.reported_on is not None]
@@ -286,13 +319,25 @@ def to_tables(items: Iterable[Report | Document]) -> dict[str, pa.Table]:
     out = {name: _convert(name, _columns(name, records, head), runs[name], ctxs, made)
            for name in TABLES[:-1]}
     extra: list[tuple[Any, ...]] = []  # misfits in the diagnostics rows themselves
-    out["diagnostics"] = _convert("diagnostics", _extend(_columns("diagnostics", records, head),
-                                                         made), [], ctxs, extra)
+    seen: dict[_Ctx, int] = {}
+    columns = _numbered(_extend(_columns("diagnostics", records, head), made), seen)
+    out["diagnostics"] = _convert("diagnostics", columns, [], ctxs, extra)
     if extra:  # made of repaired text and checked line numbers: fits, cannot recurse
-        columns = _extend([[] for _ in SCHEMAS["diagnostics"]], extra)
+        columns = _numbered(_extend([[] for _ in SCHEMAS["diagnostics"]], extra), seen)
         out["diagnostics"] = pa.concat_tables([out["diagnostics"],
                                                _convert("diagnostics", columns, [], [], [])])
     return out
+
+
+def _numbered(columns: list[list[Any]], seen: dict[_Ctx, int]) -> list[list[Any]]:
+    """Diagnostics columns with ``ordinal`` set: each row's place among the rows of its
+    (report_key, source_path) as they will be stored (lone surrogates as U+FFFD), counted
+    on from ``seen`` (updated)."""
+    ordinals = columns[2]
+    for i, (key, path) in enumerate(zip(columns[0], columns[1], strict=True)):
+        ctx = (key if key is None else _text(key), path if path is None else _text(path))
+        ordinals[i] = seen[ctx] = seen.get(ctx, 0) + 1
+    return columns
 
 
 def _extend(columns: list[list[Any]], rows: list[tuple[Any, ...]]) -> list[list[Any]]:
@@ -308,6 +353,7 @@ def _add_diagnostics(diags: tuple[Any, ...], key: str | None, path: str | None,
         records["diagnostics"].extend(diags)
         head["diagnostics"][0].extend([key] * len(diags))
         head["diagnostics"][1].extend([d.source_path or path for d in diags])
+        head["diagnostics"][2].extend([None] * len(diags))  # numbered by _numbered
 
 
 def _columns(name: str, records: dict[str, list[Any]], head: dict[str, list[list[Any]]]
@@ -333,7 +379,7 @@ def _convert(name: str, columns: list[list[Any]], runs: list[tuple[int, int]],
             key, path = ctxs[runs[i][1]] if runs else (columns[0][row], columns[1][row])
             where = f"{name}.{field.name}"
             common = (None if key is None else _text(key), None if path is None else _text(path),
-                      _int32(lines[row]), None)
+                      None, _int32(lines[row]), None)  # ordinal: numbered by _numbered
             if fixed is None:
                 msg = f"{where}: value {value} does not fit {field.type}; stored as null"
                 made.append((*common, "error", "value-out-of-range", msg, _text(value)))
