@@ -145,7 +145,7 @@ def test_budget_kind_through_parse_and_tables() -> None:
                      ("เบิกจ่าย", "disbursed", Decimal("1000.00")),
                      ("ค่าอาหาร", "unknown", Decimal("50.00"))]
     table = bmaparse.to_tables([report])["budget_figures"]
-    assert table.column_names[:4] == ["report_key", "seq", "label", "kind"]
+    assert table.column_names[:5] == ["report_key", "ordinal", "seq", "label", "kind"]
     assert table["kind"].to_pylist() == [b.kind for b in report.budget_figures]
     assert table["kind"].to_pylist()[0] == "spent"  # the seed's งบประมาณที่ใช้
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import inspect
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,16 @@ def test_every_group_read_from_a_token_is_a_pattern_group() -> None:
     }
     assert read, "no token group is read by name: the test looks in the wrong place"
     assert {r for r in read if r[2] not in names} == set()
+
+
+@pytest.mark.parametrize("label", ["ค่าเป้าหมาย", "ผลงานที่ทำได้"])
+def test_a_second_target_or_achieved_line_is_reported_not_dropped(label: str) -> None:
+    # found by test_properties: the second line replaced the first, which was lost unreported
+    text = f"{label} แห่ง : 12 ของชุมชนในพื้นที่\n{label} ร้อยละ : 80"
+    report = bmaparse.parse(text)
+    (kpi,) = report.kpis
+    which = "target" if label == "ค่าเป้าหมาย" else "achieved"
+    assert getattr(kpi, f"{which}_value") == Decimal("12")
+    assert getattr(kpi, f"{which}_unit") == "แห่ง"
+    assert [(d.line, d.code) for d in report.diagnostics] == [(2, "unrecognized-line")]
+    assert f"a second {which} line" in report.diagnostics[0].message

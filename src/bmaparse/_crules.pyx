@@ -381,6 +381,7 @@ def kpi(list tokens not None, log, ordinal, kpi_id=None):
     cdef bint headless = head[0] in _measure_lines
     cdef bint naming = True  # current is "name" (else "target", "achieved" or "kinds")
     cdef bint kinding = False  # current is "kinds"
+    cdef bint has_target = False, has_achieved = False  # a second one is a diagnostic
     cdef Py_ssize_t i
     if headless:
         name_parts = []
@@ -391,10 +392,13 @@ def kpi(list tokens not None, log, ordinal, kpi_id=None):
     for i in range(0 if headless else 1, len(tokens)):
         tok = _token(tokens[i])
         kind = tok[0]
-        if kind is _KPI_TARGET:
-            target, naming, kinding = _measure(tok, log, "target"), False, False
+        if (kind is _KPI_TARGET and has_target) or (kind is _KPI_ACHIEVED and has_achieved):
+            log.unrecognized(tok, "indicator block, a second "
+                             + ("target" if kind is _KPI_TARGET else "achieved") + " line")
+        elif kind is _KPI_TARGET:
+            target, naming, kinding, has_target = _measure(tok, log, "target"), False, False, True
         elif kind is _KPI_ACHIEVED:
-            achieved, naming, kinding = _measure(tok, log, "achieved"), False, False
+            achieved, naming, kinding, has_achieved = _measure(tok, log, "achieved"), False, False, True
         elif kind is _KPI_KINDS:
             kinds_parts.append(_group(tok, "kinds") or "")
             naming, kinding = False, True

@@ -497,12 +497,18 @@ def pure_kpi(tokens: list[Token], log: DiagnosticLog, ordinal: int, kpi_id: str 
     target = achieved = NO_MEASURE
     kinds_parts: list[str] = []
     current = "name"
+    seen: set[str] = set()  # a second target (achieved) line is kept as a diagnostic
     for tok in tokens if headless else tokens[1:]:
         kind = tok.kind
-        if kind is Kind.KPI_TARGET:
+        if (kind is Kind.KPI_TARGET or kind is Kind.KPI_ACHIEVED) and kind in seen:
+            log.unrecognized(tok, "indicator block, a second "
+                             + ("target" if kind is Kind.KPI_TARGET else "achieved") + " line")
+        elif kind is Kind.KPI_TARGET:
             target, current = measure(tok, log, "target"), "target"
+            seen.add(kind)
         elif kind is Kind.KPI_ACHIEVED:
             achieved, current = measure(tok, log, "achieved"), "achieved"
+            seen.add(kind)
         elif kind is Kind.KPI_KINDS:
             kinds_parts.append(tok.group("kinds") or "")
             current = "kinds"
