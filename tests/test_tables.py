@@ -310,6 +310,9 @@ def test_data_dictionary_lists_everything() -> None:
     assert "| report_key | string | no |  | The report (snapshot) this row belongs to. | " \
            "`Report.report_key` |" in md
     assert "progress updates. | `to_tables` |" in md and "| `build_projects` |" in md
+    assert "## diagnostics\n\nProblems and notes found while reading, parsing and flattening." \
+           "\n\nRow key: `report_key`, `source_path`, `ordinal`." in md
+    assert "findings: " in text and "  Row key: none (a warehouse load replaces" in text
     with pytest.raises(ValueError, match="format"):
         data_dictionary("html")
 

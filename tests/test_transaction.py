@@ -406,6 +406,31 @@ def test_verify_finds_repeated_keys_and_missing_files(tmp_path: Path) -> None:
     assert "table kpis: its file kpis.parquet is missing" in problems
 
 
+def test_verify_finds_a_repeated_row_key_in_a_child_table(tmp_path: Path) -> None:
+    """A row key (``tables.TABLE_KEYS``) twice: the key a warehouse load upserts by. The
+    row count is put right in the manifest, so only the key can tell."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    out = converted(tmp_path)
+    assert verify(out).ok, verify(out).problems
+    figures = pq.read_table(out / "budget_figures.parquet")
+    assert figures.num_rows > 1
+    column = figures.schema.get_field_index("ordinal")
+    twin = figures.set_column(column, figures.schema.field("ordinal"),
+                              pc.if_else(pc.equal(figures["ordinal"], 2), 1, figures["ordinal"]
+                                         ).cast(pa.int32()))
+    pq.write_table(twin, out / "budget_figures.parquet")
+    problems = "\n".join(verify(out).problems)
+    assert "table budget_figures: " in problems, problems
+    assert "keys (report_key, ordinal) appear more than once" in problems
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    assert manifest["totals"]["rows"]["budget_figures"] == figures.num_rows  # counts agree
+
+
 def test_verify_of_a_folder_without_a_manifest(tmp_path: Path) -> None:
     assert main(["verify", str(tmp_path)]) == 1
     assert "not a folder bmaparse wrote" in verify(tmp_path).problems[0]

@@ -121,8 +121,9 @@ def _check(root: Path, manifest: dict[str, Any], found: Verification) -> None:
     for name, relative in sorted(manifest.get("files", {}).items()):
         if not (root / str(relative)).exists():
             problems.append(f"table {name}: its file {relative} is missing")
-    columns = {name: [c for c in ("report_key", "project_id", "source_path", "source_sha256")
-                      if c in schema.names] for name, schema in tables.SCHEMAS.items()}
+    wanted = ("report_key", "project_id", "source_path", "source_sha256")
+    columns = {name: [c for c in schema.names if c in wanted or c in tables.TABLE_KEYS[name]]
+               for name, schema in tables.SCHEMAS.items()}
     read: dict[str, Any] = {}
     for name, names in columns.items():
         try:
@@ -153,10 +154,6 @@ def _check_keys(read: dict[str, Any], problems: list[str]) -> None:
     keys = read["reports"]["report_key"]
     if keys.null_count:
         problems.append(f"table reports: {keys.null_count} rows without a report_key")
-    repeated = _repeated(keys.to_pylist())
-    if repeated:
-        problems.append(f"table reports: {len(repeated)} report_keys appear more than once"
-                        f" (e.g. {', '.join(repeated[:_SHOWN])})")
     known = pc.unique(keys.drop_null())
     for name, table in read.items():
         if name == "reports" or "report_key" not in table.column_names:
@@ -170,11 +167,30 @@ def _check_keys(read: dict[str, Any], problems: list[str]) -> None:
             shown = ", ".join(sorted(set(orphan.to_pylist()))[:_SHOWN])
             problems.append(f"table {name}: {len(orphan)} rows point to reports that are not in"
                             f" reports (report_key {shown})")
-    if "projects" in read:
-        repeated = _repeated(read["projects"]["project_id"].to_pylist())
-        if repeated:
-            problems.append(f"table projects: {len(repeated)} project_ids appear more than once"
-                            f" (e.g. {', '.join(map(str, repeated[:_SHOWN]))})")
+    for name, table in read.items():
+        _check_row_key(name, table, problems)
+
+
+def _check_row_key(name: str, table: Any, problems: list[str]) -> None:
+    """Each row's key (``tables.TABLE_KEYS``; null equals null) appears once: what a
+    warehouse load upserts by."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .tables import TABLE_KEYS
+
+    keys = list(TABLE_KEYS[name])
+    if not keys or table.num_rows == 0:
+        return
+    counts = table.select(keys).group_by(keys, use_threads=False).aggregate([([], "count_all")])
+    repeated = counts.filter(pc.greater(counts["count_all"], pa.scalar(1)))
+    if repeated.num_rows:
+        rows = [", ".join(map(str, row.values()))
+                for row in repeated.select(keys).slice(0, _SHOWN).to_pylist()]
+        shown = ", ".join(rows if len(keys) == 1 else (f"({row})" for row in rows))
+        what = f"{keys[0]}s" if len(keys) == 1 else f"keys ({', '.join(keys)})"
+        problems.append(f"table {name}: {repeated.num_rows} {what} appear more than once"
+                        f" (e.g. {shown})")
 
 
 def _check_inputs(reports: Any, inputs: Iterable[dict[str, Any]], found: Verification) -> None:
@@ -216,7 +232,3 @@ def _check_inputs(reports: Any, inputs: Iterable[dict[str, Any]], found: Verific
         found.problems.append(
             f"table reports: rows from {len(unlisted)} inputs the manifest does not list"
             f" (e.g. {', '.join(unlisted[:_SHOWN])})")
-
-
-def _repeated(values: list[Any]) -> list[str]:
-    return sorted(str(v) for v, n in Counter(v for v in values if v is not None).items() if n > 1)

@@ -555,14 +555,17 @@ def data_dictionary(fmt: str = "markdown") -> str:
             cells = (f.name, str(f.type), "yes" if f.nullable else "no",
                      fm.get("label_th", ""), fm.get("description", ""), _origin(name, f.name))
             rows.append(cells)
+        keys = TABLE_KEYS[name]
+        key = (f"Row key: {', '.join(f'`{k}`' for k in keys)}." if keys else
+               "Row key: none (a warehouse load replaces the table whole).")
         if md:
-            out += [f"## {name}", "", meta["description"], "",
+            out += [f"## {name}", "", meta["description"], "", key, "",
                     "| column | type | nullable | Thai label | description | in the code |",
                     "|---|---|---|---|---|---|"]
             out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
         else:
             widths = [max(len(r[i]) for r in rows) for i in range(3)]
-            out += [f"{name}: {meta['description'].replace('`', '')}"]
+            out += [f"{name}: {meta['description'].replace('`', '')}", f"  {key.replace('`', '')}"]
             out += ["  " + "  ".join(c.ljust(w) for c, w in zip(r[:3], widths, strict=True))
                     + f"  {r[4].replace('`', '')}" + (f" [{r[3]}]" if r[3] else "") for r in rows]
         out.append("")
