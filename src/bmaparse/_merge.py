@@ -128,7 +128,7 @@ def merge(
 
 
 def _check_folders(folders: Sequence[Path], out: Path) -> None:
-    where = {}
+    where: dict[str, Path] = {}
     for part in folders:
         if not part.is_dir():
             raise UsageError(f"merge part not found: {part} (a folder of convert --shard K/N)")
@@ -280,9 +280,8 @@ class _Merge:
             raise OutputError(f"{part}: table {name} cannot be read ({message}); see"
                               f" `bmaparse verify {part}`") from None
         expected = self.manifests[index].get("totals", {}).get("rows", {}).get(name)
-        rows = None if table is None else table.num_rows
-        if rows is None or rows != expected:
-            found = "is missing" if rows is None else f"has {rows} rows"
+        if table is None or table.num_rows != expected:
+            found = "is missing" if table is None else f"has {table.num_rows} rows"
             raise OutputError(f"{part} does not agree with its manifest (table {name} {found},"
                               f" the manifest says {expected}); see `bmaparse verify {part}`,"
                               " or convert that shard again")
@@ -308,13 +307,13 @@ class _Merge:
         every = every.take(pc.sort_indices(every, sort_keys=[
             ("report_key", "ascending"), ("source_path", "ascending"), ("part", "ascending")]))
         keys = every["report_key"].combine_chunks()
-        again = pc.equal(keys.slice(1), keys.slice(0, len(keys) - 1))  # not the first copy
+        again: Any = pc.equal(keys.slice(1), keys.slice(0, len(keys) - 1))  # not the first copy
         later = every.slice(1).filter(pc.fill_null(again, False))
         for key, path, part in zip(later["report_key"].to_pylist(),
                                    later["source_path"].to_pylist(),
                                    later["part"].to_pylist(), strict=True):
-            dropped[part].append(key)
-            lost[path] += 1
+            dropped[int(part or 0)].append(str(key))
+            lost[str(path)] += 1
         return dropped, lost
 
     def _write_tables(self, staging: Any, dropped: Sequence[Sequence[str]]) -> dict[str, str]:
