@@ -440,3 +440,17 @@ def test_merge_result_is_data(parts: list[Path], tmp_path: Path,
     (tmp_path / "file").write_text("x")
     with pytest.raises(UsageError, match="not a folder"):
         bmaparse.merge(parts, tmp_path / "file")
+
+
+def test_a_merged_folder_can_be_brought_up_to_date_incrementally(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    shutil.copytree(SAMPLES, inputs)
+    out = tmp_path / "out"
+    bmaparse.merge(shards(inputs, tmp_path, n=2), out)
+    before = manifest(out)["totals"]
+    (inputs / "new.txt").write_text(next(synth.corpus(1, 99)), encoding="utf-8")
+    summary = convert([inputs], out, jobs=1, incremental=True)
+    assert summary.reports == 1 and summary.skipped == before["inputs"]
+    assert manifest(out)["totals"]["inputs"] == before["inputs"] + 1
+    found = verify(out)
+    assert found.ok, found.lines()
