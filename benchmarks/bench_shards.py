@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -60,8 +61,19 @@ def bmaparse(*args: str) -> list[str]:
     return [sys.executable, "-m", "bmaparse", *args]
 
 
+CPU: dict[str, float] = {}
+"""CPU seconds (user + system) of the last ``timed`` commands, all of them together."""
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed(commands: list[list[str]]) -> float:
-    """Run ``commands`` at the same time; seconds until the last one ends."""
+    """Run ``commands`` at the same time; seconds until the last one ends (their CPU
+    seconds together in ``CPU["last"]``)."""
+    cpu = _children_cpu()
     started = time.monotonic()
     running = [subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
                for c in commands]
@@ -69,6 +81,7 @@ def timed(commands: list[list[str]]) -> float:
         _, err = process.communicate()
         if process.returncode not in (0, 1):  # 1: inputs with errors (none here)
             raise SystemExit(f"{' '.join(command)} failed: {err.decode()}")
+    CPU["last"] = _children_cpu() - cpu
     return time.monotonic() - started
 
 
@@ -93,23 +106,31 @@ def one_round(corpus: Path, work: Path) -> dict[str, float]:
     got: dict[str, float] = {}
     got["one"] = timed([bmaparse("convert", str(corpus), "-o", str(work / "one"), "--jobs", "1",
                                  "--quiet")])
+    got["one (CPU s)"] = CPU["last"]
     expected = totals(work / "one")
     got["jobs2"] = timed([bmaparse("convert", str(corpus), "-o", str(work / "jobs2"),
                                    "--jobs", "2", "--quiet")])
-    serial = [timed([bmaparse("convert", str(corpus), "-o", str(work / f"s4-{k}"), "--shard",
-                              f"{k}/4", "--jobs", "1", "--quiet")]) for k in range(1, 5)]
+    serial, serial_cpu = [], 0.0
+    for k in range(1, 5):
+        serial.append(timed([bmaparse("convert", str(corpus), "-o", str(work / f"s4-{k}"),
+                                      "--shard", f"{k}/4", "--jobs", "1", "--quiet")]))
+        serial_cpu += CPU["last"]
     got["4 shards: each shard (mean)"] = statistics.mean(serial)
     got["4 shards: slowest shard"] = max(serial)
     got["4 shards: merge"] = timed([bmaparse("merge", *(str(work / f"s4-{k}") for k in range(1, 5)),
                                              "-o", str(work / "m4"), "--quiet")])
+    got["4 shards: merge (CPU s)"] = CPU["last"]
     got["4 shards serial + merge"] = sum(serial) + got["4 shards: merge"]
+    got["4 shards serial + merge (CPU s)"] = serial_cpu + CPU["last"]
     check(work / "m4", expected)
     got["2 shards parallel"] = timed([bmaparse("convert", str(corpus), "-o", str(work / f"p2-{k}"),
                                                "--shard", f"{k}/2", "--jobs", "1", "--quiet")
                                       for k in (1, 2)])
+    parallel_cpu = CPU["last"]
     got["2 shards: merge"] = timed([bmaparse("merge", str(work / "p2-1"), str(work / "p2-2"),
                                              "-o", str(work / "m2"), "--quiet")])
     got["2 shards parallel + merge"] = got["2 shards parallel"] + got["2 shards: merge"]
+    got["2 shards parallel + merge (CPU s)"] = parallel_cpu + CPU["last"]
     check(work / "m2", expected)
     return got
 
@@ -128,7 +149,7 @@ def main() -> None:
                           "loadavg": os.getloadavg()[0]}), file=sys.stderr)
     print(f"\n{args.size} reports ({', '.join(LAYOUTS)}, history), {os.cpu_count()} cores,"
           f" median of {args.rounds} rounds, load average {os.getloadavg()[0]:.1f}\n")
-    print("| run | seconds |\n|---|---|")
+    print("| run | seconds (wall, or CPU where marked) |\n|---|---|")
     for name in rounds[0]:
         print(f"| {name} | {statistics.median(r[name] for r in rounds):.1f} |")
     shutil.rmtree(args.out / "work", ignore_errors=True)
