@@ -110,12 +110,14 @@ def one_round(corpus: Path, work: Path) -> dict[str, float]:
     expected = totals(work / "one")
     got["jobs2"] = timed([bmaparse("convert", str(corpus), "-o", str(work / "jobs2"),
                                    "--jobs", "2", "--quiet")])
+    got["jobs2 (CPU s)"] = CPU["last"]
     serial, serial_cpu = [], 0.0
     for k in range(1, 5):
         serial.append(timed([bmaparse("convert", str(corpus), "-o", str(work / f"s4-{k}"),
                                       "--shard", f"{k}/4", "--jobs", "1", "--quiet")]))
         serial_cpu += CPU["last"]
     got["4 shards: each shard (mean)"] = statistics.mean(serial)
+    got["4 shards: each shard (mean CPU s)"] = serial_cpu / 4
     got["4 shards: slowest shard"] = max(serial)
     got["4 shards: merge"] = timed([bmaparse("merge", *(str(work / f"s4-{k}") for k in range(1, 5)),
                                              "-o", str(work / "m4"), "--quiet")])
@@ -126,9 +128,10 @@ def one_round(corpus: Path, work: Path) -> dict[str, float]:
     got["2 shards parallel"] = timed([bmaparse("convert", str(corpus), "-o", str(work / f"p2-{k}"),
                                                "--shard", f"{k}/2", "--jobs", "1", "--quiet")
                                       for k in (1, 2)])
-    parallel_cpu = CPU["last"]
+    parallel_cpu = got["2 shards parallel (CPU s)"] = CPU["last"]
     got["2 shards: merge"] = timed([bmaparse("merge", str(work / "p2-1"), str(work / "p2-2"),
                                              "-o", str(work / "m2"), "--quiet")])
+    got["2 shards: merge (CPU s)"] = CPU["last"]
     got["2 shards parallel + merge"] = got["2 shards parallel"] + got["2 shards: merge"]
     got["2 shards parallel + merge (CPU s)"] = parallel_cpu + CPU["last"]
     check(work / "m2", expected)

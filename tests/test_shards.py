@@ -134,6 +134,9 @@ def test_every_input_lands_in_exactly_one_shard(corpus: Path, n: int) -> None:
                     "inputs_digest": found[0].shard["inputs_digest"]})}  # type: ignore[index]
     if n == N:
         assert all(f.tasks for f in found)  # a few hundred inputs: no shard is empty
+        holding = [k for k, f in enumerate(found) if any("archive.zip!" in t.source_path
+                                                         for t in f.tasks)]
+        assert len(holding) > 1  # an archive is split per member
 
 
 def test_shards_do_not_depend_on_the_mount_point_or_the_argument_order(
@@ -242,7 +245,7 @@ def test_bad_shard_values_are_one_line_usage_errors(
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("shard", [(0, 4), (5, 4), (1, 0), (1,), "1/4", (1.0, 4)])
+@pytest.mark.parametrize("shard", [(0, 4), (5, 4), (1, 0), (1,), "1/4", (1.0, 4), (True, 1)])
 def test_bad_shard_values_from_python(corpus: Path, tmp_path: Path, shard: Any) -> None:
     with pytest.raises(UsageError, match="shard"):
         convert([corpus], tmp_path / "out", shard=shard)

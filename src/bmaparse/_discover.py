@@ -153,7 +153,8 @@ def check_shard(shard: Shard) -> Shard:
         index, count = shard
     except (TypeError, ValueError):
         raise UsageError(f"shard must be (K, N), not {shard!r}") from None
-    if not (isinstance(index, int) and isinstance(count, int) and 1 <= index <= count):
+    whole = all(isinstance(v, int) and not isinstance(v, bool) for v in (index, count))
+    if not (whole and 1 <= index <= count):
         raise UsageError(f"shard {index}/{count}: K must be a whole number from 1 to N")
     return index, count
 
