@@ -1,5 +1,5 @@
-"""The ``bmaparse`` command: ``parse``, ``convert``, ``validate``, ``schema``, ``verify``,
-``audit`` (``_audit_cli``), ``report``.
+"""The ``bmaparse`` command: ``parse``, ``convert``, ``merge``, ``validate``, ``schema``,
+``verify``, ``audit`` (``_audit_cli``), ``report``.
 
 Strategy: ``main(argv) -> int`` is a plain function (tests call it with a list
 and check the exit status); argparse builds the commands, and each command is
