@@ -8,13 +8,14 @@
 >>> frames = bmaparse.to_pandas(reports)                # dict[str, pandas.DataFrame]
 >>> summary = bmaparse.convert(["exports/"], "out/")    # the batch converter, into tables
 >>> bmaparse.verify("out/").ok                           # do its tables and manifest agree?
+>>> bmaparse.merge(["part1/", "part2/"], "out/")       # the folders of convert --shard K/N
 >>> bmaparse.audit.findings("out/")                      # what looks wrong (docs/audit.md)
 
 ``bmaparse.compiled`` says whether the optional compiled kernels are in use
 (``bmaparse.implementation`` says why not; ``BMAPARSE_PURE_PYTHON=1`` forces the
 pure-Python reference).
 
-``to_tables``, ``to_pandas``, ``convert`` (and its ``ConvertSummary``) and ``verify``
+``to_tables``, ``to_pandas``, ``convert`` (and its ``ConvertSummary``), ``merge`` and ``verify``
 are imported on first use (they load pyarrow, and pandas), so ``import bmaparse``
 stays light for code that only parses.
 """
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from . import analysis as analysis  # the aliases re-export them
     from . import audit as audit
     from . import synth as synth
+    from ._merge import merge
     from ._verify import verify
     from .batch import ConvertSummary, convert
     from .tables import to_pandas, to_tables
@@ -83,6 +85,7 @@ __all__ = (
     "convert",
     "implementation",
     "load",
+    "merge",
     "parse",
     "read",
     "to_pandas",
@@ -92,7 +95,7 @@ __all__ = (
 
 
 _LAZY = {"to_tables": "tables", "to_pandas": "tables", "convert": "batch", "ConvertSummary": "batch",
-         "verify": "_verify"}
+         "verify": "_verify", "merge": "_merge"}
 """Public names whose modules load pyarrow: imported on first use."""
 
 _LAZY_MODULES = ("synth", "analysis", "audit")

@@ -50,10 +50,24 @@ keeps:
 - A path that does not exist is a ``UsageError`` raised before any work.
 - Member names are data only: they become ``source_path`` and nothing is ever
   written, created or opened by a member's name (``../x``, ``/etc/x`` included).
+- Shards (``convert --shard K/N``): every task has a *shard key*, its path
+  relative to the INPUT argument it was found under (POSIX separators; a file
+  named on the command line: its name), and for archive members that key plus
+  ``!member``; a task belongs to shard ``1 + int(sha256(key)[:8 bytes]) % N``.
+  The key does not depend on where the inputs are mounted, the order of the
+  arguments or the machine, so shards run anywhere partition the same inputs.
+  Archives are sharded per member, not whole (one large archive of a quarter's
+  exports would otherwise be one shard's work); every shard reads the archive's
+  central directory (cheap: no member is decompressed), and the archive's own
+  refusals (``unreadable-archive``, ``too-many-members``) go with the archive's
+  key. Discovery is done whole in every shard: ``Discovery.shard`` records the
+  count and a digest of every key, so ``merge`` can tell that its parts saw the
+  same inputs.
 """
 
 from __future__ import annotations
 
+import hashlib
 import lzma
 import os
 import stat
@@ -123,6 +137,43 @@ class Discovery:
     """Files passed over, by reason: ``hidden``, ``not-text``, ``repeated``,
     ``special-file`` (FIFO, device, socket), ``link-outside-inputs``,
     ``broken-link``, ``link-loop``."""
+    shard: dict[str, object] | None = None
+    """With ``shard=(K, N)``: ``{"index": K, "count": N, "inputs_total": T,
+    "inputs_digest": D}``, T the tasks of every shard and D the sha256 of their
+    sorted shard keys (what ``merge`` checks its parts against); else None."""
+
+
+Shard = tuple[int, int]
+"""(K, N): the K-th of N shards, 1 <= K <= N."""
+
+
+def check_shard(shard: Shard) -> Shard:
+    """``shard`` if it is a valid (K, N), else ``UsageError``."""
+    try:
+        index, count = shard
+    except (TypeError, ValueError):
+        raise UsageError(f"shard must be (K, N), not {shard!r}") from None
+    whole = all(isinstance(v, int) and not isinstance(v, bool) for v in (index, count))
+    if not (whole and 1 <= index <= count):
+        raise UsageError(f"shard {index}/{count}: K must be a whole number from 1 to N")
+    return index, count
+
+
+def shard_of(key: str, count: int) -> int:
+    """The shard (1 to ``count``) of the task whose shard key is ``key``."""
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
+    return 1 + int.from_bytes(digest[:8], "big") % count
+
+
+def _shard_key(found: str, argument: str) -> str:
+    """The part of ``found`` (a path discovery found under the INPUT ``argument``, or
+    ``argument`` itself) that names it whatever the machine: below the argument, or
+    the argument's own name."""
+    if found == argument:
+        relative = os.path.basename(os.path.normpath(argument))
+    else:
+        relative = os.path.relpath(found, argument)
+    return display_path(relative).replace(os.sep, "/")
 
 
 def _is_hidden(name: str) -> bool:
@@ -143,15 +194,19 @@ def discover(
     exclude: Path | None = None,
     limits: Limits = DEFAULT_LIMITS,
     follow_links: bool = False,
+    shard: Shard | None = None,
 ) -> Discovery:
     """Expand files, folders and ``.zip`` archives into sorted tasks.
 
     ``exclude`` is a folder never walked into (the output folder); ``limits``
     bounds the members read from one archive; ``follow_links`` follows symbolic
-    links whose target is outside every input (by default they are skipped).
-    Raises ``UsageError`` when an input does not exist, before looking at any
-    other.
+    links whose target is outside every input (by default they are skipped);
+    ``shard`` (K, N) keeps only the tasks of shard K of N (see the module's
+    docstring). Raises ``UsageError`` when an input does not exist, before
+    looking at any other.
     """
+    if shard is not None:
+        shard = check_shard(shard)
     paths = [os.fspath(p) for p in inputs]
     modes = [_mode(p) for p in paths]
     missing = [p for p, mode in zip(paths, modes, strict=True) if mode is None]
@@ -166,27 +221,43 @@ def discover(
         skipped=found.skipped,
     )
 
-    def add(path: str, real: str, error: OSError | None = None) -> None:
+    keys: list[str] = []  # every task's shard key (with ``shard``)
+
+    def add(path: str, real: str, argument: str, error: OSError | None = None) -> None:
         if real in seen:
             found.skipped["repeated"] += 1
+            return
+        seen.add(real)
+        if error is not None:
+            tasks = [_unreadable_folder(path, error)]
+        elif _is_zip_name(path):
+            tasks = _archive_tasks(path, found.skipped, limits)
         else:
-            seen.add(real)
-            if error is not None:
-                found.tasks.append(_unreadable_folder(path, error))
-            elif _is_zip_name(path):
-                found.tasks.extend(_archive_tasks(path, found.skipped, limits))
-            else:
-                found.tasks.append(Task(source_path=display_path(path), path=path))
+            tasks = [Task(source_path=display_path(path), path=path)]
+        if shard is None:
+            found.tasks.extend(tasks)
+            return
+        key, shown = _shard_key(path, argument), display_path(path)
+        for task in tasks:  # a member's source_path is the archive's plus "!member"
+            keys.append(key + task.source_path[len(shown):])
+            if shard_of(keys[-1], shard[1]) == shard[0]:
+                found.tasks.append(task)
 
     for path, mode in zip(paths, modes, strict=True):
         if stat.S_ISDIR(mode or 0):
             for file, real, error in walker.walk(path):
-                add(file, real, error)
+                add(file, real, path, error)
         elif stat.S_ISREG(mode or 0):
-            add(path, os.path.realpath(path))
+            add(path, os.path.realpath(path), path)
         else:
             found.skipped["special-file"] += 1
     found.tasks.sort(key=lambda t: t.source_path)
+    if shard is not None:
+        digest = hashlib.sha256()
+        for key in sorted(keys):
+            digest.update(key.encode("utf-8", "surrogatepass") + b"\n")
+        found.shard = {"index": shard[0], "count": shard[1], "inputs_total": len(keys),
+                       "inputs_digest": digest.hexdigest()}
     return found
 
 

@@ -317,11 +317,12 @@ def manifest_head(
     strict: bool,
     started_at: str,
     limits: Mapping[str, int] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Every field of a run's manifest but ``inputs`` (which comes last). ``run`` is
     the run summary (``ConvertSummary.as_dict``); ``inputs`` and ``errors`` count
     the (merged) input entries; with ``previous`` (an incremental run) row totals
-    are added up."""
+    are added up. ``extra`` fields (``shard``, ``merged_from``) come after the rest."""
     rows: dict[str, int] = dict(run["rows"])
     if previous:
         before = previous.get("totals", {}).get("rows", {})
@@ -349,6 +350,7 @@ def manifest_head(
             "rows": rows,
         },
         "skipped_files": dict(sorted(skipped_files.items())),
+        **(extra or {}),
     }
 
 
@@ -367,6 +369,7 @@ def write_run_manifest(
     strict: bool,
     started_at: str,
     limits: Mapping[str, int] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write to ``path`` (a staged file) the manifest of a run whose entries are in
     ``entries`` (this run's, in source-path order), streaming them; with ``previous``
@@ -381,7 +384,7 @@ def write_run_manifest(
                 log.append(entry)
         head = manifest_head(run=run, inputs=log.count, errors=log.errors,
                              skipped_files=skipped_files, previous=previous, strict=strict,
-                             started_at=started_at, limits=limits)
+                             started_at=started_at, limits=limits, extra=extra)
         return _write_streaming(path, head, log.rendered())
     finally:
         if log is not entries:

@@ -87,6 +87,7 @@ def convert(
     progress: Progress = False,
     limits: Limits | None = None,
     follow_links: bool = False,
+    shard: tuple[int, int] | None = None,
 ) -> ConvertSummary:
     """Convert files, folders and ``.zip`` archives into one dataset per table in ``out``.
 
@@ -108,8 +109,10 @@ def convert(
     members, compression ratio, time; default ``Limits()``); an input past a
     bound is a diagnostic, never the end of the run. ``follow_links`` follows
     symbolic links whose target is outside every input (by default they are
-    skipped and counted in the manifest's ``skipped_files``). Nothing is
-    written outside ``out``.
+    skipped and counted in the manifest's ``skipped_files``). ``shard`` (K, N)
+    converts only the inputs of shard K of N (by a stable hash of their path:
+    ``bmaparse merge`` puts the N folders together; docs/scale.md); it cannot
+    be combined with ``incremental``. Nothing is written outside ``out``.
 
     The run is one transaction: every table, ``projects`` and the manifest
     become visible together, and whatever stops the run leaves ``out`` as the
@@ -125,7 +128,11 @@ def convert(
     options = _Options(fmt, _jobs(fmt, jobs), strict, incremental, progress,
                        resolve_limits(limits))
     out_dir = Path(out)
-    found = discover(inputs, exclude=out_dir, limits=options.limits, follow_links=follow_links)
+    if shard is not None and incremental:
+        raise UsageError("--shard cannot be combined with --incremental: convert each shard"
+                         " into a fresh folder and merge them (docs/scale.md)")
+    found = discover(inputs, exclude=out_dir, limits=options.limits, follow_links=follow_links,
+                     shard=shard)
     check_output(out_dir, force=force)
     out_dir.mkdir(parents=True, exist_ok=True)
     with OutputLock(out_dir, "convert"):
@@ -188,7 +195,8 @@ class _Run:
                 write_run_manifest(
                     path, self.entries, run=summary.as_dict(), skipped_files=found.skipped,
                     previous=self.previous, strict=self.options.strict, started_at=started_at,
-                    limits=self.options.limits.as_dict())
+                    limits=self.options.limits.as_dict(),
+                    extra={"shard": found.shard} if found.shard else None)
                 staging.stage([MANIFEST_NAME])
                 old_files = (self.old_manifest or {}).get("files", {})
                 remove = stale_outputs(self.out, old_files, summary.files,

@@ -1,5 +1,5 @@
-"""The ``bmaparse`` command: ``parse``, ``convert``, ``validate``, ``schema``, ``verify``,
-``audit`` (``_audit_cli``), ``report``.
+"""The ``bmaparse`` command: ``parse``, ``convert``, ``merge``, ``validate``, ``schema``,
+``verify``, ``audit`` (``_audit_cli``), ``report``.
 
 Strategy: ``main(argv) -> int`` is a plain function (tests call it with a list
 and check the exit status); argparse builds the commands, and each command is
@@ -158,9 +158,13 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--max-errors", type=_count, default=0, metavar="N",
                          help="exit 1 only when more than N inputs fail under --fail-on"
                               " (default: 0)")
+    convert.add_argument("--shard", metavar="K/N", default=None,
+                         help="convert only shard K of N of the inputs (by a stable hash of"
+                              " their path); bmaparse merge puts the N folders together")
     _add_limit_options(convert)
     _add_link_option(convert)
     convert.set_defaults(handler=_convert)
+    _add_merge_command(commands)
 
     verify = commands.add_parser(
         "verify", help="check that the tables and the manifest of a converted folder agree")
@@ -372,8 +376,64 @@ def _convert(args: argparse.Namespace) -> int:
         progress=not args.quiet and sys.stderr.isatty(),
         limits=_limits(args),
         follow_links=args.follow_links,
+        shard=_shard(args.shard),
     )
-    status = summary.status(args.fail_on, args.max_errors)
+    return _finish(summary, args)
+
+
+# --- shards (convert --shard, merge) ------------------------------------------------------
+
+
+def _shard(text: str | None) -> tuple[int, int] | None:
+    """``--shard K/N`` as (K, N); ``UsageError`` (one line, exit 2) when it is not one."""
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if match is None or not 1 <= int(match[1]) <= int(match[2]):
+        raise UsageError(f"--shard {text!r}: expected K/N with 1 <= K <= N, e.g. --shard 2/4")
+    return int(match[1]), int(match[2])
+
+
+def _add_merge_command(commands: Any) -> None:
+    merge = commands.add_parser(
+        "merge", help="merge the folders of convert --shard K/N runs into one")
+    merge.add_argument("parts", metavar="PART", nargs="+",
+                       help="folders written by bmaparse convert --shard K/N")
+    merge.add_argument("-o", "--output", metavar="OUT", required=True,
+                       help="output folder (created if missing)")
+    merge.add_argument("--format", choices=FORMATS, default=None,
+                       help="output format (default: the parts' format)")
+    merge.add_argument("--partial", action="store_true",
+                       help="merge the shards given even when some of the N are missing")
+    merge.add_argument("--force", action="store_true",
+                       help="write into a non-empty folder that bmaparse did not write")
+    merge.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
+                       help="threads for the analysis tables (default: one per CPU)")
+    merge.add_argument("--quiet", action="store_true", help="no summary line")
+    merge.add_argument("--json", action="store_true",
+                       help="print the merge summary as one JSON object on stdout")
+    merge.add_argument("--fail-on", choices=FAIL_ON, default="error",
+                       help="exit 1 when inputs have errors (default), errors or warnings, or"
+                            " never, as convert of the same inputs would")
+    merge.add_argument("--max-errors", type=_count, default=0, metavar="N",
+                       help="exit 1 only when more than N inputs fail under --fail-on")
+    merge.set_defaults(handler=_merge)
+
+
+def _merge(args: argparse.Namespace) -> int:
+    _lean_arrow_allocator()
+    if args.own_process:
+        _arrow_without_pandas()
+    from ._merge import merge
+
+    summary = merge(args.parts, args.output, fmt=args.format, partial=args.partial,
+                    force=args.force, jobs=args.jobs)
+    return _finish(summary, args)
+
+
+def _finish(summary: Any, args: argparse.Namespace) -> int:
+    """Print a convert or merge summary as asked; the exit status under ``--fail-on``."""
+    status: int = summary.status(args.fail_on, args.max_errors)
     if args.json:
         _emit(json.dumps({**summary.as_dict(), "exit_code": status}, ensure_ascii=False) + "\n")
     if not args.quiet:
