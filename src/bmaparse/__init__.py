@@ -9,13 +9,14 @@
 >>> summary = bmaparse.convert(["exports/"], "out/")    # the batch converter, into tables
 >>> bmaparse.verify("out/").ok                           # do its tables and manifest agree?
 >>> bmaparse.audit.findings("out/")                      # what looks wrong (docs/audit.md)
+>>> bmaparse.load_into("out/", "postgresql://...")       # into a warehouse (docs/warehouse.md)
 
 ``bmaparse.compiled`` says whether the optional compiled kernels are in use
 (``bmaparse.implementation`` says why not; ``BMAPARSE_PURE_PYTHON=1`` forces the
 pure-Python reference).
 
-``to_tables``, ``to_pandas``, ``convert`` (and its ``ConvertSummary``) and ``verify``
-are imported on first use (they load pyarrow, and pandas), so ``import bmaparse``
+``to_tables``, ``to_pandas``, ``convert`` (and its ``ConvertSummary``), ``verify`` and
+``load_into`` are imported on first use (they load pyarrow, and pandas), so ``import bmaparse``
 stays light for code that only parses.
 """
 
@@ -26,7 +27,14 @@ from typing import TYPE_CHECKING, Any
 from . import _compiled
 from ._parser import parse
 from ._read import Document, Limits, load, read
-from .errors import BmaparseError, OutputBusyError, OutputError, ParseError, UsageError
+from .errors import (
+    BmaparseError,
+    LoadError,
+    OutputBusyError,
+    OutputError,
+    ParseError,
+    UsageError,
+)
 from .model import (
     PARSER_VERSION,
     SCHEMA_VERSION,
@@ -49,6 +57,7 @@ if TYPE_CHECKING:
     from ._verify import verify
     from .batch import ConvertSummary, convert
     from .tables import to_pandas, to_tables
+    from .warehouse import load_into
 
 __version__ = PARSER_VERSION
 
@@ -69,6 +78,7 @@ __all__ = (
     "KpiEntry",
     "KpiSection",
     "Limits",
+    "LoadError",
     "Objective",
     "OutputBusyError",
     "OutputError",
@@ -83,6 +93,7 @@ __all__ = (
     "convert",
     "implementation",
     "load",
+    "load_into",
     "parse",
     "read",
     "to_pandas",
@@ -92,7 +103,7 @@ __all__ = (
 
 
 _LAZY = {"to_tables": "tables", "to_pandas": "tables", "convert": "batch", "ConvertSummary": "batch",
-         "verify": "_verify"}
+         "verify": "_verify", "load_into": "warehouse"}
 """Public names whose modules load pyarrow: imported on first use."""
 
 _LAZY_MODULES = ("synth", "analysis", "audit")
