@@ -98,7 +98,8 @@ def _load(root: str, incoming: Incoming, target: str) -> LoadSummary:
         if columns and table is not None:
             schema = _schema.schema_of(name)
             fields = [_commented(schema.field(c)) for c in columns]
-            table.alter.add_columns([_delta_field(f) for f in fields], commit_properties=commit)
+            # not marked with the folder's id: that mark says the table's rows are done
+            table.alter.add_columns([_delta_field(f) for f in fields])
             evolved += [f"{name}.{c}" for c in columns]
     tables: dict[str, TableLoad] = {}
     for name in LOAD_ORDER:
