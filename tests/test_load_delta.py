@@ -27,7 +27,7 @@ from bmaparse.errors import LoadError
 from bmaparse.tables import SCHEMAS
 from bmaparse.warehouse import load_into
 from bmaparse.warehouse._spec import LOAD_ORDER, LOADS_TABLE
-from helpers import ROOT, child_env
+from helpers import ROOT, SEED, child_env
 from lake_helpers import (
     Rows,
     apply,
@@ -282,13 +282,17 @@ def test_file_level_diagnostics_of_hostile_names_are_replaced_not_repeated(
     first, second = tmp_path / "first", tmp_path / "second"
     convert([folder], first, jobs=1)
     (folder / "more.txt").write_bytes(b"")
+    (folder / "it's.txt").write_bytes(SEED)  # now a report: its file-level rows must go
     convert([folder], second, jobs=1)
     root = tmp_path / "lake"
     one, two = incoming(first), incoming(second)
     assert one.tables["diagnostics"].num_rows >= 5
     _delta.load(str(root), one)
     _delta.load(str(root), two)
-    assert_same_rows(held(root), rows_of(two))
+    got = held(root)
+    assert_same_rows(got, rows_of(two))
+    assert not [r for r in got["diagnostics"] if r["source_path"].endswith("it's.txt")]
+    assert [r["source_path"] for r in got["reports"]] == [str(folder / "it's.txt")]
 
 
 def test_load_into_and_the_cli(tmp_path: Path, converted: dict[str, Path]) -> None:

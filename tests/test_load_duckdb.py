@@ -28,7 +28,7 @@ from bmaparse.errors import LoadError
 from bmaparse.tables import SCHEMAS, TABLE_KEYS
 from bmaparse.warehouse import _duckdb, load_into
 from bmaparse.warehouse._spec import LOAD_ORDER, LOADS_TABLE
-from helpers import ROOT, SAMPLES, child_env
+from helpers import ROOT, SAMPLES, SEED, child_env
 from lake_helpers import (
     Rows,
     assert_same_rows,
@@ -243,6 +243,7 @@ def test_file_level_diagnostics_of_hostile_names_are_replaced_not_repeated(
     first, second = tmp_path / "first", tmp_path / "second"
     convert([folder], first, jobs=1)
     (folder / "more.txt").write_bytes(b"")
+    (folder / "it's.txt").write_bytes(SEED)  # now a report: its file-level rows must go
     convert([folder], second, jobs=1)
     db = tmp_path / "w.duckdb"
     one, two = incoming(first), incoming(second)
@@ -251,7 +252,10 @@ def test_file_level_diagnostics_of_hostile_names_are_replaced_not_repeated(
         "diagnostics"].num_rows
     _duckdb.load(str(db), one)
     _duckdb.load(str(db), two)
-    assert_same_rows(held(db), rows_of(two))
+    got = held(db)
+    assert_same_rows(got, rows_of(two))
+    assert not [r for r in got["diagnostics"] if r["source_path"].endswith("it's.txt")]
+    assert [r["source_path"] for r in got["reports"]] == [str(folder / "it's.txt")]
 
 
 def test_load_into_and_the_cli(tmp_path: Path, converted: dict[str, Path]) -> None:
