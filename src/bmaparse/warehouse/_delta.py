@@ -249,15 +249,17 @@ def _last_folder(table: DeltaTable) -> str | None:
 
 
 def _open(path: str, name: str, target: str) -> DeltaTable | None:
-    """The live Delta table at ``path`` (None: none); a Delta table bmaparse did not
-    name ``name`` is refused."""
+    """The live Delta table at ``path`` (None: none); a Delta table named otherwise
+    (bmaparse names its tables) is refused; one without a name is left to the schema
+    check."""
     try:
         table = DeltaTable(path)
     except TableNotFoundError:
         return None
-    if table.metadata().name != name:
-        raise LoadError(f"{target}: {path} is a Delta table bmaparse did not write (it is not "
-                        f"named {name}): load into another path, or remove it")
+    named = table.metadata().name
+    if named is not None and named != name:  # a rewrite by hand may drop the name
+        raise LoadError(f"{target}: {path} is a Delta table bmaparse did not write (it is "
+                        f"named {named}, not {name}): load into another path, or remove it")
     return table
 
 
