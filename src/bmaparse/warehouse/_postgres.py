@@ -5,16 +5,18 @@ encoding UTF-8; a database whose ``server_encoding`` is not UTF8 is refused: Tha
 not survive it). If the folder is the latest row of ``bmaparse_loads`` there is nothing
 to do. Else, in ONE transaction:
 
-1. every table of the folder is copied into a TEMP staging table (``COPY ... FROM STDIN
-   (FORMAT csv)``, the CSV written by pyarrow a batch at a time: no Python loop per row),
-   with the paths of the folder's inputs;
+1. the keys that name the rows the folder replaces (its report keys, project ids, KPI
+   keys and input paths) are copied into TEMP tables;
 2. a transaction-level advisory lock (one per schema) is taken, so two loads into the
    same schema run one after the other (the second then finds the first's tables); the
    latest load is read again;
 3. the tables are checked (``_schema.check``) and created, or evolved with the columns a
    newer schema adds; a table altered by hand is refused before anything is written;
 4. per table in ``LOAD_ORDER`` (``reports`` last) the rows ``REPLACED_BY`` names are
-   deleted and the staged rows inserted; a ``bmaparse_loads`` row is added; COMMIT.
+   deleted (joined with the TEMP keys) and the folder's rows copied in with ``COPY ...
+   FROM STDIN (FORMAT csv)``, the CSV written by pyarrow a batch at a time (no Python
+   loop per row; a staging copy of every row would double the work); long values are
+   compressed with lz4 where the server has it; a ``bmaparse_loads`` row is added; COMMIT.
 
 A load killed at any point (SIGKILL, a lost connection) is rolled back by the server:
 the database stays as the previous load left it. Tables are created with types that
@@ -53,7 +55,6 @@ _BATCH_ROWS = 50_000
 """Rows per CSV chunk sent to COPY."""
 
 _STAGE = "bmaparse_stage_"
-_PATHS = "bmaparse_stage_paths"
 
 
 def pg_type(typ: pa.DataType) -> str:
@@ -189,7 +190,8 @@ def _load(conn: psycopg.Connection[Any], schema: str | None, incoming: Incoming,
     if latest is not None and latest[0] == incoming.folder_id:
         conn.rollback()
         return LoadSummary(target=shown, unchanged=True)
-    _stage(conn, incoming)
+    _stage_keys(conn, incoming)
+    _fast_compression(conn)
     conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(schema),))
     if _one(conn, "SELECT to_regnamespace(%s)", (schema,)) is None:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
@@ -202,7 +204,7 @@ def _load(conn: psycopg.Connection[Any], schema: str | None, incoming: Incoming,
     _schema.check_versions(warehouse_version, incoming.schema_version)
     for name in LOAD_ORDER:
         evolved += _prepare(conn, schema, name, warehouse_version, incoming.schema_version)
-    done = {name: _replace(conn, schema, name) for name in LOAD_ORDER}
+    done = {name: _replace(conn, schema, name, incoming.tables[name]) for name in LOAD_ORDER}
     conn.execute(
         sql.SQL("INSERT INTO {} (folder_id, source, schema_version, parser_version, loaded_at,"
                 " reports, rows) VALUES (%s, %s, %s, %s, clock_timestamp(), %s, %s)").format(
@@ -211,6 +213,18 @@ def _load(conn: psycopg.Connection[Any], schema: str | None, incoming: Incoming,
          incoming.tables["reports"].num_rows, sum(t.num_rows for t in incoming.tables.values())))
     conn.commit()
     return LoadSummary(target=shown, unchanged=False, tables=done, evolved=tuple(evolved))
+
+
+def _fast_compression(conn: psycopg.Connection[Any]) -> None:
+    """Compress this load's long values with lz4 where the server has it (PostgreSQL 14
+    and later, built with lz4): loading 20,000 reports took half the time of pglz's."""
+    if conn.info.server_version < 140000:
+        return
+    try:
+        with conn.transaction():  # a savepoint: a server without lz4 refuses the SET
+            conn.execute("SET LOCAL default_toast_compression = lz4")
+    except psycopg.Error:
+        pass
 
 
 def _one(conn: psycopg.Connection[Any], query: str, params: Sequence[Any] = ()) -> Any:
@@ -303,67 +317,66 @@ def _comment_column(conn: psycopg.Connection[Any], schema: str, table: str,
             sql.Identifier(schema, table, field.name), sql.Literal(text)))
 
 
-def _stage(conn: psycopg.Connection[Any], incoming: Incoming) -> None:
-    """Every table of the folder, and its input paths, into TEMP tables (dropped at the
-    end of the transaction)."""
-    for name in LOAD_ORDER:
-        table = incoming.tables[name]
-        _copy(conn, _STAGE + name, table)
+_KEYS_STAGED = {"report": ("reports", "report_key"), "project": ("projects", "project_id"),
+                "kpi": ("kpi_results", "kpi_key")}
+"""How a table's rows are replaced -> (the folder's table, column) whose values name them."""
+
+
+def _stage_keys(conn: psycopg.Connection[Any], incoming: Incoming) -> None:
+    """The folder's report keys, project ids, KPI keys and input paths into TEMP tables
+    (dropped at the end of the transaction): what the deletes join with."""
+    for table, column in _KEYS_STAGED.values():
+        values = pc.unique(incoming.tables[table].column(column)).drop_null()
+        _copy(conn, sql.Identifier(_STAGE + column), pa.table([values], names=[column]),
+              create=True)
     paths = pa.table({"source_path": pa.array(sorted(incoming.source_paths), pa.string())})
-    _copy(conn, _PATHS, paths)
-    for name in ("reports", "projects", "kpi_results"):
-        conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier("pg_temp", _STAGE + name)))
-    conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier("pg_temp", _PATHS)))
+    _copy(conn, sql.Identifier(_STAGE + "source_path"), paths, create=True)
+    for column in (*(c for _, c in _KEYS_STAGED.values()), "source_path"):
+        conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier("pg_temp", _STAGE + column)))
 
 
-def _copy(conn: psycopg.Connection[Any], name: str, table: pa.Table) -> None:
-    columns = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(pg_type(f.type)))
-                                 for f in table.schema)
-    conn.execute(sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(
-        sql.Identifier(name), columns))
+def _copy(conn: psycopg.Connection[Any], name: sql.Identifier, table: pa.Table, *,
+          create: bool = False) -> int:
+    """COPY ``table``'s rows into the table ``name`` (a TEMP one made first with
+    ``create``): CSV written by pyarrow a batch at a time. The rows copied."""
+    if create:
+        columns = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(pg_type(f.type)))
+                                     for f in table.schema)
+        conn.execute(sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(name, columns))
     names = sql.SQL(", ").join(map(sql.Identifier, table.schema.names))
     options = pacsv.WriteOptions(include_header=False)
-    with conn.cursor() as cur, cur.copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
-            sql.Identifier("pg_temp", name), names)) as copy:
-        for batch in table.to_batches(max_chunksize=_BATCH_ROWS):
-            sink = pa.BufferOutputStream()
-            pacsv.write_csv(batch, sink, options)
-            copy.write(memoryview(sink.getvalue()))
+    with conn.cursor() as cur:
+        with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(name, names)) as copy:
+            for batch in table.to_batches(max_chunksize=_BATCH_ROWS):
+                sink = pa.BufferOutputStream()
+                pacsv.write_csv(batch, sink, options)
+                copy.write(memoryview(sink.getvalue()))
+        return max(cur.rowcount, 0)
 
 
-def _replace(conn: psycopg.Connection[Any], schema: str, table: str) -> TableLoad:
-    """Delete the rows of ``table`` the staged folder replaces, insert the staged rows."""
-    target = sql.Identifier(schema, table)
-    stage = sql.Identifier("pg_temp", _STAGE + table)
+def _replace(conn: psycopg.Connection[Any], schema: str, name: str, table: pa.Table) -> TableLoad:
+    """Delete the rows of ``name`` the folder replaces, copy the folder's rows in."""
+    target = sql.Identifier(schema, name)
     deleted = 0
-    for where in _replaced_rows(table):
+    for where in _replaced_rows(name):
         with conn.cursor() as cur:
             cur.execute(sql.SQL("DELETE FROM {} {}").format(target, where))
             deleted += max(cur.rowcount, 0)
-    names = sql.SQL(", ").join(map(sql.Identifier, _schema.schema_of(table).names))
-    with conn.cursor() as cur:
-        cur.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(
-            target, names, names, stage))
-        inserted = max(cur.rowcount, 0)
-    return TableLoad(deleted=deleted, inserted=inserted)
+    return TableLoad(deleted=deleted, inserted=_copy(conn, target, table))
 
 
 def _replaced_rows(table: str) -> Iterable[sql.Composable]:
     """The WHERE clauses (one DELETE each) of the rows a load of ``table`` replaces."""
-    def keyed(column: str, by: str) -> sql.Composable:
+    def keyed(column: str) -> sql.Composable:
         return sql.SQL("WHERE {} IN (SELECT {} FROM {})").format(
-            sql.Identifier(column), sql.Identifier(column), sql.Identifier("pg_temp", _STAGE + by))
+            sql.Identifier(column), sql.Identifier(column),
+            sql.Identifier("pg_temp", _STAGE + column))
 
     how = REPLACED_BY[table]
     if how == "whole":
         return [sql.SQL("")]
-    if how == "project":
-        return [keyed("project_id", "projects")]
-    if how == "kpi":
-        return [keyed("kpi_key", "kpi_results")]
-    by_report = keyed("report_key", "reports")
     if how == "diagnostics":
-        return [by_report, sql.SQL(
+        return [keyed("report_key"), sql.SQL(
             "WHERE report_key IS NULL AND source_path IN (SELECT source_path FROM {})").format(
-                sql.Identifier("pg_temp", _PATHS))]
-    return [by_report]
+                sql.Identifier("pg_temp", _STAGE + "source_path"))]
+    return [keyed(_KEYS_STAGED[how][1])]
