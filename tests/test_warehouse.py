@@ -39,26 +39,37 @@ def test_large_and_view_strings_are_strings() -> None:
     assert _schema.check("objectives", live, None, "3") == []
 
 
-def test_a_missing_nullable_column_is_added() -> None:
+def test_a_missing_nullable_column_is_added_by_a_newer_folder() -> None:
     assert _schema.check("reports", _live("reports", drop="latest_reported_on"), "3", "4") == [
         "latest_reported_on"]
-    assert _schema.check("kpis", _live("kpis", drop="calculation_method") , None, "3") == [
+    assert _schema.check("kpis", _live("kpis", drop="calculation_method"), "2", "3") == [
         "calculation_method"]
+
+
+@pytest.mark.parametrize("warehouse", ["3", None])
+def test_a_column_dropped_by_hand_is_refused(warehouse: str | None) -> None:
+    with pytest.raises(LoadError) as found:
+        _schema.check("kpis", _live("kpis", drop="calculation_method"), warehouse, "3")
+    assert str(found.value) == (
+        "table kpis lacks the column calculation_method (string), which schema version 3 has "
+        "(dropped by hand?): restore the column as bmaparse made it, load into a new database "
+        "or schema, or drop the bmaparse tables and load again")
 
 
 def test_a_missing_key_or_not_null_column_is_refused() -> None:
     with pytest.raises(LoadError) as key:
-        _schema.check("objectives", _live("objectives", drop="ordinal"), "3", "3")
-    assert str(key.value).startswith("table objectives lacks the key column ordinal (int32)")
+        _schema.check("objectives", _live("objectives", drop="ordinal"), "3", "4")
+    assert str(key.value).startswith("table objectives lacks the key column ordinal (int32), "
+                                     "which bmaparse does not add to an existing table: ")
     assert "drop the bmaparse tables and load again" in str(key.value)
     with pytest.raises(LoadError) as not_null:
-        _schema.check("objectives", _live("objectives", drop="text"), "3", "3")
-    assert "lacks the NOT NULL column text (string)" in str(not_null.value)
+        _schema.check("objectives", _live("objectives", drop="text"), "3", "4")
+    assert "lacks the NOT NULL column text (string), which bmaparse" in str(not_null.value)
     nullable_key = "quarter"
     assert SCHEMAS["kpi_results"].field(nullable_key).nullable
     assert nullable_key in TABLE_KEYS["kpi_results"]
     with pytest.raises(LoadError, match="lacks the key column quarter"):
-        _schema.check("kpi_results", _live("kpi_results", drop=nullable_key), "3", "3")
+        _schema.check("kpi_results", _live("kpi_results", drop=nullable_key), "3", "4")
 
 
 def test_a_retyped_column_is_refused_naming_both_types() -> None:

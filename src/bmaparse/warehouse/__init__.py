@@ -8,8 +8,9 @@ and ``verify`` must find it consistent), reads every table of ``SCHEMAS`` from i
 whatever format convert wrote, and hands them as one ``Incoming`` to the target's
 module, picked by the target's prefix and imported only then (so a missing driver is
 one line naming the extra to install). What a load does is in ``_spec``; the schema
-check every target makes is ``_schema.check``. The folder is read under its lock, so a
-convert cannot replace it halfway through the reading. Passwords are masked in every
+check every target makes is ``_schema.check``. The folder is read without its lock (loads
+into several targets may read it at once), and refused if a convert commits while it is
+read. Passwords are masked in every
 message and in the summary. Errors: ``UsageError`` for a target that is not one of the
 forms below or a folder that does not exist; ``LoadError`` (one line, naming the
 target) for everything else; the target keeps its previous state.
@@ -20,9 +21,9 @@ Targets: ``postgresql://...`` or ``postgres://...`` (a libpq URL), ``delta:PATH`
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import importlib
+import json
 import os
 import sys
 import time
@@ -94,48 +95,49 @@ def load_into(folder: str | os.PathLike[str], target: str, *,
 def read_folder(root: Path, *, source: str) -> Incoming:
     """The tables of the converted folder ``root``, typed by ``SCHEMAS``, and who it is;
     LoadError when it is not a consistent folder of this bmaparse's schema version.
-    Read under the folder's lock: a convert writing it is refused, not raced."""
-    from .._commit import JOURNAL_NAME, recover
-    from .._lock import OutputLock
-    from .._manifest import MANIFEST_NAME, read_manifest
-    from .._verify import Verification, _verify_locked
+
+    Read without the folder's lock, so that loads of one folder into several targets can
+    run at once: a commit left unfinished is finished first (as ``verify`` does, under the
+    lock), and a folder whose manifest changed while it was read (a convert committed) or
+    that a convert is committing is refused, never read half old, half new."""
+    from .._commit import JOURNAL_NAME
+    from .._manifest import MANIFEST_NAME
+    from .._verify import Verification, _verify_locked, verify
     from ..errors import OutputBusyError
     from ..model import SCHEMA_VERSION
 
-    lock = OutputLock(root, "load")
-    locked = True
+    busy = (f"{source}: a convert is writing this folder: load it when the convert has "
+            "finished")
+    if (root / JOURNAL_NAME).exists():
+        try:
+            verify(root)  # finishes or undoes the interrupted commit, under the lock
+        except OutputBusyError:
+            raise LoadError(busy) from None
     try:
-        lock.acquire()
-    except OutputBusyError as exc:
-        raise LoadError(f"{source}: {exc}") from None
-    except OSError as exc:  # a folder we may read but not write (an archived copy)
-        if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
-            raise LoadError(f"{source}: cannot take the folder's lock: {exc}") from None
-        if (root / JOURNAL_NAME).exists():
-            raise LoadError(f"{source}: a commit was interrupted and cannot be finished in a"
-                            f" read-only folder: {exc}") from None
-        locked = False
-    try:
-        if locked:
-            recover(root)
-        found = Verification(root)
-        _verify_locked(root, found)
-        if not found.ok:
-            raise LoadError(
-                f"{source}: not a consistent bmaparse folder ({found.problems[0]}"
-                f"{f'; {len(found.problems) - 1} more problems' if len(found.problems) > 1 else ''}"
-                f"): run bmaparse verify {source}, convert again, and load that folder")
         manifest_bytes = (root / MANIFEST_NAME).read_bytes()
-        manifest = read_manifest(root) or {}
-        version = str(manifest.get("schema_version"))
-        if version != SCHEMA_VERSION:
-            raise LoadError(
-                f"{source}: written with schema version {version}; this bmaparse reads "
-                f"{SCHEMA_VERSION}: convert it again with this bmaparse and load that folder")
-        tables = _read_tables(root, str(manifest.get("format")), source)
-    finally:
-        if locked:
-            lock.release()
+    except OSError:
+        manifest_bytes = b""
+    found = Verification(root)
+    _verify_locked(root, found)
+    if not found.ok:
+        more = len(found.problems) - 1
+        raise LoadError(
+            f"{source}: not a consistent bmaparse folder ({found.problems[0]}"
+            f"{f'; {more} more problems' if more else ''}): run bmaparse verify {source},"
+            " convert again, and load that folder")
+    manifest = json.loads(manifest_bytes)
+    version = str(manifest.get("schema_version"))
+    if version != SCHEMA_VERSION:
+        raise LoadError(
+            f"{source}: written with schema version {version}; this bmaparse reads "
+            f"{SCHEMA_VERSION}: convert it again with this bmaparse and load that folder")
+    tables = _read_tables(root, str(manifest.get("format")), source)
+    try:
+        unchanged = (root / MANIFEST_NAME).read_bytes() == manifest_bytes
+    except OSError:
+        unchanged = False
+    if not unchanged or (root / JOURNAL_NAME).exists():
+        raise LoadError(busy)
     paths = frozenset(str(entry["path"]) for entry in manifest.get("inputs", ())
                       if isinstance(entry, dict) and entry.get("path") is not None)
     return Incoming(tables=tables, folder_id=hashlib.sha256(manifest_bytes).hexdigest(),

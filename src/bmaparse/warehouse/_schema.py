@@ -6,9 +6,11 @@ load, and calls ``check``; the rules are the same whatever the target:
 
 - a folder written with an older schema version than the warehouse's latest load is
   refused (a newer one may evolve the tables);
-- a column of ``SCHEMAS`` the live table lacks is added when it is nullable and not a
-  key column (the target runs ALTER TABLE ... ADD COLUMN for each name returned, and
-  reports it in ``LoadSummary.evolved``); otherwise the load is refused;
+- a column of ``SCHEMAS`` the live table lacks is added when the folder's schema version
+  is newer than the warehouse's latest load and the column is nullable and not a key
+  column (the target runs ALTER TABLE ... ADD COLUMN for each name returned, and reports
+  it in ``LoadSummary.evolved``); otherwise (a column dropped by hand, a key or NOT NULL
+  column) the load is refused;
 - a live column with another type, or one ``SCHEMAS`` does not have, is refused.
 
 A refusal is a ``LoadError`` whose one line names the table, the column, both types and
@@ -105,7 +107,8 @@ def check(table: str, live: Sequence[Live], warehouse_version: str | None,
 
     ``live``: the table's columns as the target has them, ``(name, arrow type or None)``
     or ``(name, arrow type or None, the target's name of the type)``.
-    ``warehouse_version``: the schema version of the target's latest load (None: none).
+    ``warehouse_version``: the schema version of the target's latest load (None: none;
+    then a live table must have every column: nothing says it is older).
     ``folder_version``: the folder's schema version.
     ``stored_as``: the Arrow type the target's column reads back as, for a column
     declared with a given Arrow type, when the two differ (PostgreSQL has no one-byte
@@ -134,18 +137,22 @@ def check(table: str, live: Sequence[Live], warehouse_version: str | None,
             raise LoadError(
                 f"table {table}, column {name}: the table has {shown}, bmaparse writes "
                 f"{_shown(declared.field(name), expected, type_name)}: {_WHAT_TO_DO}")
+    newer = warehouse_version is not None and (
+        version_key(folder_version) > version_key(warehouse_version))
     added = []
     for field in declared:
         if field.name in have:
             continue
-        if field.nullable and field.name not in keys:
+        if newer and field.nullable and field.name not in keys:
             added.append(field.name)
             continue
-        role = "key column" if field.name in keys else "NOT NULL column"
+        role = ("key column" if field.name in keys else "NOT NULL column" if not field.nullable
+                else "column")
+        why = ("which bmaparse does not add to an existing table" if newer else
+               f"which schema version {folder_version} has (dropped by hand?)")
         raise LoadError(
             f"table {table} lacks the {role} {field.name} "
-            f"({_shown(field, field.type, type_name)}), which bmaparse does not add to an "
-            f"existing table: {_WHAT_TO_DO}")
+            f"({_shown(field, field.type, type_name)}), {why}: {_WHAT_TO_DO}")
     return added
 
 
