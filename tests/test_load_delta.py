@@ -165,10 +165,9 @@ ALTERATIONS = {
     "added not null": (lambda root: _rewrite(root, "kpis", lambda t: t.append_column(
         pa.field("checked", pa.int32(), False), pa.array([0] * t.num_rows, pa.int32()))),
         "has a column checked"),
-    "newer load": (lambda root: deltalake.write_deltalake(
-        str(root / LOADS_TABLE), DeltaTable(str(root / LOADS_TABLE)).to_pyarrow_table()
-        .set_column(2, "schema_version", pa.array(["4"], pa.string())), mode="overwrite"),
-        "loaded with schema version 4"),
+    "dropped nullable": (lambda root: _rewrite(root, "reports", lambda t: t.drop_columns(
+        ["targets"])), "lacks the column targets"),
+    "newer load": (lambda root: _loaded_with(root, "4"), "loaded with schema version 4"),
 }
 
 
@@ -186,10 +185,19 @@ def test_a_table_altered_by_hand_is_refused_and_nothing_is_written(
     assert versions(root) == before
 
 
-def test_a_dropped_nullable_column_is_added_back(tmp_path: Path, converted: dict[str, Path]) -> None:
+def _loaded_with(root: Path, version: str) -> None:
+    """Rewrite ``bmaparse_loads`` as if its loads had had schema version ``version``."""
+    _rewrite(root, LOADS_TABLE, lambda t: t.set_column(
+        t.schema.get_field_index("schema_version"), t.schema.field("schema_version"),
+        pa.array([version] * t.num_rows, pa.string())))
+
+
+def test_a_newer_schema_version_adds_a_nullable_column(
+        tmp_path: Path, converted: dict[str, Path]) -> None:
     root = tmp_path / "lake"
     _delta.load(str(root), incoming(converted["a"]))
     _rewrite(root, "reports", lambda t: t.drop_columns(["targets"]))
+    _loaded_with(root, "2")  # as if loaded by a bmaparse of schema version 2
     b = incoming(converted["b"])
     summary = _delta.load(str(root), b)
     assert summary.evolved == ("reports.targets",)
