@@ -14,7 +14,9 @@ tables: ``DELETE ... WHERE key IN (SELECT ...)``) and the folder's rows inserted
 ``BY NAME`` straight from its Arrow tables; last a ``bmaparse_loads`` row. A row key
 with a nullable column gets no constraint (DuckDB has no ``UNIQUE NULLS NOT DISTINCT``);
 the load keeps it unique all the same: it deletes every row of a replaced report,
-project or KPI before it inserts.
+project or KPI before it inserts. DuckDB before 1.2 refuses a delete and insert of one
+primary key in one transaction (its "over-eager constraint checking"): measured with
+1.1.3 (a duplicate key error) and 1.2.2 (fine); the load asks for 1.2 or newer.
 
 The convert output's own ``bmaparse.duckdb`` (a file of that name beside a bmaparse
 manifest) is refused: convert replaces that file whole, and a load into it would make
@@ -60,6 +62,10 @@ def load(location: str, incoming: Incoming) -> LoadSummary:
     missing) in one transaction; see the module docstring. LoadError (one line) when the
     database cannot be opened or written or holds tables this load must not change."""
     target = f"duckdb:{location}"
+    if _version(duckdb.__version__) < (1, 2):
+        raise LoadError(f"{target}: loading into DuckDB needs duckdb 1.2 or newer (older ones "
+                        "refuse to delete and insert one primary key in one transaction); "
+                        f"this is {duckdb.__version__}: pip install -U duckdb")
     path = Path(location).expanduser()
     _refuse_convert_output(path, target)
     if not path.parent.is_dir():
@@ -240,6 +246,10 @@ def _refuse_convert_output(path: Path, target: str) -> None:
         raise LoadError(f"{target}: this is the database bmaparse convert wrote into "
                         f"{folder}; a load must not change it (the folder would no longer "
                         "verify): name another database file")
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", text)[:2])
 
 
 def _step(name: str) -> None:
