@@ -233,6 +233,11 @@ def test_a_load_killed_midway_is_completed_by_the_next(
         assert child.poll() is None, child.communicate()[1].decode()
         assert time.monotonic() < deadline, "the child never reached " + stop
         time.sleep(0.05)
+    before_busy = versions(root)
+    with pytest.raises(LoadError) as busy:  # a second load meanwhile: refused, not raced
+        _delta.load(str(root), b)
+    one_line(str(busy.value), f"delta:{root}: the Delta folder", "in use by another bmaparse")
+    assert versions(root) == before_busy
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
     done = LOAD_ORDER[: LOAD_ORDER.index(stop.removeprefix("table:")) + 1]

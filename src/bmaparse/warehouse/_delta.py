@@ -285,8 +285,9 @@ def _locked(root: Path, target: str, remote: bool) -> Iterator[None]:
     lock = OutputLock(root, "load")
     try:
         lock.acquire()
-    except OutputBusyError as exc:
-        raise LoadError(f"{target}: {exc}") from None
+    except OutputBusyError as exc:  # "output folder PATH is in use by ...": a Delta folder here
+        raise LoadError(f"{target}: {str(exc).replace('output folder', 'the Delta folder', 1)}"
+                        ) from None
     try:
         yield
     finally:
