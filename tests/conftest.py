@@ -6,7 +6,8 @@ derandomized: the same examples every run, so a submission never fails on the
 luck of the draw; what local runs find gets pinned with ``@example``.
 
 The fixtures build input folders in ``tmp_path``; plain values and functions
-(the seed, ``variant``, ``zip_bytes`` ...) are in ``helpers.py``.
+(the seed, ``variant``, ``zip_bytes`` ...) are in ``helpers.py``; the PostgreSQL server
+and a database per test (``pg_server``, ``pg_url``) in ``pg.py``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 from hypothesis import settings
 
 from helpers import SEED, variant, zip_bytes
+from pg import pg_server, pg_url  # noqa: F401 (fixtures: a real PostgreSQL server, a database)
 
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):

@@ -10,13 +10,14 @@
 >>> bmaparse.verify("out/").ok                           # do its tables and manifest agree?
 >>> bmaparse.merge(["part1/", "part2/"], "out/")       # the folders of convert --shard K/N
 >>> bmaparse.audit.findings("out/")                      # what looks wrong (docs/audit.md)
+>>> bmaparse.load_into("out/", "postgresql://...")       # into a warehouse (docs/warehouse.md)
 
 ``bmaparse.compiled`` says whether the optional compiled kernels are in use
 (``bmaparse.implementation`` says why not; ``BMAPARSE_PURE_PYTHON=1`` forces the
 pure-Python reference).
 
-``to_tables``, ``to_pandas``, ``convert`` (and its ``ConvertSummary``), ``merge`` and ``verify``
-are imported on first use (they load pyarrow, and pandas), so ``import bmaparse``
+``to_tables``, ``to_pandas``, ``convert`` (and its ``ConvertSummary``), ``merge``, ``verify``
+and ``load_into`` are imported on first use (they load pyarrow, and pandas), so ``import bmaparse``
 stays light for code that only parses.
 """
 
@@ -27,7 +28,14 @@ from typing import TYPE_CHECKING, Any
 from . import _compiled
 from ._parser import parse
 from ._read import Document, Limits, load, read
-from .errors import BmaparseError, OutputBusyError, OutputError, ParseError, UsageError
+from .errors import (
+    BmaparseError,
+    LoadError,
+    OutputBusyError,
+    OutputError,
+    ParseError,
+    UsageError,
+)
 from .model import (
     PARSER_VERSION,
     SCHEMA_VERSION,
@@ -51,6 +59,7 @@ if TYPE_CHECKING:
     from ._verify import verify
     from .batch import ConvertSummary, convert
     from .tables import to_pandas, to_tables
+    from .warehouse import load_into
 
 __version__ = PARSER_VERSION
 
@@ -71,6 +80,7 @@ __all__ = (
     "KpiEntry",
     "KpiSection",
     "Limits",
+    "LoadError",
     "Objective",
     "OutputBusyError",
     "OutputError",
@@ -85,6 +95,7 @@ __all__ = (
     "convert",
     "implementation",
     "load",
+    "load_into",
     "merge",
     "parse",
     "read",
@@ -95,7 +106,7 @@ __all__ = (
 
 
 _LAZY = {"to_tables": "tables", "to_pandas": "tables", "convert": "batch", "ConvertSummary": "batch",
-         "verify": "_verify", "merge": "_merge"}
+         "verify": "_verify", "merge": "_merge", "load_into": "warehouse"}
 """Public names whose modules load pyarrow: imported on first use."""
 
 _LAZY_MODULES = ("synth", "analysis", "audit")

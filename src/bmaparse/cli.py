@@ -1,5 +1,5 @@
 """The ``bmaparse`` command: ``parse``, ``convert``, ``merge``, ``validate``, ``schema``,
-``verify``, ``audit`` (``_audit_cli``), ``report``.
+``verify``, ``audit`` (``_audit_cli``), ``report``, ``load``.
 
 Strategy: ``main(argv) -> int`` is a plain function (tests call it with a list
 and check the exit status); argparse builds the commands, and each command is
@@ -198,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--quiet", action="store_true", help="no summary line on stderr")
     report.set_defaults(handler=_report)
     _audit_cli.add_command(commands)
+    _add_load_command(commands)
     return parser
 
 
@@ -470,6 +471,43 @@ def _report(args: argparse.Namespace) -> int:
         print(printable(f"bmaparse: wrote {args.html} ({shown['bytes'] / 1024:,.0f} KiB):"
                         f" {shown['reports']} reports, {shown['projects']} projects,"
                         f" {shown['errors']} error diagnostics, {findings}"), file=sys.stderr)
+    return 0
+
+
+def _add_load_command(commands: Any) -> None:
+    load = commands.add_parser(
+        "load", help="load a converted folder into a warehouse (idempotent; docs/warehouse.md)")
+    load.add_argument("output", metavar="OUT", help="a folder written by bmaparse convert")
+    load.add_argument("--to", required=True, metavar="TARGET", dest="target",
+                      help="postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME],"
+                           " delta:PATH or duckdb:PATH")
+    load.add_argument("--json", action="store_true",
+                      help="print the load summary as one JSON object on stdout")
+    load.add_argument("--quiet", action="store_true", help="no summary on stderr")
+    load.set_defaults(handler=_load)
+
+
+def _load(args: argparse.Namespace) -> int:
+    _lean_arrow_allocator()
+    if args.own_process:
+        _arrow_without_pandas()
+    from .warehouse import load_into
+
+    summary = load_into(args.output, args.target, progress=not args.quiet and sys.stderr.isatty())
+    if args.json:
+        _emit(json.dumps(dataclasses.asdict(summary), ensure_ascii=False) + "\n")
+    if not args.quiet:
+        if summary.unchanged:
+            print(printable(f"bmaparse: {summary.target}: unchanged ({args.output} is its"
+                            " latest load)"), file=sys.stderr)
+        else:
+            for name, done in summary.tables.items():
+                print(f"bmaparse: {name}: {done.deleted} deleted, {done.inserted} inserted",
+                      file=sys.stderr)
+            for column in summary.evolved:
+                print(f"bmaparse: added column {column}", file=sys.stderr)
+            print(printable(f"bmaparse: loaded {args.output} into {summary.target} in"
+                            f" {summary.seconds:.1f} s"), file=sys.stderr)
     return 0
 
 
