@@ -140,7 +140,7 @@ def _check(spark_out: Path, convert_out: Path) -> None:
 
     for folder in sorted(p for p in spark_out.iterdir() if p.is_dir()):
         spark_rows = pq.read_table(folder).num_rows
-        convert_rows = pq.read_table(convert_out / f"{folder.name}.parquet").num_rows
+        convert_rows = pq.read_table(convert_out / folder.name).num_rows
         if spark_rows != convert_rows:
             sys.exit(f"{folder.name}: Spark wrote {spark_rows} rows, convert {convert_rows}")
 

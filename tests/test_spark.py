@@ -253,3 +253,14 @@ def test_bad_calls(spark: Any, tmp_path: Path) -> None:
         bmaparse.spark.read_tables(spark, [tmp_path / "nowhere"])
     with pytest.raises(UsageError, match="unknown format 'csv'"):
         bmaparse.spark.write({}, tmp_path / "x", format="csv")  # type: ignore[arg-type]
+
+
+def test_without_pyspark_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Needs no Spark: pyspark hidden, the import fails with what to install."""
+    import importlib
+
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # import pyspark -> ImportError
+    monkeypatch.delitem(sys.modules, "bmaparse.spark", raising=False)
+    with pytest.raises(ImportError) as caught:
+        importlib.import_module("bmaparse.spark")
+    assert str(caught.value) == "bmaparse.spark needs pyspark: pip install 'bmaparse[spark]'"
