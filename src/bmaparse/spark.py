@@ -46,14 +46,15 @@ import os
 import pickle
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 try:
     import pyspark  # noqa: F401
 except ImportError as exc:  # one clear line, not pyspark's own traceback
     raise ImportError("bmaparse.spark needs pyspark: pip install 'bmaparse[spark]'") from exc
 
-from pyspark.sql import DataFrame, SparkSession
+import pyarrow as pa
+from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F  # noqa: N812 (Spark's own idiom)
 from pyspark.sql.types import (
     BinaryType,
@@ -70,15 +71,13 @@ from pyspark.sql.types import (
     StructType,
 )
 
+from . import tables
 from ._discover import Task, discover
 from ._pool import chunks
 from ._read import Limits
 from ._read_task import close_archives, resolve_limits
 from ._worker import WorkerConfig, process
 from .errors import OutputError, UsageError
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 __all__ = ("FORMATS", "SparkTables", "read_tables", "spark_schema", "write")
 
@@ -96,15 +95,11 @@ _PARSED = StructType([StructField("chunk", IntegerType(), False),
 def _base_tables() -> tuple[str, ...]:
     """The tables ``read_tables`` returns: every table of ``convert`` but the analysis
     tables, in the order of ``tables.SCHEMAS``."""
-    from .tables import ANALYSIS_TABLES, SCHEMAS
-
-    return tuple(name for name in SCHEMAS if name not in ANALYSIS_TABLES)
+    return tuple(name for name in tables.SCHEMAS if name not in tables.ANALYSIS_TABLES)
 
 
 def _spark_type(arrow_type: pa.DataType) -> DataType:
     """The Spark type of an Arrow type of ``tables.SCHEMAS``."""
-    import pyarrow as pa
-
     simple: dict[pa.DataType, DataType] = {
         pa.string(): StringType(), pa.bool_(): BooleanType(), pa.int8(): ByteType(),
         pa.int16(): ShortType(), pa.int32(): IntegerType(), pa.int64(): LongType(),
@@ -121,12 +116,10 @@ def spark_schema(name: str) -> StructType:
     """The Spark schema of table ``name``: ``tables.SCHEMAS[name]``'s columns, types,
     nullability, and each column's metadata (``description``, Thai ``label``) as a
     Spark field's metadata (str -> str)."""
-    from .tables import SCHEMAS
-
     return StructType([
         StructField(f.name, _spark_type(f.type), f.nullable,
                     {k.decode(): v.decode() for k, v in (f.metadata or {}).items()})
-        for f in SCHEMAS[name]
+        for f in tables.SCHEMAS[name]
     ])
 
 
@@ -175,14 +168,12 @@ def read_tables(
     ``SparkTables.unpersist`` frees it). Every executor must be able to read the
     inputs at the paths the driver sees.
     """
-    from .tables import SCHEMAS
-
+    if partitions is not None and partitions < 1:
+        raise UsageError(f"partitions must be at least 1, not {partitions}")
     limits = resolve_limits(limits)
     tasks = [_absolute(task) for task in discover(inputs, limits=limits,
                                                   follow_links=follow_links).tasks]
     pieces = chunks(tasks)
-    if partitions is not None and partitions < 1:
-        raise UsageError(f"partitions must be at least 1, not {partitions}")
     parts = partitions or max(1, min(len(pieces), 4 * _cores(spark)))
     config = WorkerConfig(strict, frozenset(), limits)
     rows = [(i, pickle.dumps(list(piece), protocol=pickle.HIGHEST_PROTOCOL))
@@ -193,31 +184,19 @@ def read_tables(
     parsed = parsed.persist()
     decoded = {name: _decode(parsed, name) for name in _base_tables() if name != "projects"}
     keys = decoded["reports"].select("report_key", _CHUNK)
-    losers = (keys.withColumn("_first", F.min(_CHUNK).over(_by_key()))
+    losers = (keys.withColumn("_first", F.min(_CHUNK).over(Window.partitionBy("report_key")))
               .filter(F.col(_CHUNK) != F.col("_first")).select("report_key", _CHUNK)).persist()
     frames = SparkTables()
     frames.parsed, frames.losers = parsed, losers
     for name, frame in decoded.items():
         kept = frame.join(F.broadcast(losers), ["report_key", _CHUNK], "left_anti")
         frames[name] = _typed(kept, name)
-    source = frames["reports"].select(*(f.name for f in SCHEMAS["reports"]
-                                        if f.name in _project_columns()))
+    source = frames["reports"].select(*(name for name in tables.SCHEMAS["reports"].names
+                                        if name in tables.PROJECT_SOURCE_COLUMNS))
     frames["projects"] = _typed(
         source.filter(F.col("project_id").isNotNull()).repartition(parts, "project_id")
         .mapInArrow(_projects, spark_schema("projects")), "projects")
     return frames  # in the order of SCHEMAS: its projects come after diagnostics
-
-
-def _project_columns() -> tuple[str, ...]:
-    from .tables import PROJECT_SOURCE_COLUMNS
-
-    return PROJECT_SOURCE_COLUMNS
-
-
-def _by_key() -> Any:
-    from pyspark.sql import Window
-
-    return Window.partitionBy("report_key")
 
 
 def _cores(spark: SparkSession) -> int:
@@ -237,7 +216,10 @@ def _absolute(task: Task) -> Task:
 
 def _typed(frame: DataFrame, name: str) -> DataFrame:
     """``frame`` with exactly ``spark_schema(name)``'s columns, in order, each cast to
-    its type and carrying its metadata (a join puts its keys first and may drop both)."""
+    its type and carrying its metadata: a join puts its keys first, and may drop a
+    column's metadata. (NOT NULL cannot be cast back: it is kept because the frames
+    come from ``mapInArrow`` with the schema's nullability, through anti joins, which
+    keep the left side's columns as they are; tests/test_spark.py checks it.)"""
     schema = spark_schema(name)
     return frame.select(*(F.col(f.name).cast(f.dataType).alias(f.name, metadata=f.metadata)
                           for f in schema))
@@ -256,16 +238,14 @@ def _decode(parsed: DataFrame, name: str) -> DataFrame:
 def _parse(config: WorkerConfig, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """Chunks of tasks in; per chunk, one row per table: (chunk, table, Arrow IPC).
     ``_worker.process`` never raises: a bad input is its diagnostics rows."""
-    import pyarrow as pa
-
     try:
         for batch in batches:
             for chunk, blob in zip(_cells(batch, "chunk"), _cells(batch, "tasks"), strict=True):
-                tables = process(config, pickle.loads(blob)).tables
-                names = list(tables)
+                made = process(config, pickle.loads(blob)).tables
+                names = list(made)
                 yield pa.RecordBatch.from_arrays(
                     [pa.array([chunk] * len(names), pa.int32()), pa.array(names, pa.string()),
-                     pa.array([_ipc(tables[n]) for n in names], pa.binary())],
+                     pa.array([_ipc(made[n]) for n in names], pa.binary())],
                     schema=_arrow(_PARSED))
     finally:
         close_archives()
@@ -277,8 +257,6 @@ def _cells(batch: pa.RecordBatch, name: str) -> list[Any]:
 
 
 def _ipc(table: pa.Table) -> bytes:
-    import pyarrow as pa
-
     sink = pa.BufferOutputStream()
     options = pa.ipc.IpcWriteOptions(compression="lz4")  # a quarter of the bytes to hold
     with pa.ipc.new_stream(sink, table.schema, options=options) as writer:
@@ -296,8 +274,6 @@ def _arrow(schema: StructType) -> pa.Schema:
 
 def _decode_batches(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """(chunk, IPC stream) rows in; the stream's rows out, each with its chunk."""
-    import pyarrow as pa
-
     for batch in batches:
         for chunk, data in zip(_cells(batch, "chunk"), _cells(batch, "data"), strict=True):
             table = pa.ipc.open_stream(data).read_all()
@@ -312,14 +288,10 @@ def _decode_batches(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatc
 def _projects(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """A partition of report rows (whole projects) in; their ``projects`` rows out,
     by ``tables.build_projects``."""
-    import pyarrow as pa
-
-    from .tables import build_projects
-
     held = list(batches)
     if not held:
         return
-    projects = build_projects(pa.Table.from_batches(held))
+    projects = tables.build_projects(pa.Table.from_batches(held))
     yield from projects.replace_schema_metadata(None).to_batches()
 
 
