@@ -486,3 +486,15 @@ def test_two_loads_at_once_both_finish(pg_url: str, folders: dict[str, Path]) ->
     assert sorted(o.unchanged for o in outcomes) == [False, True], outcomes
     assert _snapshot(pg_url)["reports"] == _folder_rows(
         read_folder(folders["first"], source="x").tables["reports"])
+
+
+def test_the_schema_parameter_is_taken_out_of_the_url() -> None:
+    split = _postgres.split_target
+    assert split("postgresql://u:p@h:5/db?schema=bma&sslmode=require") == (
+        "postgresql://u:p@h:5/db?sslmode=require", "bma")
+    # the other parameters go to libpq as written (it decodes %XX, and not +)
+    assert split("postgres://u@h/db?options=-csearch_path%3Dx%20y&password=a+b&schema=b%C3%A4") == (
+        "postgres://u@h/db?options=-csearch_path%3Dx%20y&password=a+b", "bä")
+    assert split("postgresql://u@h/db") == ("postgresql://u@h/db", None)
+    with pytest.raises(LoadError, match="schema= names no schema"):
+        split("postgresql://u@h/db?schema=")

@@ -39,7 +39,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import psycopg
 import pyarrow as pa
@@ -111,14 +111,19 @@ def _type_name(field: pa.Field[Any]) -> str:
 
 
 def split_target(url: str) -> tuple[str, str | None]:
-    """(the URL libpq is given, the schema named by ``schema=`` or None)."""
+    """(the URL libpq is given, the schema named by ``schema=`` or None). The other
+    query parameters are passed on as written (libpq decodes ``%XX``, not ``+``)."""
     parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    schemas = [value for key, value in query if key == "schema"]
-    rest = [(key, value) for key, value in query if key != "schema"]
+    kept, schemas = [], []
+    for item in parts.query.split("&") if parts.query else []:
+        key, _, value = item.partition("=")
+        if unquote(key) == "schema":
+            schemas.append(unquote(value))
+        else:
+            kept.append(item)
     if schemas and not schemas[-1]:
         raise LoadError("schema= names no schema")
-    return urlunsplit(parts._replace(query=urlencode(rest))), schemas[-1] if schemas else None
+    return urlunsplit(parts._replace(query="&".join(kept))), schemas[-1] if schemas else None
 
 
 def load(location: str, incoming: Incoming) -> LoadSummary:
