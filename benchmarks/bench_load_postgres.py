@@ -11,10 +11,12 @@ history=True)`` once under ``OUT/in`` (one file per report), convert it with
 again ``--incremental`` into ``OUT/later`` (a copy of ``first``). Per round, into a fresh
 database (``CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE template0`` through ``--url``, a
 role that may create databases), run ``bmaparse load`` in a fresh process three times:
-``first`` (an empty database), ``first`` again (unchanged), ``later`` (every report
-replaced whole, the new ones added). Printed per step: the median wall time of the
-process (start-up and reading the folder included), the load's own ``seconds`` and the
-rows deleted and inserted, with the load average (the machine may be shared).
+``first`` (an empty database), ``first`` again (unchanged), ``later`` (the new reports
+added; the reports already there as the same parse left as they are; the tables
+computed per project, per KPI and over the whole folder replaced). Printed per step: the median wall time of the
+process (start-up and reading the folder included), the load's own ``seconds``, the
+process's peak memory (max RSS, highest of the rounds) and the rows deleted and
+inserted, with the load average (the machine may be shared).
 """
 
 from __future__ import annotations
@@ -84,14 +86,23 @@ def main() -> None:
     steps = {"first load": first, "reload (unchanged)": first, "later convert": later}
     walls: dict[str, list[float]] = {s: [] for s in steps}
     seconds: dict[str, list[float]] = {s: [] for s in steps}
+    peaks: dict[str, list[float]] = {s: [] for s in steps}
     rows: dict[str, tuple[int, int]] = {}
     for _ in range(args.rounds):
         target = _database(args.url, "bmaparse_bench")
         for step, folder in steps.items():
             started = time.perf_counter()
-            done = _bmaparse("load", str(folder), "--to", target, "--json", "--quiet")
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bmaparse", "load", str(folder), "--to", target, "--json",
+                 "--quiet"], stdout=subprocess.PIPE, text=True)
+            out = process.stdout.read() if process.stdout else ""
+            _, status, usage = os.wait4(process.pid, 0)
+            process.returncode = os.waitstatus_to_exitcode(status)
             walls[step].append(time.perf_counter() - started)
-            summary = json.loads(done.stdout)
+            if process.returncode:
+                raise SystemExit(f"bmaparse load {folder} failed ({process.returncode})")
+            peaks[step].append(usage.ru_maxrss / 1024)
+            summary = json.loads(out)
             seconds[step].append(summary["seconds"])
             rows[step] = (sum(t["deleted"] for t in summary["tables"].values()),
                           sum(t["inserted"] for t in summary["tables"].values()))
@@ -101,7 +112,8 @@ def main() -> None:
     for step in steps:
         deleted, inserted = rows[step]
         print(f"  {step:20} {statistics.median(walls[step]):6.2f} s wall"
-              f" ({statistics.median(seconds[step]):6.2f} s in load_into);"
+              f" ({statistics.median(seconds[step]):6.2f} s in load_into,"
+              f" peak {max(peaks[step]):4.0f} MiB);"
               f" {deleted} deleted, {inserted} inserted")
 
 
