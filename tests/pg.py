@@ -7,8 +7,8 @@ as root, the server runs as the ``postgres`` user (PostgreSQL refuses root).
 
 Without a server binary the tests skip with a message; with ``CI`` set they fail.
 
-``fresh_database(server)`` creates an empty UTF-8 database for one test and returns its
-URL; ``Server.admin()`` a connection for the test's own queries.
+``pg_url`` is an empty UTF-8 database of its own for one test (``fresh_database``), dropped
+afterwards.
 """
 
 from __future__ import annotations
@@ -126,14 +126,6 @@ def pg_server() -> Iterator[Server]:
         pytest.skip(message)
     with _throwaway(bin_dir) as server:
         yield server
-
-
-def admin(server: Server, database: str | None = None) -> object:
-    """An autocommit connection to the server (its admin database, or ``database``)."""
-    import psycopg
-
-    url = server.url if database is None else server.url_of(database)
-    return psycopg.connect(url, autocommit=True, connect_timeout=10)
 
 
 _made = 0

@@ -109,7 +109,8 @@ def test_a_column_bmaparse_does_not_write_is_refused() -> None:
                       "3", "3")
     assert str(found.value).startswith(
         "table objectives has a column mine (bigint) that bmaparse does not write "
-        "(schema version 3): drop that column, or restore")
+        "(schema version 3): drop that column (keep your own columns in another table or a "
+        "view), load into a new database or schema, or drop the bmaparse tables and load again")
 
 
 def test_an_older_folder_is_refused_a_newer_one_evolves() -> None:
@@ -239,3 +240,14 @@ def test_cli_usage_and_refusals_are_one_line(tmp_path: Path, converted: Path,
     err = capsys.readouterr().err
     assert err.startswith("bmaparse: error: ") and err.count("\n") == 1
     assert "not a consistent bmaparse folder" in err
+
+
+def test_the_airflow_example_compiles() -> None:
+    """docs/examples/airflow_bmaparse_dag.py: Python that compiles (Airflow is not installed
+    here), calling the functions this bmaparse has."""
+    path = ROOT / "docs" / "examples" / "airflow_bmaparse_dag.py"
+    source = path.read_text(encoding="utf-8")
+    compile(source, str(path), "exec")
+    assert "bmaparse.convert([EXPORTS], OUT, incremental=True" in source
+    assert "bmaparse.load_into(converted[\"out\"], target)" in source
+    assert callable(bmaparse.convert) and callable(bmaparse.load_into)

@@ -5,15 +5,19 @@ encoding UTF-8; a database whose ``server_encoding`` is not UTF8 is refused: Tha
 not survive it). If the folder is the latest row of ``bmaparse_loads`` there is nothing
 to do. Else, in ONE transaction:
 
-1. the keys that name the rows the folder replaces (its report keys, project ids, KPI
-   keys and input paths) are copied into TEMP tables;
+1. the keys that name the rows the folder replaces (its report keys with the columns
+   that say which parse made them, project ids, KPI keys and input paths) are copied
+   into TEMP tables;
 2. a transaction-level advisory lock (one per schema) is taken, so two loads into the
    same schema run one after the other (the second then finds the first's tables); the
    latest load is read again;
 3. the tables are checked (``_schema.check``) and created, or evolved with the columns a
    newer schema adds; a table altered by hand is refused before anything is written;
-4. per table in ``LOAD_ORDER`` (``reports`` last) the rows ``REPLACED_BY`` names are
-   deleted (joined with the TEMP keys) and the folder's rows copied in with ``COPY ...
+4. the folder's reports already in ``reports`` as the same parse (same key, input,
+   sha256, lines, parser and schema version: their rows would be the same) are left as
+   they are; per table in ``LOAD_ORDER`` (``reports`` last) the rows ``REPLACED_BY``
+   names for the other reports (and the projects, KPIs ...) are deleted (joined with the
+   TEMP keys) and the folder's rows copied in with ``COPY ...
    FROM STDIN (FORMAT csv)``, the CSV written by pyarrow a batch at a time (no Python
    loop per row; a staging copy of every row would double the work); long values are
    compressed with lz4 where the server has it; a ``bmaparse_loads`` row is added; COMMIT.
@@ -35,7 +39,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import psycopg
 import pyarrow as pa
@@ -107,14 +111,19 @@ def _type_name(field: pa.Field[Any]) -> str:
 
 
 def split_target(url: str) -> tuple[str, str | None]:
-    """(the URL libpq is given, the schema named by ``schema=`` or None)."""
+    """(the URL libpq is given, the schema named by ``schema=`` or None). The other
+    query parameters are passed on as written (libpq decodes ``%XX``, not ``+``)."""
     parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    schemas = [value for key, value in query if key == "schema"]
-    rest = [(key, value) for key, value in query if key != "schema"]
+    kept, schemas = [], []
+    for item in parts.query.split("&") if parts.query else []:
+        key, _, value = item.partition("=")
+        if unquote(key) == "schema":
+            schemas.append(unquote(value))
+        else:
+            kept.append(item)
     if schemas and not schemas[-1]:
         raise LoadError("schema= names no schema")
-    return urlunsplit(parts._replace(query=urlencode(rest))), schemas[-1] if schemas else None
+    return urlunsplit(parts._replace(query="&".join(kept))), schemas[-1] if schemas else None
 
 
 def load(location: str, incoming: Incoming) -> LoadSummary:
@@ -204,7 +213,9 @@ def _load(conn: psycopg.Connection[Any], schema: str | None, incoming: Incoming,
     _schema.check_versions(warehouse_version, incoming.schema_version)
     for name in LOAD_ORDER:
         evolved += _prepare(conn, schema, name, warehouse_version, incoming.schema_version)
-    done = {name: _replace(conn, schema, name, incoming.tables[name]) for name in LOAD_ORDER}
+    changed = _changed_reports(conn, schema)
+    done = {name: _replace(conn, schema, name, _rows_to_write(name, incoming.tables[name], changed))
+            for name in LOAD_ORDER}
     conn.execute(
         sql.SQL("INSERT INTO {} (folder_id, source, schema_version, parser_version, loaded_at,"
                 " reports, rows) VALUES (%s, %s, %s, %s, clock_timestamp(), %s, %s)").format(
@@ -321,18 +332,56 @@ _KEYS_STAGED = {"report": ("reports", "report_key"), "project": ("projects", "pr
                 "kpi": ("kpi_results", "kpi_key")}
 """How a table's rows are replaced -> (the folder's table, column) whose values name them."""
 
+_PARSE = ("report_key", "source_path", "source_sha256", "source_line_start", "source_line_end",
+          "parser_version", "schema_version")
+"""The columns of ``reports`` that say which parse made a report's rows: the same text
+(key) at the same place of the same bytes, read by the same parser into the same schema
+gives the same rows in every table, so such a report is not written again."""
+
 
 def _stage_keys(conn: psycopg.Connection[Any], incoming: Incoming) -> None:
-    """The folder's report keys, project ids, KPI keys and input paths into TEMP tables
-    (dropped at the end of the transaction): what the deletes join with."""
-    for table, column in _KEYS_STAGED.values():
+    """What the deletes join with, into TEMP tables (dropped at the end of the
+    transaction): the folder's reports (the ``_PARSE`` columns), project ids, KPI keys
+    and input paths."""
+    reports = incoming.tables["reports"].select(list(_PARSE))
+    _copy(conn, sql.Identifier(_STAGE + "parse"), reports, create=True)
+    for table, column in list(_KEYS_STAGED.values())[1:]:
         values = pc.unique(incoming.tables[table].column(column)).drop_null()
         _copy(conn, sql.Identifier(_STAGE + column), pa.table([values], names=[column]),
               create=True)
     paths = pa.table({"source_path": pa.array(sorted(incoming.source_paths), pa.string())})
     _copy(conn, sql.Identifier(_STAGE + "source_path"), paths, create=True)
-    for column in (*(c for _, c in _KEYS_STAGED.values()), "source_path"):
-        conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier("pg_temp", _STAGE + column)))
+    for name in ("parse", "project_id", "kpi_key", "source_path"):
+        conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier("pg_temp", _STAGE + name)))
+
+
+def _changed_reports(conn: psycopg.Connection[Any], schema: str) -> pa.Array[Any]:
+    """The folder's report keys that are not in ``reports`` as the same parse (``_PARSE``),
+    into the TEMP table the report deletes join with; and as an array."""
+    same = sql.SQL(" AND ").join(
+        sql.SQL("r.{} IS NOT DISTINCT FROM s.{}").format(sql.Identifier(c), sql.Identifier(c))
+        for c in _PARSE)
+    conn.execute(sql.SQL(
+        "CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT s.report_key FROM {} s WHERE NOT EXISTS"
+        " (SELECT 1 FROM {} r WHERE r.report_key = s.report_key AND {})").format(
+            sql.Identifier(_STAGE + "report_key"), sql.Identifier("pg_temp", _STAGE + "parse"),
+            sql.Identifier(schema, "reports"), same))
+    conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier("pg_temp", _STAGE + "report_key")))
+    keys = conn.execute(sql.SQL("SELECT report_key FROM {}").format(
+        sql.Identifier("pg_temp", _STAGE + "report_key"))).fetchall()
+    return pa.array([key for (key,) in keys], pa.string())
+
+
+def _rows_to_write(name: str, table: pa.Table, changed: pa.Array[Any]) -> pa.Table:
+    """The folder's rows of ``name`` a load writes: of a table replaced per report, only
+    the rows of the changed reports (and, of ``diagnostics``, the file-level rows)."""
+    how = REPLACED_BY[name]
+    if how not in ("report", "diagnostics"):
+        return table
+    keep = pc.is_in(table.column("report_key"), value_set=changed)
+    if how == "diagnostics":
+        keep = pc.or_(keep, pc.is_null(table.column("report_key")))
+    return table.filter(keep)
 
 
 def _copy(conn: psycopg.Connection[Any], name: sql.Identifier, table: pa.Table, *,

@@ -130,7 +130,9 @@ def check(table: str, live: Sequence[Live], warehouse_version: str | None,
         if name not in declared.names:
             raise LoadError(
                 f"table {table} has a column {name} ({shown}) that bmaparse does not write "
-                f"(schema version {folder_version}): drop that column, or {_WHAT_TO_DO}")
+                f"(schema version {folder_version}): drop that column (keep your own columns "
+                "in another table or a view), load into a new database or schema, or drop "
+                "the bmaparse tables and load again")
         want = declared.field(name).type
         expected = stored_as(want) if stored_as is not None else want
         if typ is None or not _same(typ, expected):
