@@ -10,8 +10,8 @@ skipped as already converted) has its earlier file-level diagnostics replaced:
 before a chunk's rows are buffered, the sink is told which inputs it read
 (``drop_file_level``; the sink holds which inputs have such rows, so nothing
 here grows with the run), and the rows it leaves out are counted in
-``ConvertSummary.replaced_rows`` (the manifest's totals subtract them). ``ConvertSummary`` is what the run did, and what the
-command line prints.
+``ConvertSummary.replaced_rows`` (the manifest's totals subtract them).
+``ConvertSummary`` is what the run did, and what the command line prints.
 """
 
 from __future__ import annotations

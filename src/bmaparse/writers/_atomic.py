@@ -30,8 +30,8 @@ import pyarrow as pa
 
 from .._commit import Staging, clean_stale_temporaries, recover
 
-__all__ = ("FILE_LEVEL_TABLE", "FileSink", "Staging", "clean_stale_temporaries", "conform", "conformed_batch",
-           "recover", "subschema")
+__all__ = ("FILE_LEVEL_TABLE", "FileSink", "Staging", "clean_stale_temporaries", "conform",
+           "conformed_batch", "recover", "subschema")
 
 
 FILE_LEVEL_TABLE = "diagnostics"
