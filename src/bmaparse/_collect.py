@@ -5,8 +5,13 @@ Strategy: worker results (``_worker.Chunk``) arrive in task order. A
 an ``EntryLog`` file, not kept), drops the rows of reports that an earlier
 input or run already wrote (a set of keys, 16 bytes each), buffers rows up to a
 bound and writes them through the run's sink, and hands every reports row to
-the ``projects`` builder. ``ConvertSummary`` is what the run did, and what the
-command line prints.
+the ``projects`` builder. An input read again in an incremental run (any not
+skipped as already converted) has its earlier file-level diagnostics replaced:
+before a chunk's rows are buffered, the sink is told which inputs it read
+(``drop_file_level``; the sink holds which inputs have such rows, so nothing
+here grows with the run), and the rows it leaves out are counted in
+``ConvertSummary.replaced_rows`` (the manifest's totals subtract them).
+``ConvertSummary`` is what the run did, and what the command line prints.
 """
 
 from __future__ import annotations
@@ -72,6 +77,9 @@ class ConvertSummary:
     """The first inputs with an error (``FAILED_SHOWN`` at most; the manifest has all)."""
     rows: dict[str, int] = field(default_factory=dict)
     """Rows written this run, per table (``projects``: the whole rebuilt table)."""
+    replaced_rows: dict[str, int] = field(default_factory=dict)
+    """Rows of earlier runs this run left out, per table: the file-level diagnostics
+    of inputs it read again (their new rows replace them)."""
     files: dict[str, str] = field(default_factory=dict)
     """Table -> output file or folder."""
     manifest: str = ""
@@ -99,6 +107,7 @@ class ConvertSummary:
             "inputs": self.inputs, "reports": self.reports, "duplicates": self.duplicates,
             "skipped": self.skipped, "errors": self.errors, "warned": self.warned,
             "failed_inputs": list(self.failed_inputs), "rows": dict(self.rows),
+            "replaced_rows": dict(self.replaced_rows),
             "files": dict(self.files), "manifest": self.manifest,
             "seconds": round(self.seconds, 3), "exit_code": self.exit_code,
         }
@@ -197,6 +206,12 @@ class _Collector:
         earlier: set[str] = set()  # written by an earlier chunk or run: rows to drop
         self.written.begin_chunk()
         entries = [self._take_one(result, earlier) for result in chunk.results]
+        read = [r.source_path for r in chunk.results if r.skipped_as != "already-converted"]
+        if replaced := self.sink.drop_file_level(read):  # before this chunk's rows are written
+            from .writers import FILE_LEVEL_TABLE
+
+            counts = self.summary.replaced_rows
+            counts[FILE_LEVEL_TABLE] = counts.get(FILE_LEVEL_TABLE, 0) + replaced
         self._add(_drop_reports(chunk.tables, earlier) if earlier else chunk.tables)
         return entries
 

@@ -322,11 +322,16 @@ def manifest_head(
     """Every field of a run's manifest but ``inputs`` (which comes last). ``run`` is
     the run summary (``ConvertSummary.as_dict``); ``inputs`` and ``errors`` count
     the (merged) input entries; with ``previous`` (an incremental run) row totals
-    are added up. ``extra`` fields (``shard``, ``merged_from``) come after the rest."""
+    are added up: the previous totals, plus the rows this run wrote, less the rows
+    of the previous output it left out (``run["replaced_rows"]``: file-level
+    diagnostics of inputs read again), also listed in ``run``. ``extra`` fields
+    (``shard``, ``merged_from``) come after the rest."""
     rows: dict[str, int] = dict(run["rows"])
+    replaced: dict[str, int] = dict(run.get("replaced_rows") or {})
     if previous:
         before = previous.get("totals", {}).get("rows", {})
-        rows = {name: n + (before.get(name, 0) if name not in REWRITTEN else 0)
+        rows = {name: n + (before.get(name, 0) - replaced.get(name, 0)
+                           if name not in REWRITTEN else 0)
                 for name, n in rows.items()}
     return {
         "tool": TOOL,
@@ -342,7 +347,7 @@ def manifest_head(
         "finished_at": utc_now(),
         "seconds": run["seconds"],
         "files": run["files"],
-        "run": {k: run[k] for k in _RUN_KEYS},
+        "run": {k: run[k] for k in _RUN_KEYS} | ({"replaced_rows": replaced} if replaced else {}),
         "totals": {
             "inputs": inputs,
             "reports": rows.get("reports", 0),

@@ -30,7 +30,14 @@ from typing import Protocol
 import pyarrow as pa
 
 from .._formats import FORMATS
-from ._atomic import Staging, clean_stale_temporaries, conform, recover, subschema
+from ._atomic import (
+    FILE_LEVEL_TABLE,
+    Staging,
+    clean_stale_temporaries,
+    conform,
+    recover,
+    subschema,
+)
 
 _SUFFIXES = {"parquet": ".parquet", "csv": ".csv", "jsonl": ".jsonl"}
 DATABASE = "bmaparse.duckdb"
@@ -57,7 +64,7 @@ def _format(fmt: str) -> ModuleType:
         raise ValueError(f"unknown output format {fmt!r}; expected one of {', '.join(FORMATS)}")
     return importlib.import_module(f"{__name__}.{fmt}")
 
-__all__ = ("DATABASE", "DATABASE_WAL", "FORMATS", "Sink", "Staging", "clean_stale_temporaries",
+__all__ = ("DATABASE", "DATABASE_WAL", "FILE_LEVEL_TABLE", "FORMATS", "Sink", "Staging", "clean_stale_temporaries",
            "finish_database", "open_sink", "output_names", "read_existing", "recover")
 
 
@@ -67,6 +74,12 @@ class Sink(Protocol):
     def write(self, tables: Mapping[str, pa.Table]) -> None:
         """Append one batch; a missing key means no rows for that table. A table must
         have its schema's columns (any order; types are cast) or ValueError."""
+
+    def drop_file_level(self, paths: Iterable[str]) -> int:
+        """Leave out the previous output's (``append``) file-level diagnostics
+        (``FILE_LEVEL_TABLE`` rows with ``report_key`` null) of the inputs ``paths``,
+        which this run read again: their new rows replace them. Call it before
+        writing those inputs' rows; returns how many rows it leaves out (each once)."""
 
     def close(self) -> dict[str, str]:
         """Finish and move every output into place; table -> final path (for duckdb
@@ -82,7 +95,8 @@ def open_sink(fmt: str, out_dir: str | Path, schemas: Mapping[str, pa.Schema], *
     """A sink writing ``schemas``' tables into ``out_dir`` (created if missing) as
     ``fmt``. ``append=True``: each table's new output is its existing rows (when
     there are any) followed by the new ones; ValueError if the existing columns
-    differ from the schema (a schema change needs a full rewrite). With
+    differ from the schema (a schema change needs a full rewrite);
+    ``drop_file_level`` then leaves out old file-level diagnostics. With
     ``staging`` (a run's ``Staging``), ``close()`` stages the files for the run's
     ``staging.commit()``; without, the sink commits its own files on ``close()``."""
     module = _format(fmt)

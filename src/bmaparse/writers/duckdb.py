@@ -13,7 +13,10 @@ old one; a second sink of the same run, ``projects``, continues the staged
 file). The existing database is always opened first (read-only; read-write to
 checkpoint a write-ahead log that a crashed session left, whose tables would
 be lost otherwise), so one that another process holds is refused before
-anything is written. ``finish`` declares primary keys and creates views on the
+anything is written. ``drop_file_level`` deletes the previous file-level
+diagnostics of inputs read again as soon as it is told of them (before their
+new rows are inserted: the run's collector calls it first), knowing from the
+open which inputs have any. ``finish`` declares primary keys and creates views on the
 staged file once every sink of the run is closed. DuckDB's
 errors (a lock, a full disk) become ``OutputError``: one line naming the file. duckdb is imported
 only here, and this module only when the duckdb format is asked for.
@@ -24,7 +27,8 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from collections.abc import Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +37,7 @@ import pyarrow as pa
 
 from ..errors import OutputError
 from . import DATABASE, DATABASE_WAL
-from ._atomic import Staging, conformed_batch
+from ._atomic import FILE_LEVEL_TABLE, Staging, conformed_batch
 
 
 def sql_type(typ: pa.DataType) -> str:
@@ -70,6 +74,8 @@ class DuckDBSink:
         self._staging = staging or Staging(out_dir)
         self._done = False
         self.path = out_dir / DATABASE
+        self._earlier: Counter[str] = Counter()
+        """Input -> the previous output's file-level diagnostics of it not dropped (yet)."""
         try:
             with _clear_errors(self.path):
                 self._con: Any = duckdb.connect(os.path.abspath(self._start(append)))
@@ -80,6 +86,10 @@ class DuckDBSink:
                         if have != want:
                             raise ValueError(f"cannot append to table {name!r} of {self.path}: "
                                              f"its columns are {have}, expected {want}")
+                        if name == FILE_LEVEL_TABLE:
+                            self._earlier = Counter(dict(self._con.execute(
+                                f"SELECT source_path, count(*) FROM {_q(name)} WHERE report_key"
+                                " IS NULL AND source_path IS NOT NULL GROUP BY ALL").fetchall()))
                         continue
                     self._create(name, schema)
         except BaseException:
@@ -124,6 +134,21 @@ class DuckDBSink:
                                       f"SELECT {cols} FROM _bmaparse_batch")
             finally:
                 self._con.unregister("_bmaparse_batch")
+
+    def drop_file_level(self, paths: Iterable[str]) -> int:
+        """Delete the previous output's file-level diagnostics of the inputs ``paths``
+        (read again by this run: their new rows replace them); how many rows that
+        deletes. Called before this run's rows of ``paths`` are written (which would
+        be deleted too)."""
+        if self._done:
+            raise RuntimeError("drop_file_level() on a sink that is closed or aborted")
+        hits = sorted(set(paths).intersection(self._earlier))
+        if not hits:
+            return 0
+        with _clear_errors(self.path):
+            self._con.execute(f"DELETE FROM {_q(FILE_LEVEL_TABLE)} WHERE report_key IS NULL"
+                              " AND list_contains(?, source_path)", [hits])
+        return sum(self._earlier.pop(path) for path in hits)
 
     def close(self) -> dict[str, str]:
         """Checkpoint and stage the database (or, on a sink of its own, move it into

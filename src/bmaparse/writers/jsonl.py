@@ -9,13 +9,17 @@ escaped, Thai kept; Arrow text is valid UTF-8, so no lone surrogates can
 reach it); U+0085, U+2028 and U+2029 are escaped too, so that even
 ``str.splitlines`` sees one object per line. The fragments are joined into lines with pyarrow compute. Keys
 follow the schema order; nulls are written as ``null``. Appending checks the
-old file's first object's keys and copies its lines byte for byte.
+old file's first object's keys and copies its lines byte for byte; so does the
+rewrite that drops replaced file-level diagnostics (``FileSink``), which parses
+only the lines holding ``"report_key":null`` (a quote inside a string is
+escaped, so only a null key can spell that).
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -29,6 +33,7 @@ from ._atomic import FileSink, Staging
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 _JOIN: Callable[..., Any] = pc.binary_join_element_wise  # the stubs reject str + array
 _CHUNK = 16_384
+_FILE_LEVEL = b'"report_key":null'
 _LINE_BREAKS = [(chr(c), f"\\u{c:04x}") for c in (0x85, 0x2028, 0x2029)]  # splitlines() breaks
 
 
@@ -84,6 +89,36 @@ class JsonlSink(FileSink):
         for out in self._files.values():
             out.close()
         self._files = {}
+
+    def _file_level(self, old: Path) -> tuple[Counter[str], int]:
+        counts: Counter[str] = Counter()
+        with old.open("rb") as src:
+            for line in src:
+                path = _file_level_path(line)
+                if path is not None:
+                    counts[path] += 1
+        return counts, old.stat().st_size  # the staged file: its bytes, then the new rows
+
+    def _rewrite(self, schema: pa.Schema, staged: Path, target: Path) -> None:
+        with staged.open("rb") as src, target.open("wb") as out:
+            done = 0
+            while done < self._old_end:
+                line = src.readline()
+                if not line:
+                    break
+                done += len(line)
+                if _file_level_path(line) not in self._dropped:
+                    out.write(line)
+            shutil.copyfileobj(src, out, 1 << 20)
+
+
+def _file_level_path(line: bytes) -> str | None:
+    """The ``source_path`` of a line that is a file-level row (``report_key`` null), else None."""
+    if _FILE_LEVEL not in line:
+        return None
+    row = json.loads(line)
+    path = row.get("source_path") if row.get("report_key", "") is None else None
+    return path if isinstance(path, str) else None
 
 
 def read_existing(path: Path, table: str, target: pa.Schema) -> pa.Table:

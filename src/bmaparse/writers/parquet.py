@@ -9,19 +9,24 @@ slowly (a table with a few bytes per report would otherwise hold its bound only
 after tens of thousands of reports). The Arrow schema (with field
 descriptions and Thai labels) is stored in the file, and the schema metadata
 (``schema_version``, ``table``) lands in Parquet's key-value metadata. When
-appending, the old file is read row group by row group into the same buffer.
+appending, the old file is read row group by row group into the same buffer;
+the rewrite that drops replaced file-level diagnostics (``FileSink``) goes row
+group by row group too, filtering the previous output's rows by their index.
 """
 
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ._atomic import FileSink, Staging, conform
+from ._atomic import FILE_LEVEL_TABLE, FileSink, Staging, conform
 
 ROW_GROUP_ROWS = 65_536
 ROW_GROUP_BYTES = 8 << 20
@@ -80,6 +85,31 @@ class ParquetSink(FileSink):
         for writer in self._writers.values():
             writer.close()
         self._writers, self._buffers = {}, {}
+
+    def _file_level(self, old: Path) -> tuple[Counter[str], int]:
+        counts: Counter[str] = Counter()
+        with pq.ParquetFile(os.path.abspath(old)) as source:
+            for batch in source.iter_batches(columns=["report_key", "source_path"]):
+                paths = batch["source_path"].filter(pc.is_null(batch["report_key"]))
+                counts.update(p for p in paths.to_pylist() if p is not None)
+            return counts, source.metadata.num_rows
+
+    def _rewrite(self, schema: pa.Schema, staged: Path, target: Path) -> None:
+        dropped = pa.array(sorted(self._dropped), pa.string())
+        with pq.ParquetFile(os.path.abspath(staged)) as source, \
+                pq.ParquetWriter(os.path.abspath(target), schema, compression="zstd") as writer:
+            start = 0
+            for i in range(source.num_row_groups):
+                group = conform(source.read_row_group(i), schema, FILE_LEVEL_TABLE)
+                old = min(max(self._old_end - start, 0), group.num_rows)
+                start += group.num_rows
+                if old:
+                    head = group.slice(0, old)
+                    hit: Any = pc.is_in(head["source_path"], value_set=dropped)
+                    stale = pc.and_(pc.is_null(head["report_key"]), pc.fill_null(hit, False))
+                    group = pa.concat_tables([head.filter(pc.invert(stale)), group.slice(old)])
+                if group.num_rows:
+                    writer.write_table(group)
 
 
 def read_existing(path: Path, table: str, target: pa.Schema) -> pa.Table:
