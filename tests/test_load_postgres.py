@@ -4,6 +4,7 @@ on CI). Every test gets an empty database of its own."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -14,6 +15,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import psycopg
 import pyarrow as pa
@@ -239,6 +241,22 @@ def test_a_schema_named_in_the_url(pg_url: str, folders: dict[str, Path]) -> Non
         assert conn.execute("SELECT to_regclass('public.reports')").fetchone() == (None,)
     assert load_into(folders["first"], pg_url + "?schema=bma").unchanged
     assert not load_into(folders["first"], pg_url).unchanged  # another schema: its own loads
+
+
+def test_a_schema_whose_name_is_not_a_lowercase_identifier(pg_url: str,
+                                                           folders: dict[str, Path]) -> None:
+    """Mixed case, a dot, a quote: the schema is found again by the later load."""
+    for schema in ("Mixed", "a.b", 'q"s'):
+        target = f"{pg_url}?schema={quote(schema)}"
+        assert not load_into(folders["first"], target).unchanged
+        assert not load_into(folders["later"], target).unchanged
+        with _connect(pg_url) as conn:
+            rows = _rows(conn, "reports", schema.replace('"', '""'))
+        assert len(rows) == folders_rows(folders["later"])
+
+
+def folders_rows(folder: Path) -> int:
+    return int(json.loads((folder / "manifest.json").read_text())["totals"]["rows"]["reports"])
 
 
 _TODO = ("restore the column as bmaparse made it, load into a new database or schema, or drop "

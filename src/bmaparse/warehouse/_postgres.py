@@ -202,7 +202,8 @@ def _load(conn: psycopg.Connection[Any], schema: str | None, incoming: Incoming,
     _stage_keys(conn, incoming)
     _fast_compression(conn)
     conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(schema),))
-    if _one(conn, "SELECT to_regnamespace(%s)", (schema,)) is None:
+    if _one(conn, "SELECT oid FROM pg_namespace WHERE nspname = %s", (schema,)) is None:
+        # (not to_regnamespace: it parses an identifier, folding "Mixed" to mixed)
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
     evolved = _prepare(conn, schema, LOADS_TABLE, None, incoming.schema_version)
     latest = _latest(conn, schema)
