@@ -140,6 +140,18 @@ def test_mask_password() -> None:
     assert mask_password("postgresql://db/bma?user=etl&password=s3cret&x=1") == (
         "postgresql://db/bma?user=etl&password=***&x=1")
     assert mask_password("duckdb:/tmp/w.duckdb") == "duckdb:/tmp/w.duckdb"
+    assert mask_password("postgresql://etl:s3cret@[::1/bma?password=s3cret&x=1") == (
+        "postgresql://etl:***@[::1/bma?password=***&x=1")
+
+
+def test_a_url_urlsplit_refuses_is_one_usage_line(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from bmaparse.cli import main
+
+    assert main(["load", str(tmp_path), "--to", "postgresql://etl:s3cret@[::1/bma"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("bmaparse: error: not a PostgreSQL URL: 'postgresql://etl:***@[::1/bma'"
+                   " (Invalid IPv6 URL)\n")
 
 
 @pytest.mark.parametrize("target", ["mysql://x/y", "out.duckdb", "postgresql:db", "delta:",

@@ -25,6 +25,7 @@ import hashlib
 import importlib
 import json
 import os
+import re
 import sys
 import time
 from dataclasses import replace
@@ -171,6 +172,10 @@ def _parse_target(target: str) -> tuple[str, str]:
     if kind in ("postgresql", "postgres"):
         if not rest.startswith("//"):
             raise UsageError(f"unknown target {mask_password(target)!r}: expected {_FORMS}")
+        try:
+            urlsplit(target)
+        except ValueError as exc:  # "Invalid IPv6 URL"
+            raise UsageError(f"not a PostgreSQL URL: {mask_password(target)!r} ({exc})") from None
         return kind, target
     if not rest:
         raise UsageError(f"target {target!r} names no path: expected {_FORMS}")
@@ -182,8 +187,9 @@ def mask_password(target: str) -> str:
     parameter) replaced by ``***``; anything else unchanged."""
     try:
         parts = urlsplit(target)
-    except ValueError:
-        return target
+    except ValueError:  # (an unclosed "[" of an IPv6 host): mask what looks like a password
+        masked = re.sub(r"(//[^/?#@:]*:)[^/?#]*@", r"\1***@", target, count=1)
+        return re.sub(r"([?&]password=)[^&#]*", r"\1***", masked)
     masked = target
     if parts.password:
         userinfo, _, _ = parts.netloc.rpartition("@")
