@@ -326,3 +326,31 @@ def test_load_into_and_the_cli(tmp_path: Path, converted: dict[str, Path]) -> No
     assert refused.returncode == 1
     lines = refused.stderr.decode().splitlines()
     assert len(lines) == 1 and "holds stray.txt" in lines[0], lines
+
+
+def test_the_previous_folder_after_a_killed_load_is_not_unchanged(
+        tmp_path: Path, converted: dict[str, Path]) -> None:
+    """a loaded; a load of b killed after kpi_entries (its tables up to there hold b's
+    rows); loading a again must put a's rows back, not say "unchanged" (a is still the
+    latest *recorded* load) and leave b's rows beside a's reports."""
+    root = tmp_path / "lake"
+    a, b = incoming(converted["a"]), incoming(converted["b"])
+    _delta.load(str(root), a)
+    stop = "table:kpi_entries"
+    marker = tmp_path / "stopped"
+    child = subprocess.Popen([sys.executable, "-c", KILLED, str(root), str(converted["b"]),
+                              stop, str(marker)], env=child_env(), stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert child.poll() is None, child.communicate()[1].decode()
+        assert time.monotonic() < deadline, "the child never reached " + stop
+        time.sleep(0.05)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    done = LOAD_ORDER[: LOAD_ORDER.index("kpi_entries") + 1]
+    after_a, after_b = rows_of(a), apply(rows_of(a), b)
+    killed = {n: (after_b if n in done else after_a)[n] for n in LOAD_ORDER}
+    summary = _delta.load(str(root), a)
+    assert not summary.unchanged
+    assert_same_rows(held(root), apply(killed, a))
+    assert _delta.load(str(root), a).unchanged  # and now it is

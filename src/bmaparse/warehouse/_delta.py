@@ -8,7 +8,10 @@ its report keys from ``reports`` never sees a half-loaded report; a load killed 
 leaves the tables before it with the new rows (their commits are whole) and the rest as
 they were, and the next load of the same folder completes it: a table whose latest
 commit carries this folder's id (``bmaparse.folder_id`` in the commit's metadata) is
-skipped, the others are replaced again, which changes nothing a second time.
+skipped, the others are replaced again, which changes nothing a second time. Every
+commit also carries the load's own id (``bmaparse.load_id``): a table whose latest
+commit is a load's that ``bmaparse_loads`` never recorded is not what the latest
+recorded folder left, so loading that folder again is not "unchanged": it is loaded.
 
 First the reading: the latest ``bmaparse_loads`` row and every live table's schema,
 checked by ``_schema.check`` before anything is written; a folder that is the latest
@@ -35,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -57,6 +61,9 @@ table's commit, ``loads`` after the ``bmaparse_loads`` commit), to stop a load t
 
 FOLDER_ID = "bmaparse.folder_id"
 """The commit metadata key holding the loaded folder's id (every commit a load makes)."""
+LOAD_ID = "bmaparse.load_id"
+"""The commit metadata key naming the load (a random id) that made the commit; a load
+is finished when its id is on a commit of ``bmaparse_loads``."""
 
 _TABLES = (*LOAD_ORDER, LOADS_TABLE)
 
@@ -89,9 +96,11 @@ def _load(root: str, incoming: Incoming, target: str) -> LoadSummary:
         except LoadError as exc:
             raise LoadError(f"{target}: {exc}") from None
     _step("checked")
-    if latest is not None and latest[0] == incoming.folder_id:
+    if (latest is not None and latest[0] == incoming.folder_id
+            and not _unfinished(live)):
         return LoadSummary(target=target, unchanged=True)
-    commit = CommitProperties(custom_metadata={FOLDER_ID: incoming.folder_id})
+    commit = CommitProperties(custom_metadata={FOLDER_ID: incoming.folder_id,
+                                               LOAD_ID: uuid.uuid4().hex})
     evolved = []
     for name, columns in added.items():
         table = live[name]
@@ -239,6 +248,22 @@ def _latest_load(table: DeltaTable | None) -> tuple[str, str] | None:
         return None
     last = int(pc.index(data["loaded_at"], pc.max(data["loaded_at"])).as_py())
     return str(data["folder_id"][last].as_py()), str(data["schema_version"][last].as_py())
+
+
+def _unfinished(live: dict[str, DeltaTable | None]) -> bool:
+    """Whether a table's latest commit is a load's that ``bmaparse_loads`` never recorded
+    (a load killed midway): the folder recorded last is then not what the tables hold."""
+    loads = live[LOADS_TABLE]
+    if loads is None:
+        return False
+    finished = {str(commit[LOAD_ID]) for commit in loads.history() if LOAD_ID in commit}
+    for name in LOAD_ORDER:
+        table = live[name]
+        history = table.history(1) if table is not None else []
+        mark = history[0].get(LOAD_ID) if history else None
+        if mark is not None and str(mark) not in finished:
+            return True
+    return False
 
 
 def _last_folder(table: DeltaTable) -> str | None:
