@@ -140,7 +140,10 @@ SELECT l.kpi_key, l.kpi_id, l.name, q.quarter, l.fiscal_year_be, l.target_value,
        q.score, s.project_ids, coalesce(s.projects, 0) AS projects, l.report_key,
        l.source_path, coalesce(q.source_line, l.source_line) AS source_line, c.snapshots
 FROM latest l JOIN counted c USING (kpi_key)
-LEFT JOIN quarterly_results q ON q.report_key = l.report_key AND q.kpi_ordinal = l.ordinal
+LEFT JOIN (SELECT * FROM quarterly_results  -- a quarter printed twice: its first row
+           QUALIFY row_number() OVER (PARTITION BY report_key, kpi_ordinal, quarter
+                                      ORDER BY ordinal) = 1) q
+       ON q.report_key = l.report_key AND q.kpi_ordinal = l.ordinal
 LEFT JOIN serving s USING (kpi_key)
 WHERE l.n = 1
 ORDER BY l.kpi_key, q.quarter NULLS FIRST
