@@ -246,12 +246,13 @@ def test_a_schema_named_in_the_url(pg_url: str, folders: dict[str, Path]) -> Non
 def test_a_schema_whose_name_is_not_a_lowercase_identifier(pg_url: str,
                                                            folders: dict[str, Path]) -> None:
     """Mixed case, a dot, a quote: the schema is found again by the later load."""
-    for schema in ("Mixed", "a.b", 'q"s'):
+    for schema in ("Mixed", "a.b", 'q"s', "s" * 70, "ไทย" * 10):  # (the last two: > 63 bytes)
         target = f"{pg_url}?schema={quote(schema)}"
         assert not load_into(folders["first"], target).unchanged
         assert not load_into(folders["later"], target).unchanged
         with _connect(pg_url) as conn:
-            rows = _rows(conn, "reports", schema.replace('"', '""'))
+            stored = conn.execute("SELECT %s::name", (schema,)).fetchone()[0]
+            rows = _rows(conn, "reports", stored.replace('"', '""'))
         assert len(rows) == folders_rows(folders["later"])
 
 

@@ -202,8 +202,8 @@ def _load(conn: psycopg.Connection[Any], schema: str | None, incoming: Incoming,
     _stage_keys(conn, incoming)
     _fast_compression(conn)
     conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(schema),))
-    if _one(conn, "SELECT oid FROM pg_namespace WHERE nspname = %s", (schema,)) is None:
-        # (not to_regnamespace: it parses an identifier, folding "Mixed" to mixed)
+    if _one(conn, "SELECT oid FROM pg_namespace WHERE nspname = %s::name", (schema,)) is None:
+        # (not to_regnamespace: it folds "Mixed" to mixed; ::name cuts at 63 bytes as PG does)
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
     evolved = _prepare(conn, schema, LOADS_TABLE, None, incoming.schema_version)
     latest = _latest(conn, schema)
