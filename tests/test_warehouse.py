@@ -263,3 +263,20 @@ def test_the_airflow_example_compiles() -> None:
     assert "bmaparse.convert([EXPORTS], OUT, incremental=True" in source
     assert "bmaparse.load_into(converted[\"out\"], target)" in source
     assert callable(bmaparse.convert) and callable(bmaparse.load_into)
+
+
+def test_a_shard_or_a_partial_merge_is_not_loaded(tmp_path: Path) -> None:
+    """Loading the shards one by one would leave projects, the analysis tables and
+    findings as the last shard alone made them; a merge of every shard is loaded."""
+    parts = [tmp_path / f"p{k}" for k in (1, 2)]
+    for k, part in enumerate(parts, 1):
+        bmaparse.convert([ROOT / "samples"], part, jobs=1, shard=(k, 2))
+    bmaparse.merge(parts[:1], tmp_path / "half", partial=True)
+    bmaparse.merge(parts, tmp_path / "whole")
+    target = f"duckdb:{tmp_path / 'w.duckdb'}"
+    with pytest.raises(LoadError, match=r"p1 is shard 1/2 of a convert --shard run: .*merge"):
+        load_into(parts[0], target)
+    with pytest.raises(LoadError, match=r"a partial merge of shards \[1\] of 2"):
+        load_into(tmp_path / "half", target)
+    assert not (tmp_path / "w.duckdb").exists()
+    assert not load_into(tmp_path / "whole", target).unchanged

@@ -132,6 +132,14 @@ def read_folder(root: Path, *, source: str) -> Incoming:
         raise LoadError(
             f"{source}: written with schema version {version}; this bmaparse reads "
             f"{SCHEMA_VERSION}: convert it again with this bmaparse and load that folder")
+    shard = manifest.get("shard")
+    if isinstance(shard, dict) and shard.get("complete") is not True:
+        which = (f"shard {shard.get('index')}/{shard.get('count')}" if "index" in shard else
+                 f"a partial merge of shards {shard.get('indexes')} of {shard.get('count')}")
+        raise LoadError(
+            f"{source} is {which} of a convert --shard run: its projects, analysis tables and"
+            " findings cover only its own inputs, and a load replaces the warehouse's by"
+            " them: bmaparse merge every shard and load the merged folder")
     tables = _read_tables(root, str(manifest.get("format")), source)
     try:
         unchanged = (root / MANIFEST_NAME).read_bytes() == manifest_bytes
