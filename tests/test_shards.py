@@ -309,6 +309,9 @@ def _edited(part: Path, into: Path, edit: Callable[[dict[str, Any]], None]) -> P
     ("count", lambda m: m["shard"].update(count=5), "another N"),
     ("inputs", lambda m: m["shard"].update(inputs_digest="0" * 64), "other inputs"),
     ("no shard", lambda m: m.pop("shard"), "not written by convert --shard"),
+    ("no index", lambda m: m["shard"].pop("index"), "shard record is damaged"),
+    ("index text", lambda m: m["shard"].update(index="x"), "shard record is damaged"),
+    ("index past N", lambda m: m["shard"].update(index=9), "shard record is damaged"),
 ])
 def test_parts_that_are_not_one_set_are_refused(
     parts: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],

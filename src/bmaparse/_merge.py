@@ -197,6 +197,7 @@ def _check_parts(folders: Sequence[Path], manifests: Sequence[Mapping[str, Any]]
                     f"{part} is a shard of {what} than {first} (shard {name}"
                     f" {shard.get(name)!r} vs {head['shard'].get(name)!r}): every shard must"
                     " be converted with the same INPUT arguments over the same files")
+        _check_record(part, shard)
         for index in shard_indexes(shard):
             if index in owner:
                 raise UsageError(f"shard {index}/{shard['count']} is in both {owner[index]} and"
@@ -210,6 +211,21 @@ def _check_parts(folders: Sequence[Path], manifests: Sequence[Mapping[str, Any]]
                          " merge only the shards given")
     return {"indexes": sorted(owner), "count": count, "complete": not missing,
             **{name: head["shard"][name] for name in _SAME_INPUTS if name != "count"}}
+
+
+def _check_record(part: Path, shard: Mapping[str, Any]) -> None:
+    """UsageError when ``part``'s ``shard`` record is not one convert or merge writes
+    (a manifest edited by hand): whole numbers, 1 <= index <= count."""
+    count = shard.get("count")
+    indexes = shard.get("indexes", [shard.get("index")])
+
+    def whole(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    if not (whole(count) and isinstance(indexes, list) and indexes
+            and all(whole(k) and 1 <= k <= count for k in indexes)):
+        raise UsageError(f"{part}: its manifest's shard record is damaged ({dict(shard)!r}):"
+                         " convert that shard again")
 
 
 class _Merge:
