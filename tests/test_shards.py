@@ -22,6 +22,7 @@ import bmaparse
 from bmaparse import _commit, synth, writers
 from bmaparse._discover import discover, shard_of
 from bmaparse._formats import FORMATS
+from bmaparse._merge import merge
 from bmaparse._verify import verify
 from bmaparse.batch import convert
 from bmaparse.cli import main
@@ -460,3 +461,20 @@ def test_a_merged_folder_can_be_brought_up_to_date_incrementally(tmp_path: Path)
     assert manifest(out)["totals"]["inputs"] == before["inputs"] + 1
     found = verify(out)
     assert found.ok, found.lines()
+
+
+def test_the_merged_manifest_does_not_depend_on_the_order_of_the_parts(tmp_path: Path) -> None:
+    """Parts written inside the input folder see each other as skipped files (each a
+    different count); merge takes the parts in shard order, however they are given."""
+    inputs = tmp_path / "in"
+    shutil.copytree(SAMPLES, inputs)
+    parts = [inputs / "parts" / str(k) for k in (1, 2)]
+    for k, part in enumerate(parts, 1):
+        convert([inputs], part, jobs=1, shard=(k, 2))
+    assert manifest(parts[0])["skipped_files"] != manifest(parts[1])["skipped_files"]
+    merge(parts, tmp_path / "a", jobs=1)
+    merge(parts[::-1], tmp_path / "b", jobs=1)
+    timing = ("started_at", "finished_at", "seconds")
+    a, b = manifest(tmp_path / "a"), manifest(tmp_path / "b")
+    assert {k: v for k, v in a.items() if k not in timing} == {
+        k: v for k, v in b.items() if k not in timing}

@@ -116,6 +116,10 @@ def merge(
     with contextlib.ExitStack() as locks:
         manifests = [_open_part(part, locks) for part in folders]
         shard = _check_parts(folders, manifests, partial)
+        # in shard order, whatever order the parts were given in: the merged manifest
+        # (its skipped_files and merged_from come from the parts in turn) is then one
+        order = sorted(range(len(folders)), key=lambda i: shard_indexes(manifests[i]["shard"]))
+        folders, manifests = [folders[i] for i in order], [manifests[i] for i in order]
         check_output(out_dir, force=force)
         out_dir.mkdir(parents=True, exist_ok=True)
         locks.enter_context(OutputLock(out_dir, "merge"))
