@@ -192,8 +192,12 @@ class _Collector:
     def __init__(
         self, sink: Any, summary: ConvertSummary, written: _KeySet, entries: EntryLog,
         projects: tables.ProjectsBuilder, tasks: Sequence[Task] = (),
+        kept_failures: frozenset[str] = frozenset(),
     ) -> None:
         self.sink, self.summary, self.written, self.entries = sink, summary, written, entries
+        self.kept_failures = kept_failures
+        """Inputs left out as unchanged failures (``batch._unchanged_failures``): an
+        archive among them keeps its archive-level rows."""
         self.projects = projects
         self.tasks, self.taken = tasks, 0
         """The run's tasks, in the order their results arrive; how many have."""
@@ -205,8 +209,9 @@ class _Collector:
         """Account for one chunk; its inputs' manifest entries, in order."""
         earlier: set[str] = set()  # written by an earlier chunk or run: rows to drop
         self.written.begin_chunk()
+        tasks = self.tasks[self.taken:self.taken + len(chunk.results)]
         entries = [self._take_one(result, earlier) for result in chunk.results]
-        read = [r.source_path for r in chunk.results if r.skipped_as != "already-converted"]
+        read = self._read_again(chunk.results, tasks)
         if replaced := self.sink.drop_file_level(read):  # before this chunk's rows are written
             from .writers import FILE_LEVEL_TABLE
 
@@ -214,6 +219,25 @@ class _Collector:
             counts[FILE_LEVEL_TABLE] = counts.get(FILE_LEVEL_TABLE, 0) + replaced
         self._add(_drop_reports(chunk.tables, earlier) if earlier else chunk.tables)
         return entries
+
+    def _read_again(self, results: Sequence[TaskResult], tasks: Sequence[Task]) -> list[str]:
+        """The inputs whose previous file-level diagnostics this chunk replaces: every
+        input read again, and the archive of every member (the archive was opened
+        again: its archive-level rows are this run's refusals, none when it is fixed),
+        unless the archive's refusal was left out as an unchanged failure."""
+        from ._read import display_path
+
+        read = []
+        for i, result in enumerate(results):
+            task = tasks[i] if i < len(tasks) else None
+            if task is not None and task.member is not None \
+                    and task.source_path == result.source_path:
+                archive = display_path(task.path)
+                if archive not in self.kept_failures:
+                    read.append(archive)
+            if result.skipped_as != "already-converted":
+                read.append(result.source_path)
+        return read
 
     def _take_one(self, result: TaskResult, earlier: set[str]) -> dict[str, Any]:
         # a key an earlier task of this chunk added is a duplicate whose rows the

@@ -228,14 +228,15 @@ class _Run:
         written = _KeySet()
         if self.previous is not None:
             written = _existing_reports(writers, tables, fmt, self.out, projects, self.previous)
-        tasks, unchanged = _unchanged_failures(found.tasks, self.previous)
+        tasks, unchanged, kept_failures = _unchanged_failures(found.tasks, self.previous)
         jobs = min(self.options.jobs, max(1, len(tasks)))
         summary = ConvertSummary(self.out, fmt, jobs)
         summary.inputs = summary.skipped = unchanged
         schemas = {name: tables.SCHEMAS[name] for name in tables.TABLES}
         sink = writers.open_sink(fmt, self.out, schemas, append=self.previous is not None,
                                  staging=staging)
-        collector = _Collector(sink, summary, written, self.entries, projects, tasks)
+        collector = _Collector(sink, summary, written, self.entries, projects, tasks,
+                               kept_failures=kept_failures)
         config = WorkerConfig(self.options.strict, known, self.options.limits)
         try:
             self._collect(collector, tasks, config, started)
@@ -305,20 +306,25 @@ def _output_errors(out: Path) -> Generator[None, None, None]:
 
 def _unchanged_failures(
     tasks: list[Task], previous: Mapping[str, Any] | None
-) -> tuple[list[Task], int]:
+) -> tuple[list[Task], int, frozenset[str]]:
     """An incremental run's tasks without the inputs that failed before without a
     sha256 (too large, unreadable) and have not changed since (same ``file_signature``):
     reading them again would only append the same diagnostics again. Their manifest
-    entries stay as they were. (tasks, how many were left out)."""
+    entries (and file-level diagnostics) stay as they were. (tasks, how many were
+    left out, their source paths)."""
     if previous is None:
-        return tasks, 0
+        return tasks, 0, frozenset()
     failed = {e["path"]: e["file_signature"] for e in previous.get("inputs", ())
               if not e.get("sha256") and e.get("file_signature")}
     if not failed:
-        return tasks, 0
-    kept = [t for t in tasks if t.source_path not in failed
-            or failed[t.source_path] != file_signature(t.path)]
-    return kept, len(tasks) - len(kept)
+        return tasks, 0, frozenset()
+    kept, left = [], set()
+    for t in tasks:
+        if t.source_path not in failed or failed[t.source_path] != file_signature(t.path):
+            kept.append(t)
+        else:
+            left.add(t.source_path)
+    return kept, len(tasks) - len(kept), frozenset(left)
 
 
 def _check_appendable(previous: Mapping[str, Any], out: Path, fmt: str) -> None:

@@ -1,0 +1,70 @@
+"""File-level diagnostics an incremental run must replace although it does not parse
+the input again: an archive now readable (its archive-level row)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import bmaparse
+from bmaparse.batch import convert
+from bmaparse.tables import SCHEMAS
+from bmaparse.writers import FORMATS, read_existing
+from helpers import zip_bytes
+
+
+def file_level(out: Path, fmt: str) -> list[tuple[str, str]]:
+    table = read_existing(fmt, out, "diagnostics", SCHEMAS["diagnostics"])
+    assert table is not None
+    return sorted((d["source_path"], d["code"]) for d in table.to_pylist()
+                  if d["report_key"] is None)
+
+
+def runs(folder: Path, out: Path, fmt: str) -> None:
+    convert([folder], out, fmt=fmt, jobs=1, incremental=True)
+    found = bmaparse.verify(out)
+    assert found.ok, found.problems
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_archive_fixed_loses_its_archive_level_error(tmp_path: Path, fmt: str) -> None:
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    archive = folder / "x.zip"
+    archive.write_bytes(b"PK not an archive")
+    runs(folder, out, fmt)
+    assert file_level(out, fmt) == [(str(archive), "unreadable-archive")]
+    archive.write_bytes(zip_bytes({"m.txt": b"hello\n"}))
+    runs(folder, out, fmt)
+    convert([folder], tmp_path / "full", fmt=fmt, jobs=1)
+    assert file_level(out, fmt) == file_level(tmp_path / "full", fmt) == [
+        (f"{archive}!m.txt", "no-report-found")]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_archive_unchanged_keeps_its_archive_level_error(tmp_path: Path, fmt: str) -> None:
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    archive = folder / "x.zip"
+    archive.write_bytes(b"PK not an archive")
+    runs(folder, out, fmt)
+    runs(folder, out, fmt)
+    assert file_level(out, fmt) == [(str(archive), "unreadable-archive")]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_archive_partly_read_unchanged_keeps_its_archive_level_error(
+        tmp_path: Path, fmt: str) -> None:
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    archive = folder / "x.zip"
+    data = zip_bytes({"a.txt": b"hello\n", "b.txt": b"", "c.txt": b"x\n"})
+    third = data.rfind(b"PK\x01\x02")  # the last central directory entry, damaged
+    archive.write_bytes(data[:third] + b"XX" + data[third + 2:])
+    for _ in range(2):  # the second run: the archive unchanged, its refusal not read again
+        convert([folder], out, fmt=fmt, jobs=1, incremental=True)
+        found = bmaparse.verify(out)
+        assert found.ok, found.problems
+        assert (str(archive), "unreadable-archive") in file_level(out, fmt)
+        assert (f"{archive}!b.txt", "empty-input") in file_level(out, fmt)
