@@ -68,3 +68,19 @@ def test_an_archive_partly_read_unchanged_keeps_its_archive_level_error(
         assert found.ok, found.problems
         assert (str(archive), "unreadable-archive") in file_level(out, fmt)
         assert (f"{archive}!b.txt", "empty-input") in file_level(out, fmt)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_input_changed_to_known_content_loses_its_old_rows(tmp_path: Path, fmt: str) -> None:
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    (folder / "a.txt").write_bytes(b"hello\n")
+    b = folder / "b.txt"
+    b.write_bytes(b"")
+    runs(folder, out, fmt)
+    assert (str(b), "empty-input") in file_level(out, fmt)
+    b.write_bytes(b"hello\n")  # fixed: now a copy of a.txt, a sha256 already converted
+    runs(folder, out, fmt)
+    assert (str(b), "empty-input") not in file_level(out, fmt)
+    runs(folder, out, fmt)  # unchanged since: nothing more to replace
+    assert (str(folder / "a.txt"), "no-report-found") in file_level(out, fmt)

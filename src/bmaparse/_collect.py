@@ -193,11 +193,14 @@ class _Collector:
         self, sink: Any, summary: ConvertSummary, written: _KeySet, entries: EntryLog,
         projects: tables.ProjectsBuilder, tasks: Sequence[Task] = (),
         kept_failures: frozenset[str] = frozenset(),
+        previous_sha: Mapping[str, str] | None = None,
     ) -> None:
         self.sink, self.summary, self.written, self.entries = sink, summary, written, entries
         self.kept_failures = kept_failures
         """Inputs left out as unchanged failures (``batch._unchanged_failures``): an
         archive among them keeps its archive-level rows."""
+        self.previous_sha: Mapping[str, str] = previous_sha or {}
+        """Input -> the sha256 the previous run's manifest lists for it (incremental)."""
         self.projects = projects
         self.tasks, self.taken = tasks, 0
         """The run's tasks, in the order their results arrive; how many have."""
@@ -222,7 +225,9 @@ class _Collector:
 
     def _read_again(self, results: Sequence[TaskResult], tasks: Sequence[Task]) -> list[str]:
         """The inputs whose previous file-level diagnostics this chunk replaces: every
-        input read again, and the archive of every member (the archive was opened
+        input read again; one skipped as already converted whose path the previous run
+        listed under another sha256 (it changed into a copy of a known input: the old
+        version's rows are stale); and the archive of every member (the archive was opened
         again: its archive-level rows are this run's refusals, none when it is fixed),
         unless the archive's refusal was left out as an unchanged failure."""
         from ._read import display_path
@@ -235,7 +240,8 @@ class _Collector:
                 archive = display_path(task.path)
                 if archive not in self.kept_failures:
                     read.append(archive)
-            if result.skipped_as != "already-converted":
+            if result.skipped_as != "already-converted" or self.previous_sha.get(
+                    result.source_path, result.sha256) != result.sha256:
                 read.append(result.source_path)
         return read
 

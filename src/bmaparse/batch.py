@@ -235,8 +235,10 @@ class _Run:
         schemas = {name: tables.SCHEMAS[name] for name in tables.TABLES}
         sink = writers.open_sink(fmt, self.out, schemas, append=self.previous is not None,
                                  staging=staging)
+        previous_sha = {str(e["path"]): str(e["sha256"])
+                        for e in (self.previous or {}).get("inputs", ()) if e.get("sha256")}
         collector = _Collector(sink, summary, written, self.entries, projects, tasks,
-                               kept_failures=kept_failures)
+                               kept_failures=kept_failures, previous_sha=previous_sha)
         config = WorkerConfig(self.options.strict, known, self.options.limits)
         try:
             self._collect(collector, tasks, config, started)
