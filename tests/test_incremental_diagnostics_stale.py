@@ -11,7 +11,7 @@ import bmaparse
 from bmaparse.batch import convert
 from bmaparse.tables import SCHEMAS
 from bmaparse.writers import FORMATS, read_existing
-from helpers import zip_bytes
+from helpers import variant, zip_bytes
 
 
 def file_level(out: Path, fmt: str) -> list[tuple[str, str]]:
@@ -84,3 +84,26 @@ def test_an_input_changed_to_known_content_loses_its_old_rows(tmp_path: Path, fm
     assert (str(b), "empty-input") not in file_level(out, fmt)
     runs(folder, out, fmt)  # unchanged since: nothing more to replace
     assert (str(folder / "a.txt"), "no-report-found") in file_level(out, fmt)
+
+
+@pytest.mark.parametrize("fmt", ["parquet"])
+def test_an_input_changed_back_to_an_earlier_version_verifies(tmp_path: Path, fmt: str) -> None:
+    """Its reports are the first reading's (the same sha256): duplicates this time."""
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    for data in (variant(1), b"hello\n", variant(1)):
+        (folder / "a.txt").write_bytes(data)
+        runs(folder, out, fmt)
+
+
+def test_verify_still_finds_a_report_missing_for_the_current_version(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    (folder / "a.txt").write_bytes(variant(1))
+    (folder / "b.txt").write_bytes(variant(2))
+    runs(folder, out, "parquet")
+    reports = pq.read_table(out / "reports.parquet")
+    pq.write_table(reports.slice(0, 1), out / "reports.parquet")
+    assert not bmaparse.verify(out).ok
