@@ -107,3 +107,27 @@ def test_verify_still_finds_a_report_missing_for_the_current_version(tmp_path: P
     reports = pq.read_table(out / "reports.parquet")
     pq.write_table(reports.slice(0, 1), out / "reports.parquet")
     assert not bmaparse.verify(out).ok
+
+
+def test_csv_a_source_path_starting_with_a_quote_and_a_formula(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    folder = Path("'=in")
+    folder.mkdir()
+    for data in (b"", b"hello\n"):
+        (folder / "a.txt").write_bytes(data)
+        runs(folder, Path("out"), "csv")
+    assert file_level(Path("out"), "csv") == [("'=in/a.txt", "no-report-found")]
+
+
+def test_csv_round_trips_text_starting_with_quotes_and_a_formula(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from bmaparse.writers import open_sink
+
+    schema = pa.schema([("report_key", pa.string()), ("text", pa.string())])
+    values = ["=1+1", "'=1+1", "''@x", "'plain", "-", "'", None, "a'=b"]
+    sink = open_sink("csv", tmp_path, {"t": schema}, append=False)
+    sink.write({"t": pa.table({"report_key": values, "text": values}, schema=schema)})
+    sink.close()
+    assert read_existing("csv", tmp_path, "t", schema)["text"].to_pylist() == values

@@ -9,7 +9,9 @@ as ``true``/``false``. Before writing, string columns only (never numbers)
 get a leading ``'`` when they start with ``=``, ``+``, ``-``, ``@``, tab or
 CR: one vectorised regex replace per column. Appending copies the old file's
 data lines byte for byte after checking its header. ``read_existing`` strips
-that ``'`` again (ambiguous only for text that itself began with ``'=`` ...).
+that ``'`` again; text that itself began with ``'=`` ... gets one ``'`` more, so
+the round trip is exact (it lost that ``'``, and a source path ``'=in/a.txt`` was
+read back as another path: an incremental run never replaced its file-level rows).
 The rewrite that drops replaced file-level diagnostics (``FileSink``) copies
 every kept record's bytes: a record is complete at a line end outside quotes
 (an even number of ``"`` so far: every string is quoted, nothing else has one),
@@ -40,8 +42,8 @@ from ._atomic import FileSink, Staging
 BOM = b"\xef\xbb\xbf"
 # eol= exists since pyarrow 13; pyarrow-stubs do not know it yet
 _OPTIONS = pacsv.WriteOptions(include_header=False, eol="\r\n")  # type: ignore[call-arg]
-_RISKY = r"^([=+\-@\t\r])"
-_NEUTRALISED = r"^'([=+\-@\t\r])"
+_RISKY = r"^('*[=+\-@\t\r])"  # a text that itself began with ' and a formula gets one more
+_NEUTRALISED = r"^'('*[=+\-@\t\r])"
 
 
 def header(schema: pa.Schema) -> bytes:
