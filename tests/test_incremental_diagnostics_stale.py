@@ -131,3 +131,15 @@ def test_csv_round_trips_text_starting_with_quotes_and_a_formula(tmp_path: Path)
     sink.write({"t": pa.table({"report_key": values, "text": values}, schema=schema)})
     sink.close()
     assert read_existing("csv", tmp_path, "t", schema)["text"].to_pylist() == values
+
+
+def test_an_input_changed_into_a_copy_of_another_verifies(tmp_path: Path) -> None:
+    """Its manifest entry is the copy's (what was written under that sha256), not
+    its own earlier version's counts under the new sha256."""
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    (folder / "a.txt").write_bytes(variant(1))
+    (folder / "b.txt").write_bytes(variant(2) + b"\n" + variant(3))
+    runs(folder, out, "parquet")
+    (folder / "b.txt").write_bytes(variant(1))
+    runs(folder, out, "parquet")

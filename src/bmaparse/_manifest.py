@@ -234,7 +234,11 @@ def _updated(
 ) -> dict[str, Any]:
     """``entry``, completed from what the previous run recorded when it was skipped."""
     if entry["outcome"] == "skipped" and entry.get("reason") == "already-converted":
-        before = same_path or by_sha.get(entry.get("sha256")) or {}
+        sha = entry.get("sha256")
+        # the path's own entry when it describes this content; else the content's
+        # (a path changed into a copy of another input's content)
+        own = same_path if same_path and (not sha or same_path.get("sha256") == sha) else None
+        before = own or by_sha.get(sha) or same_path or {}
         kept = {k: v for k, v in before.items() if k not in ("path", "outcome")}
         kept["previous_outcome"] = before.get("previous_outcome", before.get("outcome"))
         entry = {**kept, **entry}
