@@ -143,3 +143,14 @@ def test_an_input_changed_into_a_copy_of_another_verifies(tmp_path: Path) -> Non
     runs(folder, out, "parquet")
     (folder / "b.txt").write_bytes(variant(1))
     runs(folder, out, "parquet")
+
+
+def test_an_input_changed_into_the_old_content_of_another_verifies(tmp_path: Path) -> None:
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    (folder / "a.txt").write_bytes(variant(1))
+    (folder / "b.txt").write_bytes(b"hello\n")
+    runs(folder, out, "parquet")
+    (folder / "a.txt").write_bytes(b"")  # a.txt's reports: a snapshot now
+    (folder / "b.txt").write_bytes(variant(1))  # skipped: a known sha256
+    runs(folder, out, "parquet")

@@ -236,11 +236,16 @@ def _updated(
     if entry["outcome"] == "skipped" and entry.get("reason") == "already-converted":
         sha = entry.get("sha256")
         # the path's own entry when it describes this content; else the content's
-        # (a path changed into a copy of another input's content)
+        # (a path changed into a copy of another input's content: it wrote none of
+        # the content's reports, which are another input's; they are its duplicates)
         own = same_path if same_path and (not sha or same_path.get("sha256") == sha) else None
         before = own or by_sha.get(sha) or same_path or {}
         kept = {k: v for k, v in before.items() if k not in ("path", "outcome")}
         kept["previous_outcome"] = before.get("previous_outcome", before.get("outcome"))
+        if own is None and before is not same_path and "written" in before:
+            kept["duplicates"] = int(before.get("written") or 0) + int(
+                before.get("duplicates") or 0)
+            kept["written"] = 0
         entry = {**kept, **entry}
     return entry
 
