@@ -154,3 +154,15 @@ def test_an_input_changed_into_the_old_content_of_another_verifies(tmp_path: Pat
     (folder / "a.txt").write_bytes(b"")  # a.txt's reports: a snapshot now
     (folder / "b.txt").write_bytes(variant(1))  # skipped: a known sha256
     runs(folder, out, "parquet")
+
+
+def test_an_input_changed_back_to_its_old_content_a_copy_has_verifies(tmp_path: Path) -> None:
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    (folder / "a.txt").write_bytes(variant(1))
+    (folder / "b.txt").write_bytes(variant(1))  # a copy: its report is a.txt's
+    runs(folder, out, "parquet")
+    (folder / "a.txt").write_bytes(b"")
+    runs(folder, out, "parquet")
+    (folder / "a.txt").write_bytes(variant(1))  # back: skipped, a known sha256 (b.txt's)
+    runs(folder, out, "parquet")

@@ -204,7 +204,7 @@ def _check_inputs(reports: Any, inputs: Iterable[dict[str, Any]], found: Verific
                        strict=True))
     listed: set[tuple[str, str]] = set()
     written_by_sha: dict[str, list[tuple[str, int]]] = {}
-    skipped: list[tuple[str, str, int]] = []
+    skipped: list[tuple[str, str, int, int]] = []
     short: list[str] = []
     paths: set[str] = set()
     for entry in inputs:
@@ -216,19 +216,19 @@ def _check_inputs(reports: Any, inputs: Iterable[dict[str, Any]], found: Verific
             continue
         listed.add((path, sha))
         written_by_sha.setdefault(sha, []).append((path, written))
-        if entry.get("outcome") == "skipped":  # also a copy of an input skipped this run
-            skipped.append((path, sha, written))
-            continue
         # a version read again (an input changed back to an earlier content): the
         # reports its first reading wrote are its duplicates now, under its own sha256
         duplicates = int(entry.get("duplicates") or 0)
+        if entry.get("outcome") == "skipped":  # also a copy of an input skipped this run
+            skipped.append((path, sha, written, duplicates))
+            continue
         if not written <= have.get((path, sha), 0) <= written + duplicates:
             short.append(f"{path} ({have.get((path, sha), 0)} of {written})")
-    for path, sha, written in skipped:
+    for path, sha, written, duplicates in skipped:
         rows = have.get((path, sha), 0)
         elsewhere = any(have.get((p, sha), 0) == n == written
                         for p, n in written_by_sha.get(sha, ()) if p != path)
-        if rows != written and not (rows == 0 and elsewhere):
+        if not written <= rows <= written + duplicates and not (rows == 0 and elsewhere):
             short.append(f"{path} ({rows} of {written})")
     if short:
         found.problems.append(
