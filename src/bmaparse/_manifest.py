@@ -237,12 +237,13 @@ def _updated(
         sha = entry.get("sha256")
         # the path's own entry when it describes this content; else the content's
         # (a path changed into a copy of another input's content: it wrote none of
-        # the content's reports, which are another input's; they are its duplicates)
+        # the content's reports, which are another input's; they are its duplicates;
+        # a copy under a new name keeps the counts, verify's "elsewhere" rule)
         own = same_path if same_path and (not sha or same_path.get("sha256") == sha) else None
         before = own or by_sha.get(sha) or same_path or {}
         kept = {k: v for k, v in before.items() if k not in ("path", "outcome")}
         kept["previous_outcome"] = before.get("previous_outcome", before.get("outcome"))
-        if own is None and before is not same_path and "written" in before:
+        if same_path and own is None and before is not same_path and "written" in before:
             kept["duplicates"] = int(before.get("written") or 0) + int(
                 before.get("duplicates") or 0)
             kept["written"] = 0
