@@ -199,3 +199,36 @@ def test_any_damage_to_an_archive_is_a_diagnostic(tmp_path: Path, data: st.DataO
         assert document.source_path is not None and document.source_path.startswith(str(path))
         assert "internal-error" not in codes(document)
         bmaparse.to_tables([document])
+
+
+def test_a_file_named_like_an_archive_member_beside_it_gets_a_name_of_its_own(
+        tmp_path: Path) -> None:
+    """``x.zip!m.txt`` (a file) next to ``x.zip`` holding ``m.txt``: two inputs, never one
+    name (they shared a manifest entry and their diagnostics' key, found in review)."""
+    from bmaparse._merge import merge
+    from bmaparse._verify import verify
+    from bmaparse.batch import convert
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    # two members named m.txt: the archive names the second m.txt#2, so the file is #3
+    (folder / "x.zip").write_bytes(zip_bytes([("m.txt", b""), ("m.txt", variant(2)),
+                                              ("n.txt", variant(1))]))
+    (folder / "x.zip!m.txt").write_bytes(b"")
+    names = [t.source_path for t in discover([folder]).tasks]
+    assert len(names) == len(set(names)) == 4
+    assert sum(n.endswith("x.zip!m.txt") for n in names) == 1
+    assert any(n.endswith("x.zip!m.txt#3") for n in names)
+    out = tmp_path / "out"
+    convert([folder], out, jobs=1)
+    assert verify(out).ok, verify(out).problems
+    manifest = bmaparse.batch.read_manifest(out)
+    assert manifest is not None and len(manifest["inputs"]) == 4
+    for n in (2, 3):  # every shard names the inputs as one discovery does
+        parts = [tmp_path / f"s{n}" / str(k) for k in range(1, n + 1)]
+        for k, part in enumerate(parts, 1):
+            convert([folder], part, jobs=1, shard=(k, n))
+        assert sorted(t.source_path for k in range(1, n + 1)
+                      for t in discover([folder], shard=(k, n)).tasks) == sorted(names)
+        merge(parts, tmp_path / f"m{n}", jobs=1)
+        assert verify(tmp_path / f"m{n}").ok

@@ -35,7 +35,8 @@ keeps:
   carries its ``Entry``, and a worker seeks straight to its data: archive work
   is linear in the members. Tasks are keyed by entry, not name: two members
   with one name are both read, the second named ``name#2`` in ``source_path``
-  (``#3`` ..., never a name the archive already has). A name whose bytes are
+  (``#3`` ..., never a name the archive already has); so is a file whose name is
+  that of an archive member beside it (``a.zip!b.txt`` next to ``a.zip``). A name whose bytes are
   not the UTF-8 the archive claims keeps them as ``\\xNN`` escapes. An archive
   is read only up to ``Limits.max_archive_members`` members
   (``too-many-members``), counted while its directory is read, so an end
@@ -76,7 +77,7 @@ import zipfile
 import zlib
 from collections import Counter, deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ._archive import (
@@ -222,6 +223,7 @@ def discover(
     )
 
     keys: list[str] = []  # every task's shard key (with ``shard``)
+    named: set[str] = set()  # every task's source_path so far, in discovery order
 
     def add(path: str, real: str, argument: str, error: OSError | None = None) -> None:
         if real in seen:
@@ -234,12 +236,14 @@ def discover(
             tasks = _archive_tasks(path, found.skipped, limits)
         else:
             tasks = [Task(source_path=display_path(path), path=path)]
-        if shard is None:
-            found.tasks.extend(tasks)
-            return
-        key, shown = _shard_key(path, argument), display_path(path)
+        key, shown = _shard_key(path, argument) if shard else "", display_path(path)
         for task in tasks:  # a member's source_path is the archive's plus "!member"
-            keys.append(key + task.source_path[len(shown):])
+            suffix = task.source_path[len(shown):]
+            task = _named_once(task, named)
+            if shard is None:
+                found.tasks.append(task)
+                continue
+            keys.append(key + suffix + task.source_path[len(shown) + len(suffix):])
             if shard_of(keys[-1], shard[1]) == shard[0]:
                 found.tasks.append(task)
 
@@ -259,6 +263,20 @@ def discover(
         found.shard = {"index": shard[0], "count": shard[1], "inputs_total": len(keys),
                        "inputs_digest": digest.hexdigest()}
     return found
+
+
+def _named_once(task: Task, named: set[str]) -> Task:
+    """``task``, its ``source_path`` made unique among the tasks discovered before it
+    (``named``, updated): a file named ``a.zip!b.txt`` beside ``a.zip`` holding ``b.txt``
+    would otherwise share one name with that member, and the two inputs would share
+    their manifest entry and their diagnostics' key. The later one is ``name#2`` (``#3``
+    ..., never a name already taken), as two archive members with one name are."""
+    name, n = task.source_path, 1
+    while name in named:
+        n += 1
+        name = f"{task.source_path}#{n}"
+    named.add(name)
+    return task if n == 1 else replace(task, source_path=name)
 
 
 def _mode(path: str) -> int | None:
