@@ -41,7 +41,7 @@ from .._manifest import MARKER_NAME, read_manifest
 from ..errors import LoadError
 from ..tables import TABLE_KEYS
 from ..writers import DATABASE
-from ..writers.duckdb import sql_type
+from ..writers.duckdb import _lit, _q, sql_type
 from . import _schema
 from ._spec import LOAD_ORDER, LOADS_TABLE, REPLACED_BY, Incoming, LoadSummary, TableLoad
 
@@ -268,11 +268,3 @@ def _errors(target: str) -> Iterator[None]:
             raise LoadError(f"{target}: the database is in use by another process; close it "
                             f"and load again ({detail})") from None
         raise LoadError(f"{target}: the load failed, nothing was written: {detail}") from None
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
